@@ -1,0 +1,110 @@
+package io.distillery.dataset;
+
+import static io.distillery.dataset.ColumnType.DOUBLE;
+import static io.distillery.dataset.ColumnType.FLOAT_ARRAY;
+import static io.distillery.dataset.ColumnType.LONG;
+import static io.distillery.dataset.ColumnType.STRING;
+import static io.distillery.dataset.ColumnType.TIMESTAMP;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Every dataset the pipeline writes, with its directory under {@code <root>/datasets/} and its schema.
+ * All are Parquet, partitioned by {@link #RUN_ID}. This is the one place dataset names and columns live.
+ */
+public enum DatasetKind {
+  /** ingest: sentences ready for the teacher. */
+  PROMPTS("prompts", List.of(
+      Column.required(Cols.ROW_ID, STRING, "content hash of the normalised text (stable id)"),
+      Column.required(Cols.TEXT, STRING, "normalised sentence"),
+      Column.required(Cols.LANGUAGE, STRING, "ISO 639-3 language detected for its document ('' if not detected)"),
+      Column.required(Cols.SOURCE_REF, STRING, "where it came from: corpus and document reference"),
+      Column.required(Cols.SPLIT, STRING, "train, validation or test (hash of row_id)"))),
+
+  /** ingest: sentences that could not become prompts, with the reason. */
+  QUARANTINE("quarantine", List.of(
+      Column.required(Cols.ROW_ID, STRING, "content hash of the text ('' for an empty document)"),
+      Column.required(Cols.TEXT, STRING, "the offending text as read"),
+      Column.required(Cols.SOURCE_REF, STRING, "corpus and document reference"),
+      Column.required(Cols.STAGE, STRING, "stage that quarantined it"),
+      Column.required(Cols.REASON, STRING, "empty, too_short, too_long, undecodable, control_characters"))),
+
+  /** generate (task embed): the teacher's embedding of each prompt, with provenance. */
+  TEACHER_EMBEDDINGS("teacher-embeddings", withProvenance(List.of(
+      Column.required(Cols.ROW_ID, STRING, "prompt row id"),
+      Column.required(Cols.TEXT, STRING, "prompt text"),
+      Column.required(Cols.SPLIT, STRING, "train, validation or test"),
+      Column.required(Cols.EMBEDDING, FLOAT_ARRAY, "teacher embedding, L2-normalised")))),
+
+  /** generate: prompts the teacher could not answer. */
+  TEACHER_FAILURES("teacher-failures", List.of(
+      Column.required(Cols.ROW_ID, STRING, "prompt row id"),
+      Column.required(Cols.TEXT, STRING, "prompt text"),
+      Column.required(Cols.ERROR_CLASS, STRING, "exception class"),
+      Column.required(Cols.MESSAGE, STRING, "error message"),
+      Column.required(Cols.ATTEMPTS, LONG, "attempts made"),
+      Column.required(Cols.CREATED_AT, TIMESTAMP, "when it failed")));
+
+  /** Partition column of every dataset. */
+  public static final String RUN_ID = "run_id";
+
+  private final String directory;
+  private final List<Column> columns;
+
+  DatasetKind(String directory, List<Column> columns) {
+    this.directory = directory;
+    this.columns = List.copyOf(columns);
+  }
+
+  public String directory() {
+    return directory;
+  }
+
+  /** Columns in file order, without the {@link #RUN_ID} partition column. */
+  public List<Column> columns() {
+    return columns;
+  }
+
+  public List<String> columnNames() {
+    return columns.stream().map(Column::name).toList();
+  }
+
+  private static List<Column> withProvenance(List<Column> payload) {
+    List<Column> all = new ArrayList<>(payload);
+    all.add(Column.required(Cols.TEACHER_NAME, STRING, "teacher model name"));
+    all.add(Column.required(Cols.TEACHER_VERSION, STRING, "teacher model version"));
+    all.add(Column.required(Cols.TEACHER_ARTIFACT, STRING, "where the teacher model file came from"));
+    all.add(Column.required(Cols.TEACHER_SHA256, STRING, "sha256 of the teacher model file"));
+    all.add(Column.required(Cols.TERMS, STRING, "terms the output comes under"));
+    all.add(Column.required(Cols.REQUEST_HASH, STRING, "hash of (teacher identity, input, parameters)"));
+    all.add(Column.required(Cols.LATENCY_MS, DOUBLE, "teacher latency for this row, milliseconds"));
+    all.add(Column.required(Cols.CREATED_AT, TIMESTAMP, "when the teacher answered"));
+    return all;
+  }
+
+  /** Column names shared by several datasets. */
+  public static final class Cols {
+    public static final String ROW_ID = "row_id";
+    public static final String TEXT = "text";
+    public static final String LANGUAGE = "language";
+    public static final String SOURCE_REF = "source_ref";
+    public static final String SPLIT = "split";
+    public static final String STAGE = "stage";
+    public static final String REASON = "reason";
+    public static final String EMBEDDING = "embedding";
+    public static final String ERROR_CLASS = "error_class";
+    public static final String MESSAGE = "message";
+    public static final String ATTEMPTS = "attempts";
+    public static final String TEACHER_NAME = "teacher_name";
+    public static final String TEACHER_VERSION = "teacher_version";
+    public static final String TEACHER_ARTIFACT = "teacher_artifact";
+    public static final String TEACHER_SHA256 = "teacher_model_sha256";
+    public static final String TERMS = "teacher_terms";
+    public static final String REQUEST_HASH = "request_hash";
+    public static final String LATENCY_MS = "latency_ms";
+    public static final String CREATED_AT = "created_at";
+
+    private Cols() {}
+  }
+}

@@ -1,0 +1,63 @@
+package io.distillery.dataset;
+
+import java.io.Serializable;
+
+/**
+ * Where a run's outputs live under the configured root. Datasets are shared across runs and partitioned by
+ * run id; models, reports and stage manifests are per run.
+ *
+ * <pre>
+ * ROOT/datasets/KIND/run_id=RUN/part-*.parquet
+ * ROOT/runs/RUN/STAGE.manifest.json
+ * ROOT/models/RUN/student.zip, model-card.json, checkpoints/epoch-N.zip
+ * ROOT/reports/RUN/metrics.json, report.html
+ * </pre>
+ */
+public record RunLayout(String root, String runId) implements Serializable {
+
+  public RunLayout {
+    root = root.endsWith("/") ? root.substring(0, root.length() - 1) : root;
+  }
+
+  /** The dataset directory (all runs); filter on {@link DatasetKind#RUN_ID} to read one run. */
+  public String dataset(DatasetKind kind) {
+    return root + "/datasets/" + kind.directory();
+  }
+
+  /** This run's partition of a dataset. */
+  public String partition(DatasetKind kind) {
+    return dataset(kind) + "/" + DatasetKind.RUN_ID + "=" + runId;
+  }
+
+  public String manifest(Stage stage) {
+    return root + "/runs/" + runId + "/" + stage.label() + ".manifest.json";
+  }
+
+  public String modelDir() {
+    return root + "/models/" + runId;
+  }
+
+  public String studentModel() {
+    return modelDir() + "/student.zip";
+  }
+
+  public String modelCard() {
+    return modelDir() + "/model-card.json";
+  }
+
+  public String checkpoint(int epoch) {
+    return modelDir() + "/checkpoints/epoch-" + epoch + ".zip";
+  }
+
+  public String reportDir() {
+    return root + "/reports/" + runId;
+  }
+
+  public String metrics() {
+    return reportDir() + "/metrics.json";
+  }
+
+  public String report() {
+    return reportDir() + "/report.html";
+  }
+}

@@ -1,0 +1,226 @@
+package io.distillery.settings;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValue;
+import io.distillery.util.Hashing;
+import java.io.Serializable;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+
+/**
+ * The whole, validated, immutable configuration of a Distillery run. Built once at start-up by
+ * {@link #load} and passed around; nothing else reads Typesafe Config.
+ */
+public record Settings(
+    Run run,
+    String task,
+    Spark spark,
+    Corpus corpus,
+    Teacher teacher,
+    Generate generate,
+    Student student,
+    Train train,
+    Evaluate evaluate,
+    Map<String, String> sectionHashes) implements Serializable {
+
+  public static final String ROOT = "distillery";
+
+  public record Run(String id, String root) implements Serializable {}
+
+  public record Spark(String master, String appName, int partitions) implements Serializable {}
+
+  public record Corpus(
+      String source,
+      String path,
+      String column,
+      List<String> languages,
+      int detectChars,
+      int minWords,
+      int maxWords,
+      int maxChars,
+      int maxDocuments,
+      double validationFraction,
+      double testFraction) implements Serializable {}
+
+  public record Terms(String id, String url, boolean distillationAllowed) implements Serializable {}
+
+  public record Teacher(
+      String kind,
+      String name,
+      String version,
+      String model,
+      String tokenizer,
+      int maxTokens,
+      int intraOpThreads,
+      Terms terms) implements Serializable {}
+
+  public record Generate(double maxFailureFraction) implements Serializable {}
+
+  public record Student(String kind, int width, int maxTokens) implements Serializable {}
+
+  public record Loss(double cosineWeight, double mseWeight) implements Serializable {}
+
+  public record Train(
+      int epochs,
+      int batchSize,
+      int averagingFrequency,
+      int workers,
+      double learningRate,
+      long seed,
+      Loss loss) implements Serializable {}
+
+  public record Gate(double minMeanCosine, double minNeighbourRecall) implements Serializable {}
+
+  public record Evaluate(
+      int neighbours,
+      int pairwiseRows,
+      int throughputRows,
+      int studentBatchSize,
+      Gate gate) implements Serializable {}
+
+  private static final Pattern RUN_ID = Pattern.compile("[A-Za-z0-9._-]{1,128}");
+
+  /**
+   * Layers, highest priority first: {@code overrides} (CLI --set), system properties
+   * ({@code -Ddistillery.x=y}), the config file (if any), reference.conf. Then validates.
+   */
+  public static Settings load(Optional<Path> configFile, Map<String, String> overrides) {
+    Config config = ConfigFactory.parseMap(overrides, "command line");
+    Config system = ConfigFactory.systemProperties();
+    config = config.withFallback(system.hasPath(ROOT) ? system.withOnlyPath(ROOT) : ConfigFactory.empty());
+    if (configFile.isPresent()) {
+      Path file = configFile.get();
+      if (!Files.isRegularFile(file)) {
+        throw new SettingsException(List.of("--config: no such file " + file.toAbsolutePath()));
+      }
+      config = config.withFallback(ConfigFactory.parseFile(file.toFile()));
+    }
+    return from(config.withFallback(ConfigFactory.defaultReference()).resolve());
+  }
+
+  /** Validates a fully resolved config (reference.conf included) and builds the settings. */
+  public static Settings from(Config resolved) {
+    Config reference = ConfigFactory.defaultReference();
+    List<String> problems = new ArrayList<>(unknownKeys(resolved, reference));
+    try {
+      resolved.checkValid(reference, ROOT);
+    } catch (com.typesafe.config.ConfigException.ValidationFailed e) {
+      e.problems().forEach(p -> problems.add(p.path() + ": " + p.problem()));
+    }
+    if (!problems.isEmpty()) {
+      throw new SettingsException(problems);
+    }
+    Config c = resolved.getConfig(ROOT);
+    ConfigReader r = new ConfigReader(c);
+
+    Run run = new Run(r.matching("run.id", RUN_ID, "letters, digits, '.', '_' or '-' (1 to 128)"),
+        nonEmpty(r, "run.root"));
+    String task = r.oneOf("task", Set.of("embed"));
+    Spark spark = new Spark(r.string("spark.master"), nonEmpty(r, "spark.app-name"),
+        r.intAtLeast("spark.partitions", 1));
+
+    String source = r.oneOf("corpus.source", Set.of("europarl", "text", "jsonl", "parquet"));
+    String path = r.string("corpus.path");
+    if (!source.equals("europarl") && path.isBlank()) {
+      r.problem("corpus.path", "is required when corpus.source = " + source);
+    }
+    int minWords = r.intAtLeast("corpus.min-words", 1);
+    int maxWords = r.intAtLeast("corpus.max-words", 1);
+    if (maxWords < minWords) {
+      r.problem("corpus.max-words", "must be >= corpus.min-words (" + minWords + "), was " + maxWords);
+    }
+    Corpus corpus = new Corpus(source, path, nonEmpty(r, "corpus.column"), r.strings("corpus.languages"),
+        r.intAtLeast("corpus.detect-chars", 32), minWords, maxWords, r.intAtLeast("corpus.max-chars", 1),
+        r.intAtLeast("corpus.max-documents", 0), r.doubleBetween("corpus.validation-fraction", 0, 0.5),
+        r.doubleBetween("corpus.test-fraction", 0, 0.5));
+
+    Terms terms = new Terms(nonEmpty(r, "teacher.terms.id"), r.string("teacher.terms.url"),
+        r.oneOf("teacher.terms.distillation", Set.of("allowed", "forbidden")).equals("allowed"));
+    Teacher teacher = new Teacher(r.oneOf("teacher.kind", Set.of("onnx-embedding")), nonEmpty(r, "teacher.name"),
+        nonEmpty(r, "teacher.version"), nonEmpty(r, "teacher.model"), nonEmpty(r, "teacher.tokenizer"),
+        r.intBetween("teacher.max-tokens", 8, 512), r.intAtLeast("teacher.intra-op-threads", 1), terms);
+
+    Generate generate = new Generate(r.doubleBetween("generate.max-failure-fraction", 0, 1));
+    Student student = new Student(r.oneOf("student.kind", Set.of("static-embedding")),
+        r.intAtLeast("student.width", 8), r.intBetween("student.max-tokens", 4, 512));
+
+    Loss loss = new Loss(r.doubleBetween("train.loss.cosine-weight", 0, Double.MAX_VALUE),
+        r.doubleBetween("train.loss.mse-weight", 0, Double.MAX_VALUE));
+    if (loss.cosineWeight() == 0 && loss.mseWeight() == 0) {
+      r.problem("train.loss", "cosine-weight and mse-weight must not both be 0");
+    }
+    Train train = new Train(r.intAtLeast("train.epochs", 1), r.intAtLeast("train.batch-size", 1),
+        r.intAtLeast("train.averaging-frequency", 1), r.intAtLeast("train.workers", 0),
+        r.doublePositive("train.learning-rate"), r.longValue("train.seed"), loss);
+
+    int neighbours = r.intAtLeast("evaluate.neighbours", 1);
+    Evaluate evaluate = new Evaluate(neighbours, r.intAtLeast("evaluate.pairwise-rows", neighbours + 1),
+        r.intAtLeast("evaluate.throughput-rows", 1), r.intAtLeast("evaluate.student-batch-size", 1),
+        new Gate(r.doubleBetween("evaluate.gate.min-mean-cosine", -1, 1),
+            r.doubleBetween("evaluate.gate.min-neighbour-recall", 0, 1)));
+
+    if (!r.problems().isEmpty()) {
+      throw new SettingsException(r.problems().stream().map(p -> ROOT + "." + p).toList());
+    }
+    return new Settings(run, task, spark, corpus, teacher, generate, student, train, evaluate, sectionHashes(c));
+  }
+
+  /** Hash of the named config sections, e.g. "corpus" or "teacher": stages compare these to reuse work. */
+  public String hashOf(String... sections) {
+    StringBuilder sb = new StringBuilder();
+    for (String s : sections) {
+      String h = sectionHashes.get(s);
+      if (h == null) {
+        throw new IllegalArgumentException("no config section " + s);
+      }
+      sb.append(s).append('=').append(h).append(';');
+    }
+    return Hashing.sha256Hex(sb.toString()).substring(0, 16);
+  }
+
+  private static Map<String, String> sectionHashes(Config c) {
+    Map<String, String> hashes = new TreeMap<>();
+    for (String section : c.root().keySet()) {
+      Map<String, String> flat = new TreeMap<>();
+      ConfigValue v = c.root().get(section);
+      if (v instanceof com.typesafe.config.ConfigObject o) {
+        o.toConfig().entrySet().forEach(e -> flat.put(e.getKey(), e.getValue().render()));
+      } else {
+        flat.put("", v.render());
+      }
+      hashes.put(section, Hashing.sha256Hex(flat.toString()));
+    }
+    return Map.copyOf(hashes);
+  }
+
+  private static String nonEmpty(ConfigReader r, String key) {
+    String v = r.string(key);
+    if (v.isBlank()) {
+      r.problem(key, "must not be empty");
+    }
+    return v;
+  }
+
+  private static List<String> unknownKeys(Config resolved, Config reference) {
+    if (!resolved.hasPath(ROOT)) {
+      return List.of();
+    }
+    Config known = reference.getConfig(ROOT);
+    List<String> unknown = new ArrayList<>();
+    for (Map.Entry<String, ConfigValue> e : resolved.getConfig(ROOT).entrySet()) {
+      if (!known.hasPathOrNull(e.getKey())) {
+        unknown.add(ROOT + "." + e.getKey() + ": unknown key (from " + e.getValue().origin().description()
+            + "); check its spelling against reference.conf");
+      }
+    }
+    return unknown;
+  }
+}

@@ -1,0 +1,50 @@
+package io.distillery.student;
+
+import io.distillery.teacher.Tokenizer;
+import java.util.List;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Turns texts into the student's inputs: token ids of the teacher's vocabulary, padded to a fixed length,
+ * with a mask so mean pooling only sees real tokens. Fixed length lets DL4J merge examples into batches.
+ */
+public final class StudentInputs {
+  private final Tokenizer tokenizer;
+  private final int maxTokens;
+
+  public StudentInputs(Tokenizer tokenizer, int maxTokens) {
+    this.tokenizer = tokenizer;
+    this.maxTokens = maxTokens;
+  }
+
+  public int maxTokens() {
+    return maxTokens;
+  }
+
+  /** Features [n, maxTokens] (ids as floats) and mask [n, maxTokens] for a batch of texts. */
+  public INDArray[] features(List<String> texts) {
+    float[][] ids = new float[texts.size()][maxTokens];
+    float[][] mask = new float[texts.size()][maxTokens];
+    for (int i = 0; i < texts.size(); i++) {
+      long[] tokens = tokenizer.tokenIds(texts.get(i), maxTokens);
+      if (tokens.length == 0) {
+        mask[i][0] = 1; // id 0 ([PAD]) stands for "no token" so pooling never divides by zero
+      }
+      for (int t = 0; t < tokens.length; t++) {
+        ids[i][t] = tokens[t];
+        mask[i][t] = 1;
+      }
+    }
+    return new INDArray[] {Nd4j.createFromArray(ids), Nd4j.createFromArray(mask)};
+  }
+
+  /** A one-example training DataSet: the student's input for {@code text}, the teacher's embedding as label. */
+  public DataSet example(String text, float[] teacherEmbedding) {
+    INDArray[] f = features(List.of(text));
+    INDArray label = Nd4j.create(teacherEmbedding, new long[] {1, teacherEmbedding.length}, DataType.FLOAT);
+    return new DataSet(f[0], label, f[1], null);
+  }
+}

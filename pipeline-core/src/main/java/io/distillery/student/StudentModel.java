@@ -1,0 +1,80 @@
+package io.distillery.student;
+
+import io.distillery.teacher.Tokenizer;
+import io.distillery.util.Hashing;
+import io.distillery.util.JvmShared;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.util.ModelSerializer;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * A trained student, ready to embed: the DL4J network (restored from ModelSerializer bytes) and the teacher's
+ * tokenizer. One per executor JVM per model ({@link #shared}). {@code output} is synchronised because a DL4J
+ * network is not thread-safe.
+ */
+public final class StudentModel implements AutoCloseable {
+  private final MultiLayerNetwork network;
+  private final StudentInputs inputs;
+  private final Tokenizer tokenizer;
+
+  private StudentModel(MultiLayerNetwork network, Tokenizer tokenizer, int maxTokens) {
+    this.network = network;
+    this.tokenizer = tokenizer;
+    this.inputs = new StudentInputs(tokenizer, maxTokens);
+  }
+
+  /** Key of a model in the JVM cache: the model's content, not its path. */
+  public record Spec(String modelSha256, String tokenizer, int teacherMaxTokens, int maxTokens)
+      implements java.io.Serializable {}
+
+  public static StudentModel shared(Spec spec, java.util.function.Supplier<byte[]> modelBytes) {
+    return JvmShared.get(spec, () -> load(modelBytes.get(), spec));
+  }
+
+  public static StudentModel load(byte[] modelBytes, Spec spec) {
+    String sha = Hashing.sha256Hex(modelBytes);
+    if (!sha.equals(spec.modelSha256())) {
+      throw new IllegalStateException("Student model bytes have sha256 " + sha + ", expected " + spec.modelSha256());
+    }
+    try {
+      MultiLayerNetwork net = ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(modelBytes), false);
+      return new StudentModel(net, Tokenizer.open(spec.tokenizer(), spec.teacherMaxTokens()), spec.maxTokens());
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot restore the student model", e);
+    }
+  }
+
+  /** L2-normalised student embeddings of {@code texts}, in order. */
+  public float[][] embed(List<String> texts) {
+    INDArray[] f = inputs.features(texts);
+    INDArray out;
+    synchronized (network) {
+      out = network.output(f[0], false, f[1], null);
+    }
+    float[][] rows = out.toFloatMatrix();
+    for (float[] row : rows) {
+      double norm = 0;
+      for (float v : row) {
+        norm += v * v;
+      }
+      float inv = (float) (1.0 / Math.max(Math.sqrt(norm), 1e-12));
+      for (int d = 0; d < row.length; d++) {
+        row[d] *= inv;
+      }
+    }
+    return rows;
+  }
+
+  public long parameterCount() {
+    return network.numParams();
+  }
+
+  @Override
+  public void close() {
+    tokenizer.close();
+  }
+}

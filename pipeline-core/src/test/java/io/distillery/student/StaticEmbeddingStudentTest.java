@@ -1,0 +1,69 @@
+package io.distillery.student;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.distillery.TestSettings;
+import io.distillery.settings.Settings;
+import io.distillery.teacher.OnnxEmbeddingTeacher;
+import io.distillery.util.Hashing;
+import java.io.ByteArrayOutputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.util.ModelSerializer;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.dataset.DataSet;
+
+class StaticEmbeddingStudentTest {
+
+  @Test
+  void learnsTheTeacherOnASmallCorpusAndRoundTripsThroughModelSerializer() throws Exception {
+    Settings s = TestSettings.withOverrides(Map.of("distillery.student.width", "32"));
+    List<String> texts = List.of(
+        "The Commission will present its proposal next month.",
+        "Parliament adopted the resolution by a large majority.",
+        "Fish stocks in the Baltic Sea are declining.",
+        "The vote will take place tomorrow at noon.",
+        "Farmers need fair prices for their products.",
+        "The budget for research must be increased.");
+    try (OnnxEmbeddingTeacher teacher = OnnxEmbeddingTeacher.open(s.teacher())) {
+      StudentInputs inputs = new StudentInputs(teacher.tokenizer(), s.student().maxTokens());
+      List<DataSet> examples = new ArrayList<>();
+      for (String t : texts) {
+        examples.add(inputs.example(t, teacher.embed(t)));
+      }
+      DataSet all = DataSet.merge(examples);
+      MultiLayerNetwork net = new MultiLayerNetwork(StaticEmbeddingStudent.configuration(s.student(), s.train(),
+          teacher.tokenizer().vocabularySize(), teacher.dimension()));
+      net.init();
+      double before = net.score(all);
+      for (int i = 0; i < 150; i++) {
+        net.fit(all);
+      }
+      double after = net.score(all);
+      assertTrue(after < before * 0.2, "loss " + before + " -> " + after);
+
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+      ModelSerializer.writeModel(net, bytes, false);
+      byte[] model = bytes.toByteArray();
+      StudentModel student = StudentModel.load(model, new StudentModel.Spec(Hashing.sha256Hex(model),
+          s.teacher().tokenizer(), s.teacher().maxTokens(), s.student().maxTokens()));
+      float[][] emb = student.embed(texts);
+      assertEquals(texts.size(), emb.length);
+      for (int i = 0; i < texts.size(); i++) {
+        float[] t = teacher.embed(texts.get(i));
+        double cos = 0;
+        for (int d = 0; d < t.length; d++) {
+          cos += t[d] * emb[i][d];
+        }
+        assertTrue(cos > 0.9, "training-set cosine of row " + i + " is " + cos);
+      }
+      // Padding must not change a sentence's embedding: one text alone equals the same text in a batch.
+      assertArrayEquals(emb[2], student.embed(List.of(texts.get(2)))[0], 1e-5f);
+      student.close();
+    }
+  }
+}
