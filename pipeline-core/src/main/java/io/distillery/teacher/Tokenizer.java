@@ -4,6 +4,7 @@ import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.distillery.util.JvmShared;
 import io.distillery.util.Resources;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -24,6 +25,12 @@ public final class Tokenizer implements AutoCloseable {
     this.tokenizer = tokenizer;
     this.vocabularySize = vocabularySize;
     this.location = location;
+  }
+
+  /** The JVM's shared tokenizer for this location and truncation length. */
+  public static Tokenizer shared(String location, int maxTokens) {
+    record Key(String location, int maxTokens) {}
+    return JvmShared.get(new Key(location, maxTokens), () -> open(location, maxTokens));
   }
 
   /** Opens the tokenizer at {@code location}, truncating encodings to {@code maxTokens} (special tokens included). */

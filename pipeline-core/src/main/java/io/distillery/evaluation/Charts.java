@@ -1,0 +1,51 @@
+package io.distillery.evaluation;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.HeatMapChart;
+import org.knowm.xchart.HeatMapChartBuilder;
+import org.knowm.xchart.internal.chartpart.Chart;
+
+/** Report charts, rendered to PNG with XChart (headless). */
+public final class Charts {
+  static {
+    System.setProperty("java.awt.headless", "true");
+  }
+
+  private Charts() {}
+
+  /** Bar chart of counts per bin; {@code labels} and {@code counts} have the same length. */
+  public static byte[] histogram(String title, String xTitle, List<String> labels, List<Long> counts) {
+    CategoryChart chart = new CategoryChartBuilder().width(720).height(360).title(title)
+        .xAxisTitle(xTitle).yAxisTitle("rows").build();
+    chart.getStyler().setLegendVisible(false);
+    chart.getStyler().setXAxisLabelRotation(60);
+    chart.addSeries("rows", labels, counts);
+    return png(chart);
+  }
+
+  /**
+   * Heat map of counts over a grid: {@code cells} holds {x index, y index, count} triples.
+   */
+  public static byte[] heatMap(String title, String xTitle, String yTitle, List<String> xLabels,
+      List<String> yLabels, List<Number[]> cells) {
+    HeatMapChart chart = new HeatMapChartBuilder().width(560).height(520).title(title)
+        .xAxisTitle(xTitle).yAxisTitle(yTitle).build();
+    chart.getStyler().setPlotContentSize(1);
+    chart.getStyler().setShowValue(false);
+    chart.addSeries("pairs", xLabels, yLabels, cells);
+    return png(chart);
+  }
+
+  private static byte[] png(Chart<?, ?> chart) {
+    try {
+      return BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot render chart", e);
+    }
+  }
+}

@@ -1,0 +1,25 @@
+package io.distillery.evaluation;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a task's evaluation measured.
+ *
+ * @param metrics named numbers, written to metrics.json and checked by the gate
+ * @param figures charts for report.html
+ */
+public record EvaluationResult(Map<String, Double> metrics, List<Figure> figures) {
+  public EvaluationResult {
+    metrics = Map.copyOf(metrics);
+    figures = List.copyOf(figures);
+  }
+
+  public double metric(String name) {
+    Double v = metrics.get(name);
+    if (v == null) {
+      throw new IllegalArgumentException("no metric " + name + " among " + metrics.keySet());
+    }
+    return v;
+  }
+}

@@ -1,0 +1,46 @@
+package io.distillery.jobs;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+
+import io.distillery.dataset.DatasetKind;
+import io.distillery.dataset.RunLayout;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+
+/** Reads and writes one run's partition of a Distillery dataset, always with its declared schema. */
+public final class Datasets {
+  private Datasets() {}
+
+  /**
+   * Writes {@code rows} (columns as declared for {@code kind}) as this run's partition, replacing it. An empty
+   * result still leaves an (empty) partition, so readers can tell "ran, nothing" from "never ran".
+   */
+  public static void write(Dataset<Row> rows, DatasetKind kind, RunLayout layout) {
+    SparkSession spark = rows.sparkSession();
+    HadoopFiles.delete(spark, layout.partition(kind));
+    rows.select(kind.columnNames().stream().map(org.apache.spark.sql.functions::col).toArray(
+            org.apache.spark.sql.Column[]::new))
+        .withColumn(DatasetKind.RUN_ID, lit(layout.runId()))
+        .write()
+        .mode(SaveMode.Append)
+        .partitionBy(DatasetKind.RUN_ID)
+        .parquet(layout.dataset(kind));
+    HadoopFiles.mkdirs(spark, layout.partition(kind));
+  }
+
+  /** This run's rows of {@code kind}, without the run_id column. Fails clearly if the stage has not run. */
+  public static Dataset<Row> read(SparkSession spark, DatasetKind kind, RunLayout layout) {
+    if (!HadoopFiles.exists(spark, layout.partition(kind))) {
+      throw new IllegalStateException("Run '" + layout.runId() + "' has no " + kind.directory()
+          + " dataset at " + layout.partition(kind) + "; run the stage that writes it first.");
+    }
+    return spark.read()
+        .schema(SparkSchemas.of(kind).add(DatasetKind.RUN_ID, org.apache.spark.sql.types.DataTypes.StringType))
+        .parquet(layout.dataset(kind))
+        .where(col(DatasetKind.RUN_ID).equalTo(layout.runId()))
+        .drop(DatasetKind.RUN_ID);
+  }
+}

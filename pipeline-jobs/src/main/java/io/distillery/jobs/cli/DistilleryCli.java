@@ -1,0 +1,190 @@
+package io.distillery.jobs.cli;
+
+import io.distillery.dataset.Stage;
+import io.distillery.dataset.StageManifest;
+import io.distillery.jobs.Pipeline;
+import io.distillery.jobs.SparkSessions;
+import io.distillery.jobs.Stages;
+import io.distillery.jobs.evaluate.EvaluateJob;
+import io.distillery.settings.Settings;
+import io.distillery.settings.SettingsException;
+import io.distillery.teacher.TeacherIdentity;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * The command line: {@code distillery ingest|generate|train|evaluate|run}. Parses and validates the
+ * settings, opens Spark, and hands both to {@link Pipeline}. Exit codes: 0 done, 1 failed, 2 bad
+ * configuration or usage, 3 the student failed the promotion gate, 4 the teacher's terms forbid the run.
+ */
+@Command(name = "distillery", mixinStandardHelpOptions = true, versionProvider = DistilleryCli.Version.class,
+    description = "Distributed knowledge distillation on Spark: teacher -> dataset -> student -> evaluation.",
+    subcommands = {DistilleryCli.Ingest.class, DistilleryCli.Generate.class, DistilleryCli.Train.class,
+        DistilleryCli.Evaluate.class, DistilleryCli.Run.class})
+public final class DistilleryCli {
+  private static final Logger LOG = LoggerFactory.getLogger(DistilleryCli.class);
+  public static final int GATE_FAILED = 3;
+  public static final int TERMS_FORBID = 4;
+  static final Path DEFAULT_CONFIG = Path.of("conf", "application.conf");
+
+  public static void main(String[] args) {
+    System.exit(execute(args));
+  }
+
+  /** Runs the command line and returns its exit code (tests call this). */
+  public static int execute(String... args) {
+    CommandLine cli = new CommandLine(new DistilleryCli());
+    cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+      PrintWriter err = commandLine.getErr();
+      if (e instanceof SettingsException) {
+        err.println(e.getMessage());
+        return 2;
+      }
+      if (e instanceof TeacherIdentity.TermsForbidException) {
+        err.println(e.getMessage());
+        return TERMS_FORBID;
+      }
+      LOG.error("distillery {} failed", commandLine.getCommandName(), e);
+      err.println("distillery " + commandLine.getCommandName() + " failed: " + rootMessage(e));
+      return 1;
+    });
+    return cli.execute(args);
+  }
+
+  private static String rootMessage(Throwable e) {
+    String message = e.getMessage();
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof IllegalStateException || t instanceof IllegalArgumentException) {
+        message = t.getMessage();
+      }
+    }
+    return message;
+  }
+
+  /** Options every command shares. */
+  static final class Common {
+    @Option(names = "--config", paramLabel = "FILE",
+        description = "Config file overriding reference.conf (default: conf/application.conf if present).")
+    Path config;
+
+    @Option(names = {"-s", "--set"}, paramLabel = "KEY=VALUE",
+        description = "Override one key, e.g. --set train.epochs=3 (the 'distillery.' prefix is optional).")
+    Map<String, String> overrides = new LinkedHashMap<>();
+
+    @Option(names = "--run-id", paramLabel = "ID", description = "Same as --set run.id=ID.")
+    String runId;
+
+    @Option(names = "--force", description = "Run the stages even if this run already finished them.")
+    boolean force;
+
+    Settings settings() {
+      Map<String, String> all = new LinkedHashMap<>();
+      overrides.forEach((k, v) -> all.put(k.startsWith(Settings.ROOT + ".") ? k : Settings.ROOT + "." + k, v));
+      if (runId != null) {
+        all.put(Settings.ROOT + ".run.id", runId);
+      }
+      Optional<Path> file = Optional.ofNullable(config)
+          .or(() -> Files.isRegularFile(DEFAULT_CONFIG) ? Optional.of(DEFAULT_CONFIG) : Optional.empty());
+      file.ifPresent(f -> LOG.info("Config: {} over reference.conf", f.toAbsolutePath()));
+      return Settings.load(file, all);
+    }
+  }
+
+  abstract static class StageCommand implements Callable<Integer> {
+    @Mixin
+    Common common;
+
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    abstract List<Stage> stages();
+
+    @Override
+    public Integer call() {
+      Settings settings = common.settings();
+      SparkSession spark = SparkSessions.create(settings);
+      try {
+        Map<Stage, StageManifest> done = Pipeline.run(settings, spark, stages(), common.force);
+        PrintWriter out = spec.commandLine().getOut();
+        for (Map.Entry<Stage, StageManifest> e : done.entrySet()) {
+          out.printf("%-9s %s%n", e.getKey().label(), e.getValue().counts());
+        }
+        out.printf("run '%s' under %s%n", settings.run().id(), Stages.layout(settings).root());
+        StageManifest evaluate = done.get(Stage.EVALUATE);
+        if (evaluate != null) {
+          out.printf("report: %s%n", Stages.layout(settings).report());
+          if (!Boolean.TRUE.equals(evaluate.details().get(EvaluateJob.GATE_PASSED))) {
+            out.printf("promotion gate FAILED: %s%n", evaluate.details().get("gate_failures"));
+            return GATE_FAILED;
+          }
+          out.println("promotion gate passed");
+        }
+        out.flush();
+        return 0;
+      } finally {
+        spark.stop();
+      }
+    }
+  }
+
+  @Command(name = "ingest", description = "Corpus -> prompts dataset (and quarantine).")
+  static final class Ingest extends StageCommand {
+    @Override
+    List<Stage> stages() {
+      return List.of(Stage.INGEST);
+    }
+  }
+
+  @Command(name = "generate", description = "Prompts -> teacher answers with provenance (and failures).")
+  static final class Generate extends StageCommand {
+    @Override
+    List<Stage> stages() {
+      return List.of(Stage.GENERATE);
+    }
+  }
+
+  @Command(name = "train", description = "Teacher answers -> student model (parameter averaging on Spark).")
+  static final class Train extends StageCommand {
+    @Override
+    List<Stage> stages() {
+      return List.of(Stage.TRAIN);
+    }
+  }
+
+  @Command(name = "evaluate", description = "Student vs teacher on held-out rows -> metrics, report, gate.")
+  static final class Evaluate extends StageCommand {
+    @Override
+    List<Stage> stages() {
+      return List.of(Stage.EVALUATE);
+    }
+  }
+
+  @Command(name = "run", description = "All four stages in order; finished stages of the same run are reused.")
+  static final class Run extends StageCommand {
+    @Override
+    List<Stage> stages() {
+      return List.of(Stage.values());
+    }
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"distillery " + io.distillery.util.Version.current()};
+    }
+  }
+}

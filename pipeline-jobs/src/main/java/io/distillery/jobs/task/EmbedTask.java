@@ -1,0 +1,389 @@
+package io.distillery.jobs.task;
+
+import static org.apache.spark.sql.functions.avg;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.expr;
+import static org.apache.spark.sql.functions.floor;
+import static org.apache.spark.sql.functions.least;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.max;
+import static org.apache.spark.sql.functions.min;
+import static org.apache.spark.sql.functions.row_number;
+import static org.apache.spark.sql.functions.size;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
+
+import io.distillery.dataset.DatasetKind;
+import io.distillery.dataset.DatasetKind.Cols;
+import io.distillery.dataset.StageManifest;
+import io.distillery.evaluation.Charts;
+import io.distillery.evaluation.EvaluationResult;
+import io.distillery.evaluation.Figure;
+import io.distillery.evaluation.Gate;
+import io.distillery.settings.Settings;
+import io.distillery.student.StaticEmbeddingStudent;
+import io.distillery.student.StudentInputs;
+import io.distillery.student.StudentModel;
+import io.distillery.teacher.EmbeddingTeacher;
+import io.distillery.teacher.OnnxEmbeddingTeacher;
+import io.distillery.teacher.Tokenizer;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.ml.feature.VectorAssembler;
+import org.apache.spark.ml.linalg.Matrix;
+import org.apache.spark.ml.stat.Correlation;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.nd4j.linalg.dataset.DataSet;
+
+/** Sentence-embedding distillation: the teacher's embedding is the target, cosine (and/or MSE) the loss. */
+public final class EmbedTask implements DistillationTask {
+  static final String DIMENSION = "embedding_dimension";
+  static final String STUDENT = "student";
+  static final String COSINE = "cosine";
+
+  @Override
+  public String name() {
+    return "embed";
+  }
+
+  @Override
+  public DatasetKind outputDataset() {
+    return DatasetKind.TEACHER_EMBEDDINGS;
+  }
+
+  @Override
+  public MapPartitionsFunction<Row, Row> teacherFunction(Settings settings) {
+    return new EmbedPartition(settings.teacher());
+  }
+
+  @Override
+  public Map<String, Object> describeOutputs(Dataset<Row> outputs) {
+    Row dims = outputs.agg(min(size(col(Cols.EMBEDDING))), max(size(col(Cols.EMBEDDING)))).first();
+    if (dims.isNullAt(0)) {
+      return Map.of();
+    }
+    if (dims.getInt(0) != dims.getInt(1)) {
+      throw new IllegalStateException("Teacher embeddings have mixed dimensions " + dims.getInt(0) + " to "
+          + dims.getInt(1) + "; one run must use one teacher.");
+    }
+    return Map.of(DIMENSION, dims.getInt(0));
+  }
+
+  @Override
+  public JavaRDD<DataSet> trainingExamples(Settings settings, Dataset<Row> outputs) {
+    return outputs.select(Cols.TEXT, Cols.EMBEDDING).javaRDD()
+        .mapPartitions(new ToExamples(settings.teacher(), settings.student()));
+  }
+
+  @Override
+  public MultiLayerConfiguration student(Settings settings, StageManifest generate) {
+    Object dim = generate.details().get(DIMENSION);
+    if (!(dim instanceof Number n)) {
+      throw new IllegalStateException("The generate manifest of run '" + generate.runId() + "' records no "
+          + DIMENSION + "; re-run generate.");
+    }
+    int vocabulary = Tokenizer.shared(settings.teacher().tokenizer(), settings.teacher().maxTokens())
+        .vocabularySize();
+    return StaticEmbeddingStudent.configuration(settings.student(), settings.train(), vocabulary, n.intValue());
+  }
+
+  @Override
+  public EvaluationResult evaluate(Settings settings, SparkSession spark, Dataset<Row> heldOut,
+      Broadcast<byte[]> studentModel, String studentSha256) {
+    Settings.Evaluate spec = settings.evaluate();
+    StudentModel.Spec student = new StudentModel.Spec(studentSha256, settings.teacher().tokenizer(),
+        settings.teacher().maxTokens(), settings.student().maxTokens());
+    Dataset<Row> scored = heldOut.select(Cols.ROW_ID, Cols.TEXT, Cols.EMBEDDING)
+        .repartition(settings.spark().partitions())
+        .mapPartitions(new ScoreStudent(student, studentModel, spec.studentBatchSize()), Encoders.row(SCORED))
+        .persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      Map<String, Double> metrics = new TreeMap<>();
+      List<Figure> figures = new ArrayList<>();
+      Row agg = scored.agg(count(lit(1)), avg(COSINE), expr("percentile_approx(cosine, array(0.05, 0.5), 10000)"))
+          .first();
+      metrics.put("held_out_rows", (double) agg.getLong(0));
+      metrics.put(Gate.MEAN_COSINE, agg.getDouble(1));
+      List<Double> q = agg.getList(2);
+      metrics.put("p05_cosine", q.get(0));
+      metrics.put("median_cosine", q.get(1));
+      figures.add(cosineHistogram(scored));
+      pairwise(scored, spec, metrics, figures);
+      throughput(heldOut, settings, student, studentModel, metrics);
+      return new EvaluationResult(metrics, figures);
+    } finally {
+      scored.unpersist();
+    }
+  }
+
+  static final StructType SCORED = new StructType()
+      .add(Cols.ROW_ID, DataTypes.StringType, false)
+      .add(Cols.EMBEDDING, DataTypes.createArrayType(DataTypes.FloatType, false), false)
+      .add(STUDENT, DataTypes.createArrayType(DataTypes.FloatType, false), false)
+      .add(COSINE, DataTypes.DoubleType, false);
+
+  private static Figure cosineHistogram(Dataset<Row> scored) {
+    int bins = 40;
+    List<String> labels = new ArrayList<>();
+    List<Long> counts = new ArrayList<>();
+    long[] byBin = new long[bins];
+    // Aggregated on the executors: at most `bins` rows reach the driver.
+    for (Row r : scored.groupBy(least(floor(col(COSINE).plus(1).multiply(bins / 2.0)), lit(bins - 1)).as("bin"))
+        .count().collectAsList()) {
+      byBin[(int) Math.max(0, r.getLong(0))] += r.getLong(1);
+    }
+    int first = 0;
+    while (first < bins - 1 && byBin[first] == 0) {
+      first++;
+    }
+    for (int b = first; b < bins; b++) {
+      labels.add(String.format("%.2f", -1 + 2.0 * b / bins));
+      counts.add(byBin[b]);
+    }
+    return new Figure("Cosine to the teacher, held-out rows",
+        "Each bar counts held-out sentences whose student embedding has that cosine to the teacher's (1 = identical).",
+        Charts.histogram("Student vs teacher cosine", "cosine (bin start)", labels, counts));
+  }
+
+  /** Neighbour agreement and Spearman correlation over all pairs of a deterministic held-out sample. */
+  private static void pairwise(Dataset<Row> scored, Settings.Evaluate spec, Map<String, Double> metrics,
+      List<Figure> figures) {
+    Dataset<Row> sample = scored.orderBy(Cols.ROW_ID).limit(spec.pairwiseRows())
+        .select(Cols.ROW_ID, Cols.EMBEDDING, STUDENT).persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> pairs = sample.as("a").crossJoin(sample.as("b"))
+        .where(col("a." + Cols.ROW_ID).notEqual(col("b." + Cols.ROW_ID)))
+        .select(col("a." + Cols.ROW_ID).as("q"), col("b." + Cols.ROW_ID).as("n"),
+            expr("aggregate(zip_with(a.embedding, b.embedding, (x, y) -> x * y), 0D, (s, v) -> s + v)").as("t"),
+            expr("aggregate(zip_with(a.student, b.student, (x, y) -> x * y), 0D, (s, v) -> s + v)").as("s"))
+        .persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      int k = spec.neighbours();
+      Dataset<Row> ranked = pairs
+          .withColumn("rt", row_number().over(Window.partitionBy("q").orderBy(col("t").desc(), col("n"))))
+          .withColumn("rs", row_number().over(Window.partitionBy("q").orderBy(col("s").desc(), col("n"))));
+      Row recall = ranked.where(col("rt").leq(k))
+          .groupBy("q").agg(sum(when(col("rs").leq(k), 1).otherwise(0)).as("hits"))
+          .agg(avg(col("hits").divide(k)), count(lit(1))).first();
+      metrics.put(Gate.NEIGHBOUR_RECALL, recall.getDouble(0));
+      metrics.put("pairwise_rows", (double) recall.getLong(1));
+
+      Dataset<Row> unique = pairs.where(col("q").lt(col("n")));
+      Dataset<Row> vectors = new VectorAssembler().setInputCols(new String[] {"t", "s"}).setOutputCol("v")
+          .transform(unique);
+      Matrix rho = Correlation.corr(vectors, "v", "spearman").head().getAs(0);
+      metrics.put("spearman_pairwise", rho.apply(0, 1));
+
+      int bins = 20;
+      List<Number[]> cells = new ArrayList<>();
+      for (Row r : unique.groupBy(
+              least(floor(col("t").plus(1).multiply(bins / 2.0)), lit(bins - 1)).as("x"),
+              least(floor(col("s").plus(1).multiply(bins / 2.0)), lit(bins - 1)).as("y"))
+          .count().collectAsList()) { // at most bins^2 rows
+        cells.add(new Number[] {r.getLong(0), r.getLong(1), Math.log1p(r.getLong(2))});
+      }
+      List<String> labels = new ArrayList<>();
+      for (int b = 0; b < bins; b++) {
+        labels.add(String.format("%.1f", -1 + 2.0 * b / bins));
+      }
+      figures.add(new Figure("Pairwise similarity: teacher vs student",
+          "Each cell counts sentence pairs (log scale) by their similarity under the teacher (x) and the student (y);"
+              + " a perfect student puts every pair on the diagonal.",
+          Charts.heatMap("Pair similarity", "teacher cosine", "student cosine", labels, labels, cells)));
+    } finally {
+      pairs.unpersist();
+      sample.unpersist();
+    }
+  }
+
+  /** Teacher and student embeddings per second, measured in the same executor tasks on the same texts. */
+  private static void throughput(Dataset<Row> heldOut, Settings settings, StudentModel.Spec student,
+      Broadcast<byte[]> model, Map<String, Double> metrics) {
+    Row t = heldOut.select(Cols.ROW_ID, Cols.TEXT).orderBy(Cols.ROW_ID).limit(settings.evaluate().throughputRows())
+        .repartition(settings.spark().partitions())
+        .mapPartitions(new ThroughputProbe(settings.teacher(), student, model, settings.evaluate().studentBatchSize()),
+            Encoders.row(PROBE))
+        .agg(sum("rows"), sum("teacher_nanos"), sum("student_nanos")).first();
+    double rows = t.getLong(0);
+    double teacherPerSecond = rows / (t.getLong(1) / 1e9);
+    double studentPerSecond = rows / (t.getLong(2) / 1e9);
+    metrics.put("throughput_rows", rows);
+    metrics.put("teacher_embeddings_per_second_per_core", teacherPerSecond);
+    metrics.put("student_embeddings_per_second_per_core", studentPerSecond);
+    metrics.put("student_speedup", studentPerSecond / teacherPerSecond);
+  }
+
+  static final StructType PROBE = new StructType()
+      .add("rows", DataTypes.LongType).add("teacher_nanos", DataTypes.LongType).add("student_nanos", DataTypes.LongType);
+
+  /** Executor side: embeds each prompt with the JVM's shared teacher. */
+  static final class EmbedPartition implements MapPartitionsFunction<Row, Row> {
+    private final Settings.Teacher spec;
+
+    EmbedPartition(Settings.Teacher spec) {
+      this.spec = spec;
+    }
+
+    @Override
+    public Iterator<Row> call(Iterator<Row> prompts) {
+      EmbeddingTeacher teacher = OnnxEmbeddingTeacher.shared(spec);
+      String parameters = "max-tokens=" + spec.maxTokens();
+      return new Iterator<>() {
+        @Override
+        public boolean hasNext() {
+          return prompts.hasNext();
+        }
+
+        @Override
+        public Row next() {
+          Row p = prompts.next();
+          String rowId = p.getAs(Cols.ROW_ID);
+          String text = p.getAs(Cols.TEXT);
+          long start = System.nanoTime();
+          try {
+            Float[] embedding = boxed(teacher.embed(text));
+            return TeacherAttempts.answered(DatasetKind.TEACHER_EMBEDDINGS,
+                Map.of(Cols.ROW_ID, rowId, Cols.TEXT, text, Cols.SPLIT, p.getAs(Cols.SPLIT), Cols.EMBEDDING, embedding),
+                teacher.identity(), TeacherAttempts.requestHash(teacher.identity(), parameters, text),
+                (System.nanoTime() - start) / 1e6, 1);
+          } catch (RuntimeException e) {
+            return TeacherAttempts.failed(DatasetKind.TEACHER_EMBEDDINGS, rowId, text, e, 1);
+          }
+        }
+      };
+    }
+  }
+
+  /** Executor side: (text, teacher embedding) rows to one-example DataSets. */
+  static final class ToExamples implements FlatMapFunction<Iterator<Row>, DataSet> {
+    private final Settings.Teacher teacher;
+    private final Settings.Student student;
+
+    ToExamples(Settings.Teacher teacher, Settings.Student student) {
+      this.teacher = teacher;
+      this.student = student;
+    }
+
+    @Override
+    public Iterator<DataSet> call(Iterator<Row> rows) {
+      StudentInputs inputs = new StudentInputs(Tokenizer.shared(teacher.tokenizer(), teacher.maxTokens()),
+          student.maxTokens());
+      return new Iterator<>() {
+        @Override
+        public boolean hasNext() {
+          return rows.hasNext();
+        }
+
+        @Override
+        public DataSet next() {
+          Row r = rows.next();
+          return inputs.example(r.getString(0), floats(r.getList(1)));
+        }
+      };
+    }
+  }
+
+  /** Executor side: student embeddings of held-out rows, in batches, with their cosine to the teacher. */
+  static final class ScoreStudent implements MapPartitionsFunction<Row, Row> {
+    private final StudentModel.Spec spec;
+    private final Broadcast<byte[]> model;
+    private final int batchSize;
+
+    ScoreStudent(StudentModel.Spec spec, Broadcast<byte[]> model, int batchSize) {
+      this.spec = spec;
+      this.model = model;
+      this.batchSize = batchSize;
+    }
+
+    @Override
+    public Iterator<Row> call(Iterator<Row> rows) {
+      StudentModel student = StudentModel.shared(spec, model::value);
+      return new BatchingIterator<>(rows, batchSize, batch -> {
+        float[][] s = student.embed(batch.stream().map(r -> r.getString(1)).toList());
+        List<Row> out = new ArrayList<>(batch.size());
+        for (int i = 0; i < batch.size(); i++) {
+          float[] t = floats(batch.get(i).getList(2));
+          double cos = 0;
+          for (int d = 0; d < t.length; d++) {
+            cos += t[d] * s[i][d];
+          }
+          out.add(RowFactory.create(batch.get(i).getString(0), boxed(t), boxed(s[i]), cos));
+        }
+        return out;
+      });
+    }
+  }
+
+  /** Executor side: times the teacher and the student on the same texts, in the same task. */
+  static final class ThroughputProbe implements MapPartitionsFunction<Row, Row> {
+    private static final int WARM_UP = 8;
+    private final Settings.Teacher teacherSpec;
+    private final StudentModel.Spec studentSpec;
+    private final Broadcast<byte[]> model;
+    private final int batchSize;
+
+    ThroughputProbe(Settings.Teacher teacherSpec, StudentModel.Spec studentSpec, Broadcast<byte[]> model,
+        int batchSize) {
+      this.teacherSpec = teacherSpec;
+      this.studentSpec = studentSpec;
+      this.model = model;
+      this.batchSize = batchSize;
+    }
+
+    @Override
+    public Iterator<Row> call(Iterator<Row> rows) {
+      List<String> texts = new ArrayList<>();
+      rows.forEachRemaining(r -> texts.add(r.getString(1)));
+      if (texts.isEmpty()) {
+        return List.<Row>of().iterator();
+      }
+      EmbeddingTeacher teacher = OnnxEmbeddingTeacher.shared(teacherSpec);
+      StudentModel student = StudentModel.shared(studentSpec, model::value);
+      List<String> warm = texts.subList(0, Math.min(WARM_UP, texts.size()));
+      warm.forEach(teacher::embed);
+      student.embed(warm);
+      long t0 = System.nanoTime();
+      for (String text : texts) {
+        teacher.embed(text);
+      }
+      long t1 = System.nanoTime();
+      for (int i = 0; i < texts.size(); i += batchSize) {
+        student.embed(texts.subList(i, Math.min(texts.size(), i + batchSize)));
+      }
+      long t2 = System.nanoTime();
+      return List.of(RowFactory.create((long) texts.size(), t1 - t0, t2 - t1)).iterator();
+    }
+  }
+
+  static float[] floats(List<Float> list) {
+    float[] out = new float[list.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = list.get(i);
+    }
+    return out;
+  }
+
+  static Float[] boxed(float[] values) {
+    Float[] out = new Float[values.length];
+    for (int i = 0; i < values.length; i++) {
+      out[i] = values[i];
+    }
+    return out;
+  }
+}

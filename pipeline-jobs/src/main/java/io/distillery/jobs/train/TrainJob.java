@@ -1,0 +1,153 @@
+package io.distillery.jobs.train;
+
+import static org.apache.spark.sql.functions.col;
+
+import io.distillery.corpus.Split;
+import io.distillery.dataset.DatasetKind;
+import io.distillery.dataset.DatasetKind.Cols;
+import io.distillery.dataset.RunLayout;
+import io.distillery.dataset.Stage;
+import io.distillery.dataset.StageManifest;
+import io.distillery.jobs.Datasets;
+import io.distillery.jobs.HadoopFiles;
+import io.distillery.jobs.StageJob;
+import io.distillery.jobs.StageResult;
+import io.distillery.jobs.Stages;
+import io.distillery.jobs.task.DistillationTask;
+import io.distillery.jobs.task.Tasks;
+import io.distillery.settings.Settings;
+import io.distillery.teacher.TeacherIdentity;
+import io.distillery.util.Hashing;
+import io.distillery.util.Version;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
+import org.deeplearning4j.util.ModelSerializer;
+import org.nd4j.linalg.dataset.DataSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Stage 3, train: distils the student from the teacher's answers with DL4J's parameter-averaging training
+ * master on Spark. Scores the validation split after every epoch and checkpoints it; writes the final model
+ * (ModelSerializer) and a model card naming the teacher, its terms and the datasets it learnt from.
+ */
+public final class TrainJob implements StageJob {
+  private static final Logger LOG = LoggerFactory.getLogger(TrainJob.class);
+
+  @Override
+  public Stage stage() {
+    return Stage.TRAIN;
+  }
+
+  @Override
+  public StageResult run(Settings settings, SparkSession spark, Map<Stage, StageManifest> upstream) {
+    TeacherIdentity.requireDistillationAllowed(settings.teacher(), "train");
+    StageManifest generate = upstream.get(Stage.GENERATE);
+    DistillationTask task = Tasks.of(settings);
+    RunLayout layout = Stages.layout(settings);
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    int workers = settings.train().workers() > 0 ? settings.train().workers() : jsc.defaultParallelism();
+
+    Dataset<Row> outputs = Datasets.read(spark, task.outputDataset(), layout);
+    JavaRDD<DataSet> train = task.trainingExamples(settings,
+            outputs.where(col(Cols.SPLIT).equalTo(Split.TRAIN.label())))
+        .repartition(workers).persist(TrainingMasters.EXAMPLES);
+    JavaRDD<DataSet> validation = task.trainingExamples(settings,
+            outputs.where(col(Cols.SPLIT).equalTo(Split.VALIDATION.label())))
+        .persist(TrainingMasters.EXAMPLES);
+    try {
+      long trainRows = train.count();
+      long validationRows = validation.count();
+      if (trainRows == 0) {
+        throw new IllegalStateException("Run '" + layout.runId() + "' has no training rows in "
+            + layout.partition(task.outputDataset()));
+      }
+      SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(jsc, task.student(settings, generate),
+          TrainingMasters.parameterAveraging(settings.train(), workers));
+      List<Map<String, Object>> epochs = new ArrayList<>();
+      for (int epoch = 1; epoch <= settings.train().epochs(); epoch++) {
+        long start = System.nanoTime();
+        sparkNet.fit(train);
+        byte[] checkpoint = serialize(sparkNet.getNetwork());
+        HadoopFiles.write(spark, layout.checkpoint(epoch), checkpoint);
+        double validationLoss = ValidationLoss.mean(jsc, checkpoint, validation, settings.train().batchSize());
+        Map<String, Object> e = new LinkedHashMap<>();
+        e.put("epoch", epoch);
+        e.put("train_loss", sparkNet.getScore());
+        e.put("validation_loss", validationLoss);
+        e.put("seconds", Math.round((System.nanoTime() - start) / 1e7) / 100.0);
+        epochs.add(e);
+        LOG.info("epoch {}/{}: train loss {} validation loss {}", epoch, settings.train().epochs(),
+            sparkNet.getScore(), validationLoss);
+      }
+      byte[] model = serialize(sparkNet.getNetwork());
+      HadoopFiles.write(spark, layout.studentModel(), model);
+      Map<String, Object> card = modelCard(settings, upstream, sparkNet.getNetwork(), model, workers, epochs);
+      HadoopFiles.write(spark, layout.modelCard(), toJson(card));
+      Map<String, Object> details = new LinkedHashMap<>();
+      details.put("model", layout.studentModel());
+      details.put("model_sha256", card.get("model_sha256"));
+      details.put("epochs", epochs);
+      details.put("workers", workers);
+      return StageResult.of(Map.of("train_rows", trainRows, "validation_rows", validationRows), details)
+          .withTeacher(generate.teacher());
+    } finally {
+      train.unpersist();
+      validation.unpersist();
+    }
+  }
+
+  private static Map<String, Object> modelCard(Settings settings, Map<Stage, StageManifest> upstream,
+      MultiLayerNetwork net, byte[] model, int workers, List<Map<String, Object>> epochs) {
+    Map<String, Object> card = new LinkedHashMap<>();
+    card.put("run_id", settings.run().id());
+    card.put("task", settings.task());
+    card.put("created_at", Instant.now().toString());
+    card.put("code_version", Version.current());
+    card.put("student", Map.of("kind", settings.student().kind(), "width", settings.student().width(),
+        "max_tokens", settings.student().maxTokens(), "parameters", net.numParams()));
+    card.put("model_sha256", Hashing.sha256Hex(model));
+    card.put("model_bytes", model.length);
+    card.put("teacher", upstream.get(Stage.GENERATE).teacher());
+    Map<String, Object> data = new LinkedHashMap<>();
+    for (Map.Entry<Stage, StageManifest> e : upstream.entrySet()) {
+      data.put(e.getKey().label() + "_manifest_hash", e.getValue().hash());
+      data.put(e.getKey().label() + "_counts", e.getValue().counts());
+    }
+    card.put("datasets", data);
+    card.put("training", Map.of("trainer", "dl4j ParameterAveragingTrainingMaster", "workers", workers,
+        "settings", settings.train(), "epochs", epochs));
+    return card;
+  }
+
+  static byte[] serialize(MultiLayerNetwork net) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try {
+      ModelSerializer.writeModel(net, bytes, false);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return bytes.toByteArray();
+  }
+
+  private static byte[] toJson(Map<String, Object> card) {
+    try {
+      return StageManifest.json().writeValueAsBytes(card);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
