@@ -1,0 +1,106 @@
+package io.distillery.settings;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.distillery.TestSettings;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SettingsTest {
+
+  @Test
+  void defaultsComeFromReferenceConf() {
+    Settings s = TestSettings.defaults();
+    assertEquals("embed", s.task());
+    assertEquals("europarl", s.corpus().source());
+    assertEquals(java.util.List.of("eng"), s.corpus().languages());
+    assertEquals(1, s.teacher().intraOpThreads());
+    assertTrue(s.teacher().terms().distillationAllowed());
+  }
+
+  @Test
+  void unknownKeyIsRejectedByName() {
+    SettingsException e = assertThrows(SettingsException.class,
+        () -> TestSettings.withOverrides(Map.of("distillery.train.epoch", "3")));
+    assertTrue(e.getMessage().contains("distillery.train.epoch: unknown key"), e.getMessage());
+  }
+
+  @Test
+  void everyBadValueIsReportedAtOnceWithItsKey() {
+    SettingsException e = assertThrows(SettingsException.class, () -> TestSettings.withOverrides(Map.of(
+        "distillery.train.epochs", "0",
+        "distillery.teacher.terms.distillation", "maybe",
+        "distillery.run.id", "no spaces please")));
+    assertEquals(3, e.problems().size(), e.getMessage());
+    assertTrue(e.getMessage().contains("distillery.train.epochs: must be >= 1, was 0"), e.getMessage());
+    assertTrue(e.getMessage().contains("distillery.teacher.terms.distillation: must be one of"), e.getMessage());
+    assertTrue(e.getMessage().contains("distillery.run.id"), e.getMessage());
+  }
+
+  @Test
+  void wrongTypeNamesTheKey() {
+    SettingsException e = assertThrows(SettingsException.class,
+        () -> TestSettings.withOverrides(Map.of("distillery.student.width", "wide")));
+    assertTrue(e.getMessage().contains("student.width"), e.getMessage());
+  }
+
+  @Test
+  void crossFieldRulesHold() {
+    SettingsException e = assertThrows(SettingsException.class, () -> TestSettings.withOverrides(Map.of(
+        "distillery.corpus.min-words", "10", "distillery.corpus.max-words", "5",
+        "distillery.corpus.source", "jsonl")));
+    assertTrue(e.getMessage().contains("corpus.max-words: must be >= corpus.min-words"), e.getMessage());
+    assertTrue(e.getMessage().contains("corpus.path: is required when corpus.source = jsonl"), e.getMessage());
+  }
+
+  @Test
+  void fileOverridesReferenceAndCommandLineOverridesFile(@TempDir Path dir) throws Exception {
+    Path conf = dir.resolve("my.conf");
+    Files.writeString(conf, "distillery { train.epochs = 7, student.width = 64 }");
+    Settings s = Settings.load(Optional.of(conf), Map.of("distillery.student.width", "48"));
+    assertEquals(7, s.train().epochs());
+    assertEquals(48, s.student().width());
+  }
+
+  @Test
+  void missingConfigFileIsAnError(@TempDir Path dir) {
+    SettingsException e = assertThrows(SettingsException.class,
+        () -> Settings.load(Optional.of(dir.resolve("nope.conf")), Map.of()));
+    assertTrue(e.getMessage().contains("nope.conf"), e.getMessage());
+  }
+
+  @Test
+  void sectionHashesChangeOnlyWithTheirSection() {
+    Settings a = TestSettings.defaults();
+    Settings b = TestSettings.withOverrides(Map.of("distillery.train.epochs", "3"));
+    assertEquals(a.hashOf("corpus", "teacher"), b.hashOf("corpus", "teacher"));
+    assertNotEquals(a.hashOf("train"), b.hashOf("train"));
+    assertFalse(a.hashOf("corpus").isEmpty());
+  }
+
+  @Test
+  void everyDeclaredKeyIsDocumentedInReferenceConf() throws Exception {
+    String reference;
+    try (var in = getClass().getResourceAsStream("/reference.conf")) {
+      reference = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+    String[] lines = reference.split("\n");
+    for (int i = 0; i < lines.length; i++) {
+      String line = lines[i].strip();
+      if (line.matches("[a-z-]+\\s*=.*")) {
+        String previous = lines[i - 1].strip();
+        assertTrue(previous.startsWith("#") || previous.endsWith("{") && lines[i - 2].strip().startsWith("#")
+                || line.contains("#"),
+            "reference.conf line " + (i + 1) + " '" + line + "' has no comment documenting it");
+      }
+    }
+  }
+}
