@@ -37,6 +37,12 @@ public enum DatasetKind {
       Column.required(Cols.SPLIT, STRING, "train, validation or test"),
       Column.required(Cols.EMBEDDING, FLOAT_ARRAY, "teacher embedding, L2-normalised")))),
 
+  /** generate (task embed): the teacher's embedding of each corpus token alone, for the student's start. */
+  TEACHER_TOKEN_EMBEDDINGS("teacher-token-embeddings", withProvenance(List.of(
+      Column.required(Cols.TOKEN_ID, LONG, "teacher tokenizer's token id"),
+      Column.required(Cols.OCCURRENCES, LONG, "times the token occurs in the prompts"),
+      Column.required(Cols.EMBEDDING, FLOAT_ARRAY, "teacher embedding of the token alone, L2-normalised")))),
+
   /** generate: prompts the teacher could not answer. */
   TEACHER_FAILURES("teacher-failures", List.of(
       Column.required(Cols.ROW_ID, STRING, "prompt row id"),
@@ -93,6 +99,8 @@ public enum DatasetKind {
     public static final String STAGE = "stage";
     public static final String REASON = "reason";
     public static final String EMBEDDING = "embedding";
+    public static final String TOKEN_ID = "token_id";
+    public static final String OCCURRENCES = "occurrences";
     public static final String ERROR_CLASS = "error_class";
     public static final String MESSAGE = "message";
     public static final String ATTEMPTS = "attempts";

@@ -64,7 +64,12 @@ public record Settings(
 
   public record Generate(double maxFailureFraction) implements Serializable {}
 
-  public record Student(String kind, int width, int maxTokens) implements Serializable {}
+  public record Student(String kind, String init, int width, int minTokenCount, int maxTokens)
+      implements Serializable {
+    public boolean initFromTeacherTokens() {
+      return init.equals("teacher-tokens");
+    }
+  }
 
   public record Loss(double cosineWeight, double mseWeight) implements Serializable {}
 
@@ -150,7 +155,8 @@ public record Settings(
 
     Generate generate = new Generate(r.doubleBetween("generate.max-failure-fraction", 0, 1));
     Student student = new Student(r.oneOf("student.kind", Set.of("static-embedding")),
-        r.intAtLeast("student.width", 8), r.intBetween("student.max-tokens", 4, 512));
+        r.oneOf("student.init", Set.of("teacher-tokens", "random")), r.intAtLeast("student.width", 8),
+        r.intAtLeast("student.min-token-count", 1), r.intBetween("student.max-tokens", 4, 512));
 
     Loss loss = new Loss(r.doubleBetween("train.loss.cosine-weight", 0, Double.MAX_VALUE),
         r.doubleBetween("train.loss.mse-weight", 0, Double.MAX_VALUE));

@@ -8,15 +8,18 @@ import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Turns texts into the student's inputs: token ids of the teacher's vocabulary, padded to a fixed length,
+ * Turns texts into the student's inputs: the teacher's tokens mapped to the student's vocabulary rows, padded
+ * to a fixed length,
  * with a mask so mean pooling only sees real tokens. Fixed length lets DL4J merge examples into batches.
  */
 public final class StudentInputs {
   private final Tokenizer tokenizer;
+  private final Vocabulary vocabulary;
   private final int maxTokens;
 
-  public StudentInputs(Tokenizer tokenizer, int maxTokens) {
+  public StudentInputs(Tokenizer tokenizer, Vocabulary vocabulary, int maxTokens) {
     this.tokenizer = tokenizer;
+    this.vocabulary = vocabulary;
     this.maxTokens = maxTokens;
   }
 
@@ -24,17 +27,17 @@ public final class StudentInputs {
     return maxTokens;
   }
 
-  /** Features [n, maxTokens] (ids as floats) and mask [n, maxTokens] for a batch of texts. */
+  /** Features [n, maxTokens] (student rows as floats) and mask [n, maxTokens] for a batch of texts. */
   public INDArray[] features(List<String> texts) {
     float[][] ids = new float[texts.size()][maxTokens];
     float[][] mask = new float[texts.size()][maxTokens];
     for (int i = 0; i < texts.size(); i++) {
       long[] tokens = tokenizer.tokenIds(texts.get(i), maxTokens);
       if (tokens.length == 0) {
-        mask[i][0] = 1; // id 0 ([PAD]) stands for "no token" so pooling never divides by zero
+        mask[i][0] = 1; // the unknown row stands for "no token", so pooling never divides by zero
       }
       for (int t = 0; t < tokens.length; t++) {
-        ids[i][t] = tokens[t];
+        ids[i][t] = vocabulary.row(tokens[t]);
         mask[i][t] = 1;
       }
     }

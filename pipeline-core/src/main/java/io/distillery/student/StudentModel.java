@@ -3,17 +3,13 @@ package io.distillery.student;
 import io.distillery.teacher.Tokenizer;
 import io.distillery.util.Hashing;
 import io.distillery.util.JvmShared;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.List;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * A trained student, ready to embed: the DL4J network (restored from ModelSerializer bytes) and the teacher's
- * tokenizer. One per executor JVM per model ({@link #shared}). {@code output} is synchronised because a DL4J
+ * A trained student, ready to embed: the DL4J network and vocabulary (from a {@link StudentArtifact}) and the
+ * teacher's tokenizer. One per executor JVM per model ({@link #shared}). {@code output} is synchronised because a DL4J
  * network is not thread-safe.
  */
 public final class StudentModel implements AutoCloseable {
@@ -21,10 +17,10 @@ public final class StudentModel implements AutoCloseable {
   private final StudentInputs inputs;
   private final Tokenizer tokenizer;
 
-  private StudentModel(MultiLayerNetwork network, Tokenizer tokenizer, int maxTokens) {
+  private StudentModel(MultiLayerNetwork network, Vocabulary vocabulary, Tokenizer tokenizer, int maxTokens) {
     this.network = network;
     this.tokenizer = tokenizer;
-    this.inputs = new StudentInputs(tokenizer, maxTokens);
+    this.inputs = new StudentInputs(tokenizer, vocabulary, maxTokens);
   }
 
   /** Key of a model in the JVM cache: the model's content, not its path. */
@@ -40,12 +36,9 @@ public final class StudentModel implements AutoCloseable {
     if (!sha.equals(spec.modelSha256())) {
       throw new IllegalStateException("Student model bytes have sha256 " + sha + ", expected " + spec.modelSha256());
     }
-    try {
-      MultiLayerNetwork net = ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(modelBytes), false);
-      return new StudentModel(net, Tokenizer.open(spec.tokenizer(), spec.teacherMaxTokens()), spec.maxTokens());
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot restore the student model", e);
-    }
+    StudentArtifact artifact = StudentArtifact.fromBytes(modelBytes);
+    return new StudentModel(artifact.network(), artifact.vocabulary(),
+        Tokenizer.open(spec.tokenizer(), spec.teacherMaxTokens()), spec.maxTokens());
   }
 
   /** L2-normalised student embeddings of {@code texts}, in order. */

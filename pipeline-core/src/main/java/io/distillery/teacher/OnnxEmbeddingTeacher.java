@@ -90,16 +90,33 @@ public final class OnnxEmbeddingTeacher implements EmbeddingTeacher {
     return rawEmbed(text);
   }
 
+  /**
+   * The teacher's embedding of one vocabulary token on its own (with the model's special tokens around it):
+   * the static vector a student can start from, as in Model2Vec.
+   */
+  public float[] embedToken(long tokenId) {
+    long[] specials = tokenizer.encodeForModel("").getIds();
+    long[] ids = new long[specials.length + 1];
+    ids[0] = specials[0];
+    ids[1] = tokenId;
+    System.arraycopy(specials, 1, ids, 2, specials.length - 1);
+    long[] mask = new long[ids.length];
+    java.util.Arrays.fill(mask, 1L);
+    return run(ids, mask, new long[ids.length]);
+  }
+
   private float[] rawEmbed(String text) {
     Encoding enc = tokenizer.encodeForModel(text);
-    long[] ids = enc.getIds();
-    long[] mask = enc.getAttentionMask();
+    return run(enc.getIds(), enc.getAttentionMask(), enc.getTypeIds());
+  }
+
+  private float[] run(long[] ids, long[] mask, long[] typeIds) {
     Map<String, OnnxTensor> inputs = new HashMap<>();
     try {
       inputs.put("input_ids", OnnxTensor.createTensor(env, new long[][] {ids}));
       inputs.put("attention_mask", OnnxTensor.createTensor(env, new long[][] {mask}));
       if (needsTokenTypes) {
-        inputs.put("token_type_ids", OnnxTensor.createTensor(env, new long[][] {enc.getTypeIds()}));
+        inputs.put("token_type_ids", OnnxTensor.createTensor(env, new long[][] {typeIds}));
       }
       try (OrtSession.Result result = session.run(inputs)) {
         float[][][] hidden = (float[][][]) result.get(0).getValue();

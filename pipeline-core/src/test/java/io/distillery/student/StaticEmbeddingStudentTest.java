@@ -8,12 +8,10 @@ import io.distillery.TestSettings;
 import io.distillery.settings.Settings;
 import io.distillery.teacher.OnnxEmbeddingTeacher;
 import io.distillery.util.Hashing;
-import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.dataset.DataSet;
 
@@ -21,7 +19,8 @@ class StaticEmbeddingStudentTest {
 
   @Test
   void learnsTheTeacherOnASmallCorpusAndRoundTripsThroughModelSerializer() throws Exception {
-    Settings s = TestSettings.withOverrides(Map.of("distillery.student.width", "32"));
+    Settings s = TestSettings.withOverrides(Map.of("distillery.student.width", "32",
+        "distillery.student.init", "random", "distillery.train.learning-rate", "0.01"));
     List<String> texts = List.of(
         "The Commission will present its proposal next month.",
         "Parliament adopted the resolution by a large majority.",
@@ -30,14 +29,16 @@ class StaticEmbeddingStudentTest {
         "Farmers need fair prices for their products.",
         "The budget for research must be increased.");
     try (OnnxEmbeddingTeacher teacher = OnnxEmbeddingTeacher.open(s.teacher())) {
-      StudentInputs inputs = new StudentInputs(teacher.tokenizer(), s.student().maxTokens());
+      Vocabulary vocabulary = Vocabulary.of(texts.stream()
+          .flatMapToLong(t -> java.util.Arrays.stream(teacher.tokenizer().tokenIds(t, 64))).toArray());
+      StudentInputs inputs = new StudentInputs(teacher.tokenizer(), vocabulary, s.student().maxTokens());
       List<DataSet> examples = new ArrayList<>();
       for (String t : texts) {
         examples.add(inputs.example(t, teacher.embed(t)));
       }
       DataSet all = DataSet.merge(examples);
       MultiLayerNetwork net = new MultiLayerNetwork(StaticEmbeddingStudent.configuration(s.student(), s.train(),
-          teacher.tokenizer().vocabularySize(), teacher.dimension()));
+          vocabulary.size(), teacher.dimension()));
       net.init();
       double before = net.score(all);
       for (int i = 0; i < 150; i++) {
@@ -46,9 +47,8 @@ class StaticEmbeddingStudentTest {
       double after = net.score(all);
       assertTrue(after < before * 0.2, "loss " + before + " -> " + after);
 
-      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-      ModelSerializer.writeModel(net, bytes, false);
-      byte[] model = bytes.toByteArray();
+      byte[] model = new StudentArtifact(net, vocabulary).toBytes();
+      assertEquals(vocabulary, StudentArtifact.fromBytes(model).vocabulary());
       StudentModel student = StudentModel.load(model, new StudentModel.Spec(Hashing.sha256Hex(model),
           s.teacher().tokenizer(), s.teacher().maxTokens(), s.student().maxTokens()));
       float[][] emb = student.embed(texts);
@@ -65,5 +65,49 @@ class StaticEmbeddingStudentTest {
       assertArrayEquals(emb[2], student.embed(List.of(texts.get(2)))[0], 1e-5f);
       student.close();
     }
+  }
+
+  @Test
+  void teacherTokenInitialisationStartsCloseToTheTeacher() {
+    Settings s = TestSettings.defaults();
+    List<String> texts = List.of("Fish stocks in the Baltic Sea are declining.",
+        "Farmers need fair prices for their products.");
+    try (OnnxEmbeddingTeacher teacher = OnnxEmbeddingTeacher.open(s.teacher())) {
+      Vocabulary vocabulary = Vocabulary.of(texts.stream()
+          .flatMapToLong(t -> java.util.Arrays.stream(teacher.tokenizer().tokenIds(t, 64))).toArray());
+      MultiLayerNetwork net = new MultiLayerNetwork(StaticEmbeddingStudent.configuration(s.student(), s.train(),
+          vocabulary.size(), teacher.dimension()));
+      net.init();
+      Map<Integer, float[]> rows = new java.util.HashMap<>();
+      for (int r = 1; r < vocabulary.size(); r++) {
+        rows.put(r, teacher.embedToken(vocabulary.teacherId(r)));
+      }
+      StaticEmbeddingStudent.initialiseFromTeacherTokens(net, rows.entrySet().iterator());
+      byte[] model = new StudentArtifact(net, vocabulary).toBytes();
+      StudentModel student = StudentModel.load(model, new StudentModel.Spec(Hashing.sha256Hex(model),
+          s.teacher().tokenizer(), s.teacher().maxTokens(), s.student().maxTokens()));
+      float[][] emb = student.embed(texts);
+      for (int i = 0; i < texts.size(); i++) {
+        float[] t = teacher.embed(texts.get(i));
+        double cos = 0;
+        for (int d = 0; d < t.length; d++) {
+          cos += t[d] * emb[i][d];
+        }
+        // Untrained, the bag of the teacher's own token vectors already points the teacher's way
+        // (a randomly initialised student is near 0).
+        assertTrue(cos > 0.3, "cosine before training of row " + i + " is " + cos);
+      }
+      student.close();
+    }
+  }
+
+  @Test
+  void teacherTokenInitialisationRejectsAWidthThatIsNotTheTeachersDimension() {
+    Settings s = TestSettings.withOverrides(Map.of("distillery.student.width", "32"));
+    MultiLayerNetwork net = new MultiLayerNetwork(StaticEmbeddingStudent.configuration(s.student(), s.train(), 10, 384));
+    net.init();
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> StaticEmbeddingStudent.initialiseFromTeacherTokens(net, java.util.Collections.emptyIterator()));
+    assertTrue(e.getMessage().contains("distillery.student.width"), e.getMessage());
   }
 }

@@ -75,6 +75,7 @@ public final class GenerateJob implements StageJob {
           failed, rowsIn, 100 * failedFraction, settings.generate().maxFailureFraction(),
           layout.partition(DatasetKind.TEACHER_FAILURES)));
     }
+    counts.putAll(task.generateAuxiliary(settings, spark, layout));
     Map<String, Object> details = new TreeMap<>(task.describeOutputs(outputs));
     details.put("task", task.name());
     details.put("dataset", layout.partition(task.outputDataset()));

@@ -1,6 +1,7 @@
 package io.distillery.jobs.task;
 
 import io.distillery.dataset.DatasetKind;
+import io.distillery.dataset.RunLayout;
 import io.distillery.dataset.StageManifest;
 import io.distillery.evaluation.EvaluationResult;
 import io.distillery.settings.Settings;
@@ -10,8 +11,8 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.StructType;
-import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import java.util.Map;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.dataset.DataSet;
 
 /**
@@ -33,19 +34,27 @@ public interface DistillationTask {
   MapPartitionsFunction<Row, Row> teacherFunction(Settings settings);
 
   /** Facts about the teacher's answers recorded in the generate manifest (e.g. dimension, label vocabulary). */
-  java.util.Map<String, Object> describeOutputs(Dataset<Row> outputs);
+  Map<String, Object> describeOutputs(Dataset<Row> outputs);
+
+  /**
+   * Further teacher outputs the task's student needs beyond one answer per prompt (e.g. the teacher's vector
+   * for each vocabulary token), written after the prompts are answered. Returns their counts for the manifest.
+   */
+  default Map<String, Long> generateAuxiliary(Settings settings, SparkSession spark, RunLayout layout) {
+    return Map.of();
+  }
+
+  /** The initial student and what turns rows into its inputs, built on the driver. */
+  TrainingPlan plan(Settings settings, SparkSession spark, RunLayout layout, StageManifest generate);
 
   /** Training examples (one per row) from the teacher's answers. */
-  JavaRDD<DataSet> trainingExamples(Settings settings, Dataset<Row> outputs);
+  JavaRDD<DataSet> trainingExamples(Settings settings, Dataset<Row> outputs, TrainingPlan plan);
 
-  /** The untrained student for these answers. */
-  MultiLayerConfiguration student(Settings settings, StageManifest generate);
+  /** The trained student as one self-contained file. */
+  byte[] artifact(TrainingPlan plan, MultiLayerNetwork trained);
 
   /** Scores a trained student against the teacher on the held-out rows. */
   EvaluationResult evaluate(Settings settings, SparkSession spark, Dataset<Row> heldOut,
       Broadcast<byte[]> studentModel, String studentSha256);
 
-  static StructType attemptSchema(DatasetKind output) {
-    return TeacherAttempts.schema(output);
-  }
 }

@@ -21,8 +21,13 @@ import io.distillery.evaluation.Charts;
 import io.distillery.evaluation.EvaluationResult;
 import io.distillery.evaluation.Figure;
 import io.distillery.evaluation.Gate;
+import io.distillery.dataset.RunLayout;
+import io.distillery.jobs.Datasets;
+import io.distillery.jobs.SparkSchemas;
 import io.distillery.settings.Settings;
 import io.distillery.student.StaticEmbeddingStudent;
+import io.distillery.student.StudentArtifact;
+import io.distillery.student.Vocabulary;
 import io.distillery.student.StudentInputs;
 import io.distillery.student.StudentModel;
 import io.distillery.teacher.EmbeddingTeacher;
@@ -49,7 +54,7 @@ import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
-import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.dataset.DataSet;
 
 /** Sentence-embedding distillation: the teacher's embedding is the target, cosine (and/or MSE) the loss. */
@@ -87,21 +92,65 @@ public final class EmbedTask implements DistillationTask {
   }
 
   @Override
-  public JavaRDD<DataSet> trainingExamples(Settings settings, Dataset<Row> outputs) {
-    return outputs.select(Cols.TEXT, Cols.EMBEDDING).javaRDD()
-        .mapPartitions(new ToExamples(settings.teacher(), settings.student()));
+  public Map<String, Long> generateAuxiliary(Settings settings, SparkSession spark, RunLayout layout) {
+    // Every token of the corpus: for evaluation this equals a student over the teacher's whole vocabulary
+    // (a token's vector comes from the teacher's view of the token alone, never from a held-out sentence),
+    // without shipping rows no input uses.
+    Dataset<Row> tokens = Datasets.read(spark, DatasetKind.PROMPTS, layout)
+        .select(Cols.TEXT)
+        .flatMap(new TokenIds(settings.teacher()), Encoders.LONG())
+        .groupBy(col("value").as(Cols.TOKEN_ID)).count()
+        .repartition(settings.spark().partitions());
+    Datasets.write(tokens.mapPartitions(new EmbedTokens(settings.teacher()),
+        Encoders.row(SparkSchemas.of(DatasetKind.TEACHER_TOKEN_EMBEDDINGS))), DatasetKind.TEACHER_TOKEN_EMBEDDINGS,
+        layout);
+    return Map.of("vocabulary_tokens", Datasets.read(spark, DatasetKind.TEACHER_TOKEN_EMBEDDINGS, layout).count());
   }
 
   @Override
-  public MultiLayerConfiguration student(Settings settings, StageManifest generate) {
+  public TrainingPlan plan(Settings settings, SparkSession spark, RunLayout layout, StageManifest generate) {
     Object dim = generate.details().get(DIMENSION);
     if (!(dim instanceof Number n)) {
       throw new IllegalStateException("The generate manifest of run '" + generate.runId() + "' records no "
           + DIMENSION + "; re-run generate.");
     }
-    int vocabulary = Tokenizer.shared(settings.teacher().tokenizer(), settings.teacher().maxTokens())
-        .vocabularySize();
-    return StaticEmbeddingStudent.configuration(settings.student(), settings.train(), vocabulary, n.intValue());
+    Dataset<Row> tokens = Datasets.read(spark, DatasetKind.TEACHER_TOKEN_EMBEDDINGS, layout)
+        .where(col(Cols.OCCURRENCES).geq(settings.student().minTokenCount()));
+    // Model metadata, bounded by the tokenizer's vocabulary size (tens of thousands of ids).
+    long[] ids = tokens.select(Cols.TOKEN_ID).as(Encoders.LONG()).collectAsList().stream()
+        .mapToLong(Long::longValue).toArray();
+    Vocabulary vocabulary = Vocabulary.of(ids);
+    MultiLayerNetwork net = new MultiLayerNetwork(StaticEmbeddingStudent.configuration(settings.student(),
+        settings.train(), vocabulary.size(), n.intValue()));
+    net.init();
+    if (settings.student().initFromTeacherTokens()) {
+      Iterator<Row> rows = tokens.select(Cols.TOKEN_ID, Cols.EMBEDDING).toLocalIterator();
+      StaticEmbeddingStudent.initialiseFromTeacherTokens(net, new Iterator<>() {
+        @Override
+        public boolean hasNext() {
+          return rows.hasNext();
+        }
+
+        @Override
+        public Map.Entry<Integer, float[]> next() {
+          Row r = rows.next();
+          return Map.entry(vocabulary.row(r.getLong(0)), floats(r.getList(1)));
+        }
+      });
+    }
+    return new TrainingPlan(net, vocabulary, Map.of("vocabulary_rows", vocabulary.size(),
+        "init", settings.student().init()));
+  }
+
+  @Override
+  public JavaRDD<DataSet> trainingExamples(Settings settings, Dataset<Row> outputs, TrainingPlan plan) {
+    return outputs.select(Cols.TEXT, Cols.EMBEDDING).javaRDD()
+        .mapPartitions(new ToExamples(settings.teacher(), settings.student(), (Vocabulary) plan.inputs()));
+  }
+
+  @Override
+  public byte[] artifact(TrainingPlan plan, MultiLayerNetwork trained) {
+    return new StudentArtifact(trained, (Vocabulary) plan.inputs()).toBytes();
   }
 
   @Override
@@ -270,20 +319,70 @@ public final class EmbedTask implements DistillationTask {
     }
   }
 
+  /** Executor side: every token id of each text (the teacher's tokenizer, no special tokens). */
+  static final class TokenIds implements FlatMapFunction<Row, Long> {
+    private final Settings.Teacher teacher;
+
+    TokenIds(Settings.Teacher teacher) {
+      this.teacher = teacher;
+    }
+
+    @Override
+    public Iterator<Long> call(Row row) {
+      long[] ids = Tokenizer.shared(teacher.tokenizer(), teacher.maxTokens()).tokenIds(row.getString(0),
+          teacher.maxTokens());
+      return java.util.Arrays.stream(ids).boxed().iterator();
+    }
+  }
+
+  /** Executor side: the teacher's embedding of each (token id, occurrences) alone, with provenance. */
+  static final class EmbedTokens implements MapPartitionsFunction<Row, Row> {
+    private final Settings.Teacher spec;
+
+    EmbedTokens(Settings.Teacher spec) {
+      this.spec = spec;
+    }
+
+    @Override
+    public Iterator<Row> call(Iterator<Row> tokens) {
+      OnnxEmbeddingTeacher teacher = OnnxEmbeddingTeacher.shared(spec);
+      return new Iterator<>() {
+        @Override
+        public boolean hasNext() {
+          return tokens.hasNext();
+        }
+
+        @Override
+        public Row next() {
+          Row t = tokens.next();
+          long id = t.getLong(0);
+          long start = System.nanoTime();
+          Float[] embedding = boxed(teacher.embedToken(id));
+          return TeacherAttempts.outputRow(DatasetKind.TEACHER_TOKEN_EMBEDDINGS,
+              Map.of(Cols.TOKEN_ID, id, Cols.OCCURRENCES, t.getLong(1), Cols.EMBEDDING, embedding),
+              teacher.identity(), TeacherAttempts.requestHash(teacher.identity(), "token", Long.toString(id)),
+              (System.nanoTime() - start) / 1e6);
+        }
+      };
+    }
+  }
+
   /** Executor side: (text, teacher embedding) rows to one-example DataSets. */
   static final class ToExamples implements FlatMapFunction<Iterator<Row>, DataSet> {
     private final Settings.Teacher teacher;
     private final Settings.Student student;
+    private final Vocabulary vocabulary;
 
-    ToExamples(Settings.Teacher teacher, Settings.Student student) {
+    ToExamples(Settings.Teacher teacher, Settings.Student student, Vocabulary vocabulary) {
       this.teacher = teacher;
       this.student = student;
+      this.vocabulary = vocabulary;
     }
 
     @Override
     public Iterator<DataSet> call(Iterator<Row> rows) {
       StudentInputs inputs = new StudentInputs(Tokenizer.shared(teacher.tokenizer(), teacher.maxTokens()),
-          student.maxTokens());
+          vocabulary, student.maxTokens());
       return new Iterator<>() {
         @Override
         public boolean hasNext() {

@@ -46,6 +46,23 @@ public final class TeacherAttempts {
   /** An answered row: {@code payload} holds the task's columns by name; provenance is added here. */
   public static Row answered(DatasetKind output, Map<String, Object> payload, TeacherIdentity teacher,
       String requestHash, double latencyMs, long attempts) {
+    List<Object> values = new ArrayList<>();
+    values.add(true);
+    values.addAll(withProvenance(output, payload, teacher, requestHash, latencyMs));
+    values.add(null);
+    values.add(null);
+    values.add(attempts);
+    return RowFactory.create(values.toArray());
+  }
+
+  /** A row of {@code output} itself: the task's columns by name, with provenance, in the dataset's order. */
+  public static Row outputRow(DatasetKind output, Map<String, Object> payload, TeacherIdentity teacher,
+      String requestHash, double latencyMs) {
+    return RowFactory.create(withProvenance(output, payload, teacher, requestHash, latencyMs).toArray());
+  }
+
+  private static List<Object> withProvenance(DatasetKind output, Map<String, Object> payload,
+      TeacherIdentity teacher, String requestHash, double latencyMs) {
     Map<String, Object> byName = new HashMap<>(payload);
     byName.put(Cols.TEACHER_NAME, teacher.name());
     byName.put(Cols.TEACHER_VERSION, teacher.version());
@@ -56,17 +73,13 @@ public final class TeacherAttempts {
     byName.put(Cols.LATENCY_MS, latencyMs);
     byName.put(Cols.CREATED_AT, new Timestamp(System.currentTimeMillis()));
     List<Object> values = new ArrayList<>();
-    values.add(true);
     for (String name : output.columnNames()) {
       if (!byName.containsKey(name)) {
         throw new IllegalStateException("task did not fill column " + name + " of " + output);
       }
       values.add(byName.get(name));
     }
-    values.add(null);
-    values.add(null);
-    values.add(attempts);
-    return RowFactory.create(values.toArray());
+    return values;
   }
 
   /** A failed row: the prompt's identity columns, nulls for the rest, and the error. */

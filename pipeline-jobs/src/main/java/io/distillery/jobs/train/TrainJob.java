@@ -15,11 +15,11 @@ import io.distillery.jobs.StageResult;
 import io.distillery.jobs.Stages;
 import io.distillery.jobs.task.DistillationTask;
 import io.distillery.jobs.task.Tasks;
+import io.distillery.jobs.task.TrainingPlan;
 import io.distillery.settings.Settings;
 import io.distillery.teacher.TeacherIdentity;
 import io.distillery.util.Hashing;
 import io.distillery.util.Version;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Instant;
@@ -34,7 +34,6 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
-import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.dataset.DataSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,11 +61,12 @@ public final class TrainJob implements StageJob {
     int workers = settings.train().workers() > 0 ? settings.train().workers() : jsc.defaultParallelism();
 
     Dataset<Row> outputs = Datasets.read(spark, task.outputDataset(), layout);
+    TrainingPlan plan = task.plan(settings, spark, layout, generate);
     JavaRDD<DataSet> train = task.trainingExamples(settings,
-            outputs.where(col(Cols.SPLIT).equalTo(Split.TRAIN.label())))
+            outputs.where(col(Cols.SPLIT).equalTo(Split.TRAIN.label())), plan)
         .repartition(workers).persist(TrainingMasters.EXAMPLES);
     JavaRDD<DataSet> validation = task.trainingExamples(settings,
-            outputs.where(col(Cols.SPLIT).equalTo(Split.VALIDATION.label())))
+            outputs.where(col(Cols.SPLIT).equalTo(Split.VALIDATION.label())), plan)
         .persist(TrainingMasters.EXAMPLES);
     try {
       long trainRows = train.count();
@@ -75,13 +75,20 @@ public final class TrainJob implements StageJob {
         throw new IllegalStateException("Run '" + layout.runId() + "' has no training rows in "
             + layout.partition(task.outputDataset()));
       }
-      SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(jsc, task.student(settings, generate),
+      SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(jsc, plan.initial(),
           TrainingMasters.parameterAveraging(settings.train(), workers));
       List<Map<String, Object>> epochs = new ArrayList<>();
+      double initialLoss = ValidationLoss.mean(jsc, task.artifact(plan, plan.initial()), validation,
+          settings.train().batchSize());
+      LOG.info("before training: validation loss {}", initialLoss);
+      epochs.add(Map.of("epoch", 0, "validation_loss", initialLoss));
+      byte[] best = null;
+      int bestEpoch = 0;
+      double bestLoss = Double.POSITIVE_INFINITY;
       for (int epoch = 1; epoch <= settings.train().epochs(); epoch++) {
         long start = System.nanoTime();
         sparkNet.fit(train);
-        byte[] checkpoint = serialize(sparkNet.getNetwork());
+        byte[] checkpoint = task.artifact(plan, sparkNet.getNetwork());
         HadoopFiles.write(spark, layout.checkpoint(epoch), checkpoint);
         double validationLoss = ValidationLoss.mean(jsc, checkpoint, validation, settings.train().batchSize());
         Map<String, Object> e = new LinkedHashMap<>();
@@ -90,17 +97,26 @@ public final class TrainJob implements StageJob {
         e.put("validation_loss", validationLoss);
         e.put("seconds", Math.round((System.nanoTime() - start) / 1e7) / 100.0);
         epochs.add(e);
+        if (best == null || Double.isNaN(validationLoss) || validationLoss < bestLoss) {
+          best = checkpoint;
+          bestEpoch = epoch;
+          bestLoss = validationLoss;
+        }
         LOG.info("epoch {}/{}: train loss {} validation loss {}", epoch, settings.train().epochs(),
             sparkNet.getScore(), validationLoss);
       }
-      byte[] model = serialize(sparkNet.getNetwork());
+      byte[] model = best;
+      LOG.info("final model: epoch {} (validation loss {})", bestEpoch, bestLoss);
       HadoopFiles.write(spark, layout.studentModel(), model);
       Map<String, Object> card = modelCard(settings, upstream, sparkNet.getNetwork(), model, workers, epochs);
+      card.put("student_inputs", plan.details());
+      card.put("chosen_epoch", bestEpoch);
       HadoopFiles.write(spark, layout.modelCard(), toJson(card));
       Map<String, Object> details = new LinkedHashMap<>();
       details.put("model", layout.studentModel());
       details.put("model_sha256", card.get("model_sha256"));
       details.put("epochs", epochs);
+      details.put("chosen_epoch", bestEpoch);
       details.put("workers", workers);
       return StageResult.of(Map.of("train_rows", trainRows, "validation_rows", validationRows), details)
           .withTeacher(generate.teacher());
@@ -117,8 +133,9 @@ public final class TrainJob implements StageJob {
     card.put("task", settings.task());
     card.put("created_at", Instant.now().toString());
     card.put("code_version", Version.current());
-    card.put("student", Map.of("kind", settings.student().kind(), "width", settings.student().width(),
-        "max_tokens", settings.student().maxTokens(), "parameters", net.numParams()));
+    card.put("student", Map.of("kind", settings.student().kind(), "init", settings.student().init(),
+        "width", settings.student().width(), "max_tokens", settings.student().maxTokens(),
+        "parameters", net.numParams()));
     card.put("model_sha256", Hashing.sha256Hex(model));
     card.put("model_bytes", model.length);
     card.put("teacher", upstream.get(Stage.GENERATE).teacher());
@@ -131,16 +148,6 @@ public final class TrainJob implements StageJob {
     card.put("training", Map.of("trainer", "dl4j ParameterAveragingTrainingMaster", "workers", workers,
         "settings", settings.train(), "epochs", epochs));
     return card;
-  }
-
-  static byte[] serialize(MultiLayerNetwork net) {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try {
-      ModelSerializer.writeModel(net, bytes, false);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return bytes.toByteArray();
   }
 
   private static byte[] toJson(Map<String, Object> card) {
