@@ -7,6 +7,7 @@ import io.distillery.jobs.generate.GenerateJob;
 import io.distillery.jobs.ingest.IngestJob;
 import io.distillery.jobs.train.TrainJob;
 import io.distillery.settings.Settings;
+import io.distillery.teacher.TeacherIdentity;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -32,6 +33,11 @@ public final class Pipeline {
    */
   public static Map<Stage, StageManifest> run(Settings settings, SparkSession spark, List<Stage> stages,
       boolean force) {
+    if (stages.contains(Stage.GENERATE) || stages.contains(Stage.TRAIN)) {
+      // Refuse before any work is done, not after ingest.
+      TeacherIdentity.requireDistillationAllowed(settings.teacher(), stages.contains(Stage.GENERATE)
+          ? "generate" : "train");
+    }
     Map<Stage, StageManifest> done = new EnumMap<>(Stage.class);
     for (Stage stage : Stage.values()) {
       if (stages.contains(stage)) {

@@ -1,0 +1,70 @@
+package io.distillery.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.distillery.jobs.cli.DistilleryCli;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command line's contract with schedulers: exit codes and messages. */
+class CliTest {
+
+  private record Result(int code, String err) {}
+
+  private static Result run(String... args) {
+    PrintStream saved = System.err;
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    try {
+      return new Result(DistilleryCli.execute(args), err.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setErr(saved);
+    }
+  }
+
+  @Test
+  void aMistypedKeyFailsWithExitCode2NamingTheKey(@TempDir Path root) {
+    Result r = run("ingest", "--set", "run.root=" + root, "--set", "train.epoch=3");
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("distillery.train.epoch: unknown key"), r.err());
+  }
+
+  @Test
+  void aBadValueFailsWithExitCode2NamingTheKey(@TempDir Path root) {
+    Result r = run("run", "--set", "run.root=" + root, "--set", "corpus.source=pdf");
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("distillery.corpus.source: must be one of"), r.err());
+  }
+
+  @Test
+  void aTeacherWhoseTermsForbidDistillationIsRefusedBeforeAnyWork(@TempDir Path root) {
+    Result r = run("run", "--set", "run.root=" + root, "--set", "teacher.terms.distillation=forbidden",
+        "--set", "teacher.terms.id=ExampleAI-ToS-2026", "--set", "corpus.max-documents=50");
+    assertEquals(DistilleryCli.TERMS_FORBID, r.code());
+    assertTrue(r.err().contains("forbid distillation") && r.err().contains("ExampleAI-ToS-2026"), r.err());
+    assertFalse(Files.exists(root.resolve("datasets")), "nothing was written");
+  }
+
+  @Test
+  void helpListsTheStages() {
+    PrintStream saved = System.out;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    try {
+      assertEquals(0, DistilleryCli.execute("--help"));
+    } finally {
+      System.setOut(saved);
+    }
+    String help = out.toString(StandardCharsets.UTF_8);
+    for (String stage : new String[] {"ingest", "generate", "train", "evaluate", "run"}) {
+      assertTrue(help.contains(stage), help);
+    }
+  }
+}

@@ -1,0 +1,155 @@
+package io.distillery.jobs;
+
+import static org.apache.spark.sql.functions.col;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.distillery.corpus.PromptCandidate;
+import io.distillery.dataset.DatasetKind;
+import io.distillery.dataset.DatasetKind.Cols;
+import io.distillery.dataset.RunLayout;
+import io.distillery.dataset.Stage;
+import io.distillery.dataset.StageManifest;
+import io.distillery.settings.Settings;
+import io.distillery.student.StudentArtifact;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The whole pipeline on the real teacher and a slice of the real corpus, in Spark local mode. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class PipelineEndToEndTest {
+  @TempDir
+  static Path root;
+
+  private Settings settings;
+  private SparkSession spark;
+  private RunLayout layout;
+  private Map<Stage, StageManifest> first;
+
+  @BeforeAll
+  void runThePipelineOnce() {
+    settings = TestRuns.settings(TestRuns.small(root, "e2e"));
+    spark = TestRuns.spark(settings);
+    layout = Stages.layout(settings);
+    first = Pipeline.runAll(settings, spark);
+  }
+
+  @Test
+  void ingestAccountsForEverySentence() {
+    Map<String, Long> c = first.get(Stage.INGEST).counts();
+    assertEquals(c.get("sentences"), c.get("written") + c.get("duplicates") + c.get("quarantined"), c.toString());
+    assertEquals(1200L, c.get("documents_read"));
+    assertTrue(c.get("documents_other_language") > 1000, c.toString()); // Europarl is 21 languages
+    Dataset<Row> prompts = Datasets.read(spark, DatasetKind.PROMPTS, layout);
+    assertEquals(c.get("written"), prompts.count());
+    assertEquals(c.get("written"), prompts.select(Cols.ROW_ID).distinct().count(), "row ids are unique");
+    Dataset<Row> quarantine = Datasets.read(spark, DatasetKind.QUARANTINE, layout);
+    assertEquals(c.get("quarantined"), quarantine.count());
+    Set<String> reasons = quarantine.select(Cols.REASON).distinct().as(org.apache.spark.sql.Encoders.STRING())
+        .collectAsList().stream().collect(Collectors.toSet());
+    Set<String> allowed = Arrays.stream(PromptCandidate.Reason.values()).map(r -> r.name().toLowerCase())
+        .collect(Collectors.toSet());
+    assertTrue(allowed.containsAll(reasons), reasons.toString());
+    assertEquals(Set.of("eng"), prompts.select(Cols.LANGUAGE).distinct().as(org.apache.spark.sql.Encoders.STRING())
+        .collectAsList().stream().collect(Collectors.toSet()));
+  }
+
+  @Test
+  void generateAnswersEveryPromptWithProvenance() {
+    StageManifest m = first.get(Stage.GENERATE);
+    assertEquals(m.counts().get("rows_in"), m.counts().get("written") + m.counts().get("failed"));
+    assertEquals(0L, m.counts().get("failed"));
+    assertEquals(first.get(Stage.INGEST).counts().get("written"), m.counts().get("rows_in"));
+    assertEquals(384, ((Number) m.details().get("embedding_dimension")).intValue());
+    assertTrue(m.teacher().modelSha256().matches("[0-9a-f]{64}"));
+
+    Dataset<Row> out = Datasets.read(spark, DatasetKind.TEACHER_EMBEDDINGS, layout);
+    assertEquals(m.counts().get("written"), out.count());
+    for (String c : List.of(Cols.TEACHER_NAME, Cols.TEACHER_VERSION, Cols.TEACHER_SHA256, Cols.TERMS,
+        Cols.REQUEST_HASH, Cols.CREATED_AT)) {
+      assertEquals(0, out.where(col(c).isNull()).count(), c + " is set on every row");
+    }
+    Row one = out.where(col(Cols.TEACHER_SHA256).equalTo(m.teacher().modelSha256())
+        .and(col(Cols.TERMS).equalTo("Apache-2.0"))).limit(1).collectAsList().get(0);
+    assertEquals(384, one.getList(one.fieldIndex(Cols.EMBEDDING)).size());
+    assertEquals(out.count(), out.select(Cols.REQUEST_HASH).distinct().count(), "one request per prompt");
+    assertEquals(0, Datasets.read(spark, DatasetKind.TEACHER_FAILURES, layout).count());
+    assertEquals(m.counts().get("vocabulary_tokens"),
+        Datasets.read(spark, DatasetKind.TEACHER_TOKEN_EMBEDDINGS, layout).count());
+  }
+
+  @Test
+  void trainWritesAStudentAndAModelCardNamingItsTeacherAndData() throws Exception {
+    StageManifest m = first.get(Stage.TRAIN);
+    assertTrue(m.counts().get("train_rows") > 300, m.counts().toString());
+    byte[] model = HadoopFiles.read(spark, layout.studentModel());
+    assertTrue(StudentArtifact.fromBytes(model).vocabulary().size() > 1000);
+    JsonNode card = StageManifest.json().readTree(HadoopFiles.read(spark, layout.modelCard()));
+    assertEquals(first.get(Stage.GENERATE).teacher().modelSha256(), card.at("/teacher/modelSha256").asText());
+    assertEquals("Apache-2.0", card.at("/teacher/termsId").asText());
+    assertEquals(first.get(Stage.GENERATE).hash(), card.at("/datasets/generate_manifest_hash").asText());
+    JsonNode epochs = card.at("/training/epochs");
+    assertEquals(3, epochs.size(), "epoch 0 (before training) and two epochs");
+    assertTrue(epochs.get(1).get("validation_loss").asDouble() < epochs.get(0).get("validation_loss").asDouble(),
+        "training lowers the validation loss: " + epochs);
+    assertTrue(HadoopFiles.exists(spark, layout.checkpoint(1)) && HadoopFiles.exists(spark, layout.checkpoint(2)));
+  }
+
+  @Test
+  void evaluateScoresTheStudentWritesAReportAndGatesPromotion() throws Exception {
+    JsonNode metrics = StageManifest.json().readTree(HadoopFiles.read(spark, layout.metrics()));
+    double meanCosine = metrics.at("/metrics/mean_cosine").asDouble();
+    assertTrue(meanCosine > 0.5 && meanCosine <= 1.0, "mean cosine " + meanCosine);
+    assertTrue(metrics.at("/metrics/p05_cosine").asDouble() < meanCosine);
+    double recall = metrics.at("/metrics/neighbour_recall").asDouble();
+    assertTrue(recall > 0.05 && recall <= 1.0, "recall " + recall);
+    assertTrue(metrics.at("/metrics/spearman_pairwise").asDouble() > 0.2, metrics.toString());
+    assertTrue(metrics.at("/metrics/student_speedup").asDouble() > 1.0, metrics.toString());
+    assertEquals(first.get(Stage.EVALUATE).counts().get("held_out_rows").doubleValue(),
+        metrics.at("/metrics/held_out_rows").asDouble());
+    assertTrue(metrics.at("/gate/passed").asBoolean(), metrics.toString());
+    assertTrue(HadoopFiles.exists(spark, root.toUri() + "/models/promoted.json"));
+    String html = new String(HadoopFiles.read(spark, layout.report()), java.nio.charset.StandardCharsets.UTF_8);
+    assertTrue(html.contains("<img") && html.contains("data:image/png;base64,"), "the report has charts");
+    assertTrue(html.contains("mean_cosine"));
+  }
+
+  @Test
+  void rerunningTheSameRunReusesFinishedStagesAndRerunsOnlyWhatChanged() {
+    Map<Stage, StageManifest> again = Pipeline.runAll(settings, spark);
+    for (Stage s : Stage.values()) {
+      assertEquals(first.get(s).createdAt(), again.get(s).createdAt(), s + " was reused, not run again");
+    }
+    Map<String, String> changed = TestRuns.small(root, "e2e");
+    changed.put("distillery.evaluate.neighbours", "5");
+    Settings evalChanged = TestRuns.settings(changed);
+    Map<Stage, StageManifest> third = Pipeline.runAll(evalChanged, spark);
+    assertEquals(first.get(Stage.GENERATE).createdAt(), third.get(Stage.GENERATE).createdAt(),
+        "no second teacher pass");
+    assertEquals(first.get(Stage.TRAIN).createdAt(), third.get(Stage.TRAIN).createdAt());
+    assertNotEquals(first.get(Stage.EVALUATE).createdAt(), third.get(Stage.EVALUATE).createdAt(),
+        "a changed evaluate section runs evaluate again");
+  }
+
+  @Test
+  void anotherRunIdLeavesThisRunsPartitionsAlone() throws Exception {
+    Path other = root.resolve("datasets/prompts/run_id=other");
+    assertFalse(Files.exists(other));
+    assertTrue(Files.isDirectory(root.resolve("datasets/prompts/run_id=e2e")));
+  }
+}
