@@ -1,0 +1,146 @@
+package io.distillery.jobs;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Properties;
+import java.util.Set;
+
+/**
+ * A real Spark standalone cluster on 127.0.0.1: one Master and N Workers, each its own JVM started from the
+ * test classpath, with a SPARK_HOME whose jars/ holds that classpath (as the Workers' executor launcher needs).
+ */
+final class StandaloneCluster implements AutoCloseable {
+  private final List<Process> processes = new ArrayList<>();
+  private final Path home;
+  private final String classpath;
+  private final int masterPort;
+  private final int masterUiPort;
+
+  private StandaloneCluster(Path home, String classpath, int masterPort, int masterUiPort) {
+    this.home = home;
+    this.classpath = classpath;
+    this.masterPort = masterPort;
+    this.masterUiPort = masterUiPort;
+  }
+
+  static StandaloneCluster start(Path dir, int workers, int workerMemoryMb) throws Exception {
+    String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    Path home = dir.resolve("spark-home");
+    Path jars = Files.createDirectories(home.resolve("jars"));
+    Files.writeString(home.resolve("RELEASE"), "Spark from the Maven test classpath\n");
+    Set<String> names = new HashSet<>();
+    for (String entry : classpath.split(File.pathSeparator)) {
+      Path p = Path.of(entry);
+      if (entry.endsWith(".jar") && Files.isRegularFile(p) && names.add(p.getFileName().toString())) {
+        Files.createSymbolicLink(jars.resolve(p.getFileName()), p.toAbsolutePath());
+      }
+    }
+    StandaloneCluster cluster = new StandaloneCluster(home, classpath, freePort(), freePort());
+    cluster.launch("master", List.of("org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
+        "--port", Integer.toString(cluster.masterPort), "--webui-port", Integer.toString(cluster.masterUiPort)));
+    for (int i = 0; i < workers; i++) {
+      Path work = Files.createDirectories(dir.resolve("worker-" + i));
+      cluster.launch("worker-" + i, List.of("org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",
+          "--cores", "1", "--memory", workerMemoryMb + "m", "--webui-port", Integer.toString(freePort()),
+          "--work-dir", work.toString(), cluster.masterUrl()));
+    }
+    cluster.awaitWorkers(workers, Duration.ofSeconds(90));
+    return cluster;
+  }
+
+  String masterUrl() {
+    return "spark://127.0.0.1:" + masterPort;
+  }
+
+  /** Classpath for executors: directories (target/classes) are not in SPARK_HOME/jars. */
+  String classpath() {
+    return classpath;
+  }
+
+  /** The JVM flags from conf/jvm.properties, the one place they are declared. */
+  static String jvmFlags() {
+    Path file = Path.of(System.getProperty("distillery.repo.root", "..")).resolve("conf/jvm.properties");
+    Properties p = new Properties();
+    try (var in = Files.newInputStream(file)) {
+      p.load(in);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read " + file, e);
+    }
+    return p.getProperty("distillery.jvm.opens") + " " + p.getProperty("distillery.jvm.offheap");
+  }
+
+  private void launch(String name, List<String> mainAndArgs) throws IOException {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-Xmx512m");
+    command.addAll(List.of(jvmFlags().trim().split("\\s+")));
+    command.add("-cp");
+    command.add(classpath);
+    command.addAll(mainAndArgs);
+    ProcessBuilder pb = new ProcessBuilder(command)
+        .redirectErrorStream(true)
+        .redirectOutput(home.resolve(name + ".log").toFile());
+    pb.environment().put("SPARK_HOME", home.toString());
+    pb.environment().put("SPARK_SCALA_VERSION", "2.12");
+    pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
+    pb.environment().put("SPARK_LOG_DIR", home.toString());
+    processes.add(pb.start());
+  }
+
+  private void awaitWorkers(int workers, Duration timeout) throws Exception {
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    String last = "";
+    while (System.nanoTime() < deadline) {
+      try {
+        last = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + masterUiPort + "/json/")).build(),
+            HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8)).body();
+        if (last.contains("\"aliveworkers\" : " + workers) || last.contains("\"aliveworkers\":" + workers)) {
+          return;
+        }
+      } catch (IOException notYet) {
+        // the master is still starting
+      }
+      for (Process p : processes) {
+        if (!p.isAlive()) {
+          throw new IllegalStateException("A cluster JVM exited with " + p.exitValue() + "; logs in " + home);
+        }
+      }
+      Thread.sleep(500);
+    }
+    throw new IllegalStateException("Workers did not register within " + timeout + "; master says " + last
+        + "; logs in " + home);
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    for (Process p : processes) {
+      p.descendants().forEach(ProcessHandle::destroy);
+      p.destroy();
+    }
+    for (Process p : processes) {
+      if (!p.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+      }
+    }
+  }
+}
