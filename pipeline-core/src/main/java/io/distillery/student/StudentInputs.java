@@ -27,17 +27,27 @@ public final class StudentInputs {
     return maxTokens;
   }
 
+  /** Student rows of one text's tokens (the unknown row alone for a text with no tokens). */
+  public int[] rows(String text) {
+    long[] tokens = tokenizer.tokenIds(text, maxTokens);
+    if (tokens.length == 0) {
+      return new int[] {Vocabulary.UNKNOWN_ROW};
+    }
+    int[] rows = new int[tokens.length];
+    for (int t = 0; t < tokens.length; t++) {
+      rows[t] = vocabulary.row(tokens[t]);
+    }
+    return rows;
+  }
+
   /** Features [n, maxTokens] (student rows as floats) and mask [n, maxTokens] for a batch of texts. */
   public INDArray[] features(List<String> texts) {
     float[][] ids = new float[texts.size()][maxTokens];
     float[][] mask = new float[texts.size()][maxTokens];
     for (int i = 0; i < texts.size(); i++) {
-      long[] tokens = tokenizer.tokenIds(texts.get(i), maxTokens);
-      if (tokens.length == 0) {
-        mask[i][0] = 1; // the unknown row stands for "no token", so pooling never divides by zero
-      }
-      for (int t = 0; t < tokens.length; t++) {
-        ids[i][t] = vocabulary.row(tokens[t]);
+      int[] rows = rows(texts.get(i)); // never empty, so pooling never divides by zero
+      for (int t = 0; t < rows.length; t++) {
+        ids[i][t] = rows[t];
         mask[i][t] = 1;
       }
     }

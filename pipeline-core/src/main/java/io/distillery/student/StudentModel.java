@@ -14,11 +14,13 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public final class StudentModel implements AutoCloseable {
   private final MultiLayerNetwork network;
+  private final FoldedStudent folded;
   private final StudentInputs inputs;
   private final Tokenizer tokenizer;
 
   private StudentModel(MultiLayerNetwork network, Vocabulary vocabulary, Tokenizer tokenizer, int maxTokens) {
     this.network = network;
+    this.folded = FoldedStudent.fold(network);
     this.tokenizer = tokenizer;
     this.inputs = new StudentInputs(tokenizer, vocabulary, maxTokens);
   }
@@ -41,8 +43,17 @@ public final class StudentModel implements AutoCloseable {
         Tokenizer.open(spec.tokenizer(), spec.teacherMaxTokens()), spec.maxTokens());
   }
 
-  /** L2-normalised student embeddings of {@code texts}, in order. */
+  /** L2-normalised student embeddings of {@code texts}, in order, from the folded student (thread-safe). */
   public float[][] embed(List<String> texts) {
+    float[][] out = new float[texts.size()][];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = folded.embed(inputs.rows(texts.get(i)));
+    }
+    return out;
+  }
+
+  /** The same embeddings computed by the DL4J network itself (the reference the folded student must match). */
+  public float[][] embedWithNetwork(List<String> texts) {
     INDArray[] f = inputs.features(texts);
     INDArray out;
     synchronized (network) {

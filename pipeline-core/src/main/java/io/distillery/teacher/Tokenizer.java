@@ -2,6 +2,8 @@ package io.distillery.teacher;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.djl.modality.nlp.DefaultVocabulary;
+import ai.djl.modality.nlp.bert.BertFullTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.distillery.util.JvmShared;
@@ -10,6 +12,7 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -17,12 +20,21 @@ import java.util.Map;
  * reads the same token ids, so its vocabulary is the teacher's.
  */
 public final class Tokenizer implements AutoCloseable {
+  private static final int WORD_CACHE_LIMIT = 500_000;
+
   private final HuggingFaceTokenizer tokenizer;
+  private final java.util.concurrent.ConcurrentHashMap<String, long[]> wordCache =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  private final BertFullTokenizer wordPiece;
+  private final ai.djl.modality.nlp.Vocabulary wordPieceVocabulary;
   private final int vocabularySize;
   private final String location;
 
-  private Tokenizer(HuggingFaceTokenizer tokenizer, int vocabularySize, String location) {
+  private Tokenizer(HuggingFaceTokenizer tokenizer, ai.djl.modality.nlp.Vocabulary wordPieceVocabulary,
+      int vocabularySize, String location) {
     this.tokenizer = tokenizer;
+    this.wordPieceVocabulary = wordPieceVocabulary;
+    this.wordPiece = wordPieceVocabulary == null ? null : new BertFullTokenizer(wordPieceVocabulary, true);
     this.vocabularySize = vocabularySize;
     this.location = location;
   }
@@ -37,7 +49,8 @@ public final class Tokenizer implements AutoCloseable {
   public static Tokenizer open(String location, int maxTokens) {
     byte[] json = Resources.readAll(location);
     try {
-      JsonNode vocab = new ObjectMapper().readTree(json).path("model").path("vocab");
+      JsonNode root = new ObjectMapper().readTree(json);
+      JsonNode vocab = root.path("model").path("vocab");
       if (!vocab.isObject() || vocab.isEmpty()) {
         throw new IllegalArgumentException(location + " is not a HuggingFace tokenizer.json with a model.vocab");
       }
@@ -47,7 +60,7 @@ public final class Tokenizer implements AutoCloseable {
       }
       HuggingFaceTokenizer hf = HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(json),
           Map.of("maxLength", Integer.toString(maxTokens), "truncation", "true", "padding", "false"));
-      return new Tokenizer(hf, maxId + 1, location);
+      return new Tokenizer(hf, lowercaseWordPiece(root, maxId + 1), maxId + 1, location);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot load tokenizer " + location, e);
     }
@@ -58,10 +71,80 @@ public final class Tokenizer implements AutoCloseable {
     return tokenizer.encode(text);
   }
 
-  /** Token ids without special tokens, at most {@code maxTokens}, for the student. */
+  /**
+   * Token ids without special tokens, at most {@code maxTokens}, for the student. For an uncased BERT
+   * WordPiece tokenizer (all-MiniLM-L6-v2's) this runs DJL's pure-Java WordPiece over the same vocabulary,
+   * several times faster than a round trip through the native tokenizer (agreement is checked in the tests);
+   * any other tokenizer goes through the native one.
+   */
   public long[] tokenIds(String text, int maxTokens) {
+    if (wordPiece == null) {
+      long[] ids = tokenizer.encode(text, false, false).getIds();
+      return ids.length <= maxTokens ? ids : Arrays.copyOf(ids, maxTokens);
+    }
+    // BERT splits on whitespace before anything else, so each word tokenizes on its own: cache per word.
+    long[] ids = new long[Math.min(maxTokens, 16)];
+    int n = 0;
+    int length = text.length();
+    for (int i = 0; i < length && n < maxTokens; ) {
+      while (i < length && Character.isWhitespace(text.charAt(i))) {
+        i++;
+      }
+      int start = i;
+      while (i < length && !Character.isWhitespace(text.charAt(i))) {
+        i++;
+      }
+      if (i > start) {
+        long[] word = wordIds(text.substring(start, i));
+        if (n + word.length > ids.length) {
+          ids = Arrays.copyOf(ids, Math.max(ids.length * 2, n + word.length));
+        }
+        System.arraycopy(word, 0, ids, n, word.length);
+        n += word.length;
+      }
+    }
+    return Arrays.copyOf(ids, Math.min(n, maxTokens));
+  }
+
+  private long[] wordIds(String word) {
+    long[] cached = wordCache.get(word);
+    if (cached == null) {
+      List<String> tokens = wordPiece.tokenize(word);
+      cached = new long[tokens.size()];
+      for (int i = 0; i < cached.length; i++) {
+        cached[i] = wordPieceVocabulary.getIndex(tokens.get(i));
+      }
+      if (wordCache.size() >= WORD_CACHE_LIMIT) {
+        wordCache.clear(); // a crude bound; natural text reuses a small set of words
+      }
+      wordCache.put(word, cached);
+    }
+    return cached;
+  }
+
+  /** Token ids as the native tokenizer gives them, without special tokens (the reference for {@link #tokenIds}). */
+  public long[] nativeTokenIds(String text, int maxTokens) {
     long[] ids = tokenizer.encode(text, false, false).getIds();
     return ids.length <= maxTokens ? ids : Arrays.copyOf(ids, maxTokens);
+  }
+
+  /** The vocabulary in id order if the tokenizer is an uncased BERT WordPiece, else null. */
+  private static ai.djl.modality.nlp.Vocabulary lowercaseWordPiece(JsonNode root, int size) {
+    boolean wordPiece = "WordPiece".equals(root.path("model").path("type").asText());
+    JsonNode normalizer = root.path("normalizer");
+    boolean lowercaseBert = "BertNormalizer".equals(normalizer.path("type").asText())
+        && normalizer.path("lowercase").asBoolean(false);
+    if (!wordPiece || !lowercaseBert || !"[UNK]".equals(root.path("model").path("unk_token").asText())) {
+      return null;
+    }
+    String[] byId = new String[size];
+    root.path("model").path("vocab").fields().forEachRemaining(e -> byId[e.getValue().asInt()] = e.getKey());
+    for (int i = 0; i < size; i++) {
+      if (byId[i] == null) {
+        return null; // ids with gaps: leave it to the native tokenizer
+      }
+    }
+    return new DefaultVocabulary(Arrays.asList(byId));
   }
 
   public int vocabularySize() {

@@ -1,5 +1,6 @@
 package io.distillery.jobs.task;
 
+import static org.apache.spark.ml.functions.array_to_vector;
 import static org.apache.spark.sql.functions.avg;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
@@ -12,6 +13,7 @@ import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.size;
 import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.udf;
 import static org.apache.spark.sql.functions.when;
 
 import io.distillery.dataset.DatasetKind;
@@ -50,6 +52,9 @@ import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.sql.api.java.UDF2;
+import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
@@ -211,16 +216,21 @@ public final class EmbedTask implements DistillationTask {
         Charts.histogram("Student vs teacher cosine", "cosine (bin start)", labels, counts));
   }
 
+  /** Dot product of two (unit) vectors: their cosine. */
+  private static final UserDefinedFunction DOT = udf(
+      (UDF2<Vector, Vector, Double>) (a, b) -> a.dot(b), DataTypes.DoubleType);
+
   /** Neighbour agreement and Spearman correlation over all pairs of a deterministic held-out sample. */
   private static void pairwise(Dataset<Row> scored, Settings.Evaluate spec, Map<String, Double> metrics,
       List<Figure> figures) {
     Dataset<Row> sample = scored.orderBy(Cols.ROW_ID).limit(spec.pairwiseRows())
-        .select(Cols.ROW_ID, Cols.EMBEDDING, STUDENT).persist(StorageLevel.MEMORY_AND_DISK());
+        .select(col(Cols.ROW_ID), array_to_vector(col(Cols.EMBEDDING)).as("tv"),
+            array_to_vector(col(STUDENT)).as("sv"))
+        .persist(StorageLevel.MEMORY_AND_DISK());
     Dataset<Row> pairs = sample.as("a").crossJoin(sample.as("b"))
         .where(col("a." + Cols.ROW_ID).notEqual(col("b." + Cols.ROW_ID)))
         .select(col("a." + Cols.ROW_ID).as("q"), col("b." + Cols.ROW_ID).as("n"),
-            expr("aggregate(zip_with(a.embedding, b.embedding, (x, y) -> x * y), 0D, (s, v) -> s + v)").as("t"),
-            expr("aggregate(zip_with(a.student, b.student, (x, y) -> x * y), 0D, (s, v) -> s + v)").as("s"))
+            DOT.apply(col("a.tv"), col("b.tv")).as("t"), DOT.apply(col("a.sv"), col("b.sv")).as("s"))
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
       int k = spec.neighbours();
@@ -264,8 +274,9 @@ public final class EmbedTask implements DistillationTask {
   /** Teacher and student embeddings per second, measured in the same executor tasks on the same texts. */
   private static void throughput(Dataset<Row> heldOut, Settings settings, StudentModel.Spec student,
       Broadcast<byte[]> model, Map<String, Double> metrics) {
+    // One task: both models measured one after the other on the same executor, nothing else running there.
     Row t = heldOut.select(Cols.ROW_ID, Cols.TEXT).orderBy(Cols.ROW_ID).limit(settings.evaluate().throughputRows())
-        .repartition(settings.spark().partitions())
+        .coalesce(1)
         .mapPartitions(new ThroughputProbe(settings.teacher(), student, model, settings.evaluate().studentBatchSize()),
             Encoders.row(PROBE))
         .agg(sum("rows"), sum("teacher_nanos"), sum("student_nanos")).first();
@@ -273,8 +284,8 @@ public final class EmbedTask implements DistillationTask {
     double teacherPerSecond = rows / (t.getLong(1) / 1e9);
     double studentPerSecond = rows / (t.getLong(2) / 1e9);
     metrics.put("throughput_rows", rows);
-    metrics.put("teacher_embeddings_per_second_per_core", teacherPerSecond);
-    metrics.put("student_embeddings_per_second_per_core", studentPerSecond);
+    metrics.put("teacher_embeddings_per_second", teacherPerSecond);
+    metrics.put("student_embeddings_per_second", studentPerSecond);
     metrics.put("student_speedup", studentPerSecond / teacherPerSecond);
   }
 
@@ -429,9 +440,12 @@ public final class EmbedTask implements DistillationTask {
     }
   }
 
-  /** Executor side: times the teacher and the student on the same texts, in the same task. */
+  /**
+   * Executor side: times the teacher (one input at a time, as generate runs it) and the student (in batches)
+   * on the same texts, in the same task, each after a warm-up.
+   */
   static final class ThroughputProbe implements MapPartitionsFunction<Row, Row> {
-    private static final int WARM_UP = 8;
+    private static final int WARM_UP = 16;
     private final Settings.Teacher teacherSpec;
     private final StudentModel.Spec studentSpec;
     private final Broadcast<byte[]> model;
@@ -454,9 +468,8 @@ public final class EmbedTask implements DistillationTask {
       }
       EmbeddingTeacher teacher = OnnxEmbeddingTeacher.shared(teacherSpec);
       StudentModel student = StudentModel.shared(studentSpec, model::value);
-      List<String> warm = texts.subList(0, Math.min(WARM_UP, texts.size()));
-      warm.forEach(teacher::embed);
-      student.embed(warm);
+      texts.subList(0, Math.min(WARM_UP, texts.size())).forEach(teacher::embed);
+      student.embed(texts);
       long t0 = System.nanoTime();
       for (String text : texts) {
         teacher.embed(text);

@@ -1,0 +1,147 @@
+package io.distillery.bench;
+
+import io.distillery.corpus.Split;
+import io.distillery.dataset.DatasetKind;
+import io.distillery.dataset.DatasetKind.Cols;
+import io.distillery.dataset.RunLayout;
+import io.distillery.jobs.Datasets;
+import io.distillery.jobs.HadoopFiles;
+import io.distillery.jobs.SparkSessions;
+import io.distillery.jobs.Stages;
+import io.distillery.jobs.task.TeacherAttempts;
+import io.distillery.jobs.task.Tasks;
+import io.distillery.settings.Settings;
+import io.distillery.student.StudentModel;
+import io.distillery.teacher.OnnxEmbeddingTeacher;
+import io.distillery.teacher.Tokenizer;
+import io.distillery.util.Hashing;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Side-by-side measurements for bench/run.sh, on a run the script has just made. Prints ratios; absolute
+ * rates on a shared machine are noise, ratios measured in the same process minutes apart are the signal.
+ *
+ * <p>Usage: Bench RUN_ROOT RUN_ID ROWS
+ */
+public final class Bench {
+  private static final Logger LOG = LoggerFactory.getLogger(Bench.class);
+
+  public static void main(String[] args) throws Exception {
+    String root = args[0];
+    String runId = args[1];
+    int rows = Integer.parseInt(args[2]);
+    Settings settings = Settings.load(Optional.empty(), Map.of("distillery.run.root", root,
+        "distillery.run.id", runId, "distillery.spark.master", "local[2]"));
+    SparkSession spark = SparkSessions.create(settings);
+    RunLayout layout = Stages.layout(settings);
+    Dataset<Row> prompts = Datasets.read(spark, DatasetKind.PROMPTS, layout).orderBy(Cols.ROW_ID).limit(rows)
+        .cache();
+    List<String> texts = prompts.select(Cols.TEXT).as(Encoders.STRING()).collectAsList(); // bench input only
+    int cores = 2;
+
+    // 1. Teacher fan-out: the generate stage's executor function in Spark local[2] vs a bare ONNX Runtime
+    //    loop on two threads (one session, batch size 1, as the executors run it), same texts, same cores.
+    sparkFanOut(spark, settings, prompts.limit(200), root + "/bench-fanout"); // warm Spark's code paths
+    double bare = bareOnnx(settings.teacher(), texts, cores);
+    double executors = sparkFanOut(spark, settings, prompts, root + "/bench-fanout");
+    double bare2 = bareOnnx(settings.teacher(), texts, cores);
+
+    // 2. Student vs teacher, one thread each, same texts, from the model the run trained.
+    byte[] model = HadoopFiles.read(spark, layout.studentModel());
+    StudentModel student = StudentModel.load(model, new StudentModel.Spec(Hashing.sha256Hex(model),
+        settings.teacher().tokenizer(), settings.teacher().maxTokens(), settings.student().maxTokens()));
+    OnnxEmbeddingTeacher teacher = OnnxEmbeddingTeacher.shared(settings.teacher());
+    List<String> sample = texts.subList(0, Math.min(texts.size(), 1000));
+    for (String t : sample.subList(0, 20)) {
+      teacher.embed(t);
+    }
+    long t0 = System.nanoTime();
+    for (String t : sample) {
+      teacher.embed(t);
+    }
+    double teacherRate = sample.size() / ((System.nanoTime() - t0) / 1e9);
+    int batch = settings.evaluate().studentBatchSize();
+    double studentRate = 0;
+    for (int pass = 0; pass < 5; pass++) { // first passes warm the JIT and ND4J workspaces; keep the best
+      long s0 = System.nanoTime();
+      for (int i = 0; i < sample.size(); i += batch) {
+        student.embed(sample.subList(i, Math.min(sample.size(), i + batch)));
+      }
+      studentRate = Math.max(studentRate, sample.size() / ((System.nanoTime() - s0) / 1e9));
+    }
+    Tokenizer tok = Tokenizer.shared(settings.teacher().tokenizer(), settings.teacher().maxTokens());
+    long k0 = System.nanoTime();
+    for (String t : sample) {
+      tok.tokenIds(t, settings.student().maxTokens());
+    }
+    double tokenizeRate = sample.size() / ((System.nanoTime() - k0) / 1e9);
+
+    String metrics = new String(HadoopFiles.read(spark, layout.metrics()), java.nio.charset.StandardCharsets.UTF_8);
+    var m = io.distillery.dataset.StageManifest.json().readTree(metrics).get("metrics");
+    System.out.printf("%n== Distillery bench (run %s, %d prompts, %d cores) ==%n", runId, texts.size(), cores);
+    System.out.printf("teacher fan-out: executors %.1f emb/s, bare ONNX Runtime %.1f / %.1f emb/s (before/after)%n",
+        executors, bare, bare2);
+    System.out.printf("RATIO executor / bare ONNX Runtime embeddings/s   = %.3f   (target >= 0.90)%n",
+        executors / ((bare + bare2) / 2));
+    System.out.printf("student %.0f emb/s (tokenizer alone %.0f/s), teacher %.1f emb/s, one thread each%n",
+        studentRate, tokenizeRate, teacherRate);
+    System.out.printf("RATIO student / teacher throughput               = %.1fx (target >= 100x)%n",
+        studentRate / teacherRate);
+    System.out.printf("held-out mean cosine %.4f, p05 %.4f, neighbour recall@10 %.3f, Spearman %.3f "
+            + "(target mean >= 0.85)%n", m.get("mean_cosine").asDouble(), m.get("p05_cosine").asDouble(),
+        m.get("neighbour_recall").asDouble(), m.get("spearman_pairwise").asDouble());
+    System.out.printf("evaluate stage's own measurement: student_speedup %.1fx%n", m.get("student_speedup").asDouble());
+    spark.stop();
+    LOG.info("bench done");
+  }
+
+  private static double bareOnnx(Settings.Teacher spec, List<String> texts, int threads) throws Exception {
+    OnnxEmbeddingTeacher teacher = OnnxEmbeddingTeacher.shared(spec);
+    for (String t : texts.subList(0, 20)) {
+      teacher.embed(t);
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    long start = System.nanoTime();
+    List<Future<?>> futures = new ArrayList<>();
+    for (int w = 0; w < threads; w++) {
+      int worker = w;
+      futures.add(pool.submit(() -> {
+        for (int i = worker; i < texts.size(); i += threads) {
+          teacher.embed(texts.get(i));
+        }
+      }));
+    }
+    for (Future<?> f : futures) {
+      f.get();
+    }
+    double rate = texts.size() / ((System.nanoTime() - start) / 1e9);
+    pool.shutdown();
+    return rate;
+  }
+
+  private static double sparkFanOut(SparkSession spark, Settings settings, Dataset<Row> prompts, String out) {
+    var task = Tasks.of(settings);
+    Dataset<Row> input = prompts.repartition(settings.spark().partitions()).cache();
+    input.count();
+    long start = System.nanoTime();
+    input.mapPartitions(task.teacherFunction(settings), Encoders.row(TeacherAttempts.schema(task.outputDataset())))
+        .write().mode(SaveMode.Overwrite).parquet(out);
+    double seconds = (System.nanoTime() - start) / 1e9;
+    double rate = input.count() / seconds;
+    HadoopFiles.delete(spark, out);
+    return rate;
+  }
+}
