@@ -119,8 +119,10 @@ public final class OnnxEmbeddingTeacher implements EmbeddingTeacher {
         inputs.put("token_type_ids", OnnxTensor.createTensor(env, new long[][] {typeIds}));
       }
       try (OrtSession.Result result = session.run(inputs)) {
-        float[][][] hidden = (float[][][]) result.get(0).getValue();
-        return meanPoolNormalize(hidden[0], mask);
+        // Read the [1, tokens, dim] output in place: no nested Java arrays per row.
+        OnnxTensor hidden = (OnnxTensor) result.get(0);
+        long[] shape = hidden.getInfo().getShape();
+        return meanPoolNormalize(hidden.getFloatBuffer(), (int) shape[1], (int) shape[2], mask);
       }
     } catch (OrtException e) {
       throw new IllegalStateException("ONNX Runtime failed on an input of " + ids.length + " tokens", e);
@@ -129,15 +131,15 @@ public final class OnnxEmbeddingTeacher implements EmbeddingTeacher {
     }
   }
 
-  static float[] meanPoolNormalize(float[][] tokens, long[] mask) {
-    int dim = tokens[0].length;
+  static float[] meanPoolNormalize(java.nio.FloatBuffer hidden, int tokens, int dim, long[] mask) {
     float[] out = new float[dim];
     int n = 0;
-    for (int t = 0; t < tokens.length; t++) {
+    for (int t = 0; t < tokens; t++) {
       if (mask[t] != 0) {
         n++;
+        int offset = t * dim;
         for (int d = 0; d < dim; d++) {
-          out[d] += tokens[t][d];
+          out[d] += hidden.get(offset + d);
         }
       }
     }

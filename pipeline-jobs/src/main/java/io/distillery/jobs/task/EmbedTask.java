@@ -468,8 +468,9 @@ public final class EmbedTask implements DistillationTask {
       }
       EmbeddingTeacher teacher = OnnxEmbeddingTeacher.shared(teacherSpec);
       StudentModel student = StudentModel.shared(studentSpec, model::value);
-      texts.subList(0, Math.min(WARM_UP, texts.size())).forEach(teacher::embed);
-      student.embed(texts);
+      List<String> warm = texts.subList(0, Math.min(WARM_UP, texts.size()));
+      warm.forEach(teacher::embed);
+      student.embed(warm);
       long t0 = System.nanoTime();
       for (String text : texts) {
         teacher.embed(text);
