@@ -1,0 +1,76 @@
+package io.distillery.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.distillery.dataset.DatasetKind;
+import io.distillery.dataset.DatasetKind.Cols;
+import io.distillery.dataset.Stage;
+import io.distillery.dataset.StageManifest;
+import io.distillery.settings.Settings;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Ingest from a user's corpus (the shipped JSONL example, and plain text), accounting for every sentence. */
+class UserCorpusIngestTest {
+  @TempDir
+  Path root;
+
+  private Map<Stage, StageManifest> ingest(Map<String, String> corpus) {
+    Map<String, String> o = TestRuns.small(root, "user-corpus");
+    o.putAll(corpus);
+    Settings settings = TestRuns.settings(o);
+    SparkSession spark = TestRuns.spark(settings);
+    return Pipeline.run(settings, spark, List.of(Stage.INGEST), true);
+  }
+
+  @Test
+  void jsonlCorpusIsSplitTriagedAndDeduplicated() {
+    Path sample = Path.of(System.getProperty("distillery.repo.root", ".."), "conf/examples/sample-corpus.jsonl");
+    Map<String, Long> c = ingest(Map.of("distillery.corpus.source", "jsonl",
+        "distillery.corpus.path", sample.toString(), "distillery.corpus.column", "body"))
+        .get(Stage.INGEST).counts();
+    assertEquals(6L, c.get("documents_read"));
+    assertEquals(1L, c.get("documents_other_language"), c.toString()); // the German one
+    assertEquals(1L, c.get("duplicates"), c.toString()); // row 6 repeats row 1's first sentence
+    assertEquals(4L, c.get("written"), c.toString());
+    assertEquals(c.get("sentences"), c.get("written") + c.get("duplicates") + c.get("quarantined"));
+    assertEquals(1L, c.get("quarantined_empty"), c.toString());
+    assertEquals(1L, c.get("quarantined_too_long"), c.toString());
+    assertEquals(1L, c.get("quarantined_too_short"), c.toString()); // "Ok."
+    SparkSession spark = SparkSession.active();
+    List<String> refs = Datasets.read(spark, DatasetKind.PROMPTS, new io.distillery.dataset.RunLayout(
+            root.toUri().toString(), "user-corpus"))
+        .select(Cols.SOURCE_REF).as(Encoders.STRING()).collectAsList();
+    assertTrue(refs.stream().allMatch(r -> r.contains("sample-corpus.jsonl")), refs.toString());
+  }
+
+  @Test
+  void textCorpusWorksTheSameWay() throws Exception {
+    Path text = Files.writeString(root.resolve("corpus.txt"),
+        "The vote on the budget will take place tomorrow at noon.\n\nFarmers need fair prices for their products.\n");
+    Map<String, Long> c = ingest(Map.of("distillery.corpus.source", "text",
+        "distillery.corpus.path", text.toString())).get(Stage.INGEST).counts();
+    assertEquals(3L, c.get("documents_read"));
+    assertEquals(2L, c.get("written"));
+    assertEquals(1L, c.get("quarantined_empty"));
+  }
+
+  @Test
+  void aMissingColumnNamesTheColumnsThatExist() {
+    Path sample = Path.of(System.getProperty("distillery.repo.root", ".."), "conf/examples/sample-corpus.jsonl");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ingest(Map.of(
+        "distillery.corpus.source", "jsonl", "distillery.corpus.path", sample.toString(),
+        "distillery.corpus.column", "text")));
+    assertTrue(e.getMessage().contains("distillery.corpus.column = 'text'") && e.getMessage().contains("body"),
+        e.getMessage());
+  }
+}
