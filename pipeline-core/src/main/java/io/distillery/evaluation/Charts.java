@@ -37,6 +37,7 @@ public final class Charts {
         .xAxisTitle(xTitle).yAxisTitle(yTitle).build();
     chart.getStyler().setPlotContentSize(1);
     chart.getStyler().setShowValue(false);
+    chart.getStyler().setXAxisLabelRotation(90);
     chart.addSeries("pairs", xLabels, yLabels, cells);
     return png(chart);
   }
