@@ -25,6 +25,7 @@ import io.distillery.jobs.Datasets;
 import io.distillery.jobs.StageJob;
 import io.distillery.jobs.StageResult;
 import io.distillery.jobs.Stages;
+import io.distillery.jobs.task.Iterators;
 import io.distillery.settings.Settings;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -184,34 +185,12 @@ public final class IngestJob implements StageJob {
     public Iterator<Row> call(Iterator<Row> documents) {
       PromptPreparer preparer = new PromptPreparer(spec);
       LanguageDetector detector = spec.languages().isEmpty() ? null : LanguageDetector.shared();
-      return new Iterator<>() {
-        private Iterator<Row> current = java.util.Collections.emptyIterator();
-
-        @Override
-        public boolean hasNext() {
-          while (!current.hasNext() && documents.hasNext()) {
-            Row doc = documents.next();
-            String ref = doc.getString(0);
-            List<Row> rows = new ArrayList<>();
-            for (PromptCandidate c : preparer.prepare(doc.getString(1), detector)) {
-              String split = c.status() == PromptCandidate.Status.PROMPT ? Split.of(c.rowId(), spec).label() : "";
-              rows.add(RowFactory.create(c.status().name(), c.rowId(), c.text(), c.language(), ref, split,
-                  c.reason()));
-            }
-            current = rows.iterator();
-          }
-          return current.hasNext();
-        }
-
-        @Override
-        public Row next() {
-          if (!hasNext()) {
-            throw new java.util.NoSuchElementException();
-          }
-          return current.next();
-        }
-      };
+      return Iterators.flatMap(documents, doc -> {
+        String ref = doc.getString(0);
+        return preparer.prepare(doc.getString(1), detector).stream().map(c -> RowFactory.create(
+            c.status().name(), c.rowId(), c.text(), c.language(), ref,
+            c.status() == PromptCandidate.Status.PROMPT ? Split.of(c.rowId(), spec).label() : "", c.reason()));
+      });
     }
   }
-
 }

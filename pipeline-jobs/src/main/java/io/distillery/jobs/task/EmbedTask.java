@@ -129,19 +129,9 @@ public final class EmbedTask implements DistillationTask {
         settings.train(), vocabulary.size(), n.intValue()));
     net.init();
     if (settings.student().initFromTeacherTokens()) {
-      Iterator<Row> rows = tokens.select(Cols.TOKEN_ID, Cols.EMBEDDING).toLocalIterator();
-      StaticEmbeddingStudent.initialiseFromTeacherTokens(net, new Iterator<>() {
-        @Override
-        public boolean hasNext() {
-          return rows.hasNext();
-        }
-
-        @Override
-        public Map.Entry<Integer, float[]> next() {
-          Row r = rows.next();
-          return Map.entry(vocabulary.row(r.getLong(0)), floats(r.getList(1)));
-        }
-      });
+      StaticEmbeddingStudent.initialiseFromTeacherTokens(net, Iterators.map(
+          tokens.select(Cols.TOKEN_ID, Cols.EMBEDDING).toLocalIterator(),
+          r -> Map.entry(vocabulary.row(r.getLong(0)), floats(r.getList(1)))));
     }
     return new TrainingPlan(net, vocabulary, Map.of("vocabulary_rows", vocabulary.size(),
         "init", settings.student().init()));
@@ -304,29 +294,20 @@ public final class EmbedTask implements DistillationTask {
     public Iterator<Row> call(Iterator<Row> prompts) {
       EmbeddingTeacher teacher = OnnxEmbeddingTeacher.shared(spec);
       String parameters = "max-tokens=" + spec.maxTokens();
-      return new Iterator<>() {
-        @Override
-        public boolean hasNext() {
-          return prompts.hasNext();
+      return Iterators.map(prompts, p -> {
+        String rowId = p.getAs(Cols.ROW_ID);
+        String text = p.getAs(Cols.TEXT);
+        long start = System.nanoTime();
+        try {
+          Float[] embedding = boxed(teacher.embed(text));
+          return TeacherAttempts.answered(DatasetKind.TEACHER_EMBEDDINGS,
+              Map.of(Cols.ROW_ID, rowId, Cols.TEXT, text, Cols.SPLIT, p.getAs(Cols.SPLIT), Cols.EMBEDDING, embedding),
+              teacher.identity(), TeacherAttempts.requestHash(teacher.identity(), parameters, text),
+              (System.nanoTime() - start) / 1e6, 1);
+        } catch (RuntimeException e) {
+          return TeacherAttempts.failed(DatasetKind.TEACHER_EMBEDDINGS, rowId, text, e, 1);
         }
-
-        @Override
-        public Row next() {
-          Row p = prompts.next();
-          String rowId = p.getAs(Cols.ROW_ID);
-          String text = p.getAs(Cols.TEXT);
-          long start = System.nanoTime();
-          try {
-            Float[] embedding = boxed(teacher.embed(text));
-            return TeacherAttempts.answered(DatasetKind.TEACHER_EMBEDDINGS,
-                Map.of(Cols.ROW_ID, rowId, Cols.TEXT, text, Cols.SPLIT, p.getAs(Cols.SPLIT), Cols.EMBEDDING, embedding),
-                teacher.identity(), TeacherAttempts.requestHash(teacher.identity(), parameters, text),
-                (System.nanoTime() - start) / 1e6, 1);
-          } catch (RuntimeException e) {
-            return TeacherAttempts.failed(DatasetKind.TEACHER_EMBEDDINGS, rowId, text, e, 1);
-          }
-        }
-      };
+      });
     }
   }
 
@@ -357,24 +338,15 @@ public final class EmbedTask implements DistillationTask {
     @Override
     public Iterator<Row> call(Iterator<Row> tokens) {
       OnnxEmbeddingTeacher teacher = OnnxEmbeddingTeacher.shared(spec);
-      return new Iterator<>() {
-        @Override
-        public boolean hasNext() {
-          return tokens.hasNext();
-        }
-
-        @Override
-        public Row next() {
-          Row t = tokens.next();
-          long id = t.getLong(0);
-          long start = System.nanoTime();
-          Float[] embedding = boxed(teacher.embedToken(id));
-          return TeacherAttempts.outputRow(DatasetKind.TEACHER_TOKEN_EMBEDDINGS,
-              Map.of(Cols.TOKEN_ID, id, Cols.OCCURRENCES, t.getLong(1), Cols.EMBEDDING, embedding),
-              teacher.identity(), TeacherAttempts.requestHash(teacher.identity(), "token", Long.toString(id)),
-              (System.nanoTime() - start) / 1e6);
-        }
-      };
+      return Iterators.map(tokens, t -> {
+        long id = t.getLong(0);
+        long start = System.nanoTime();
+        Float[] embedding = boxed(teacher.embedToken(id));
+        return TeacherAttempts.outputRow(DatasetKind.TEACHER_TOKEN_EMBEDDINGS,
+            Map.of(Cols.TOKEN_ID, id, Cols.OCCURRENCES, t.getLong(1), Cols.EMBEDDING, embedding),
+            teacher.identity(), TeacherAttempts.requestHash(teacher.identity(), "token", Long.toString(id)),
+            (System.nanoTime() - start) / 1e6);
+      });
     }
   }
 
@@ -394,18 +366,7 @@ public final class EmbedTask implements DistillationTask {
     public Iterator<DataSet> call(Iterator<Row> rows) {
       StudentInputs inputs = new StudentInputs(Tokenizer.shared(teacher.tokenizer(), teacher.maxTokens()),
           vocabulary, student.maxTokens());
-      return new Iterator<>() {
-        @Override
-        public boolean hasNext() {
-          return rows.hasNext();
-        }
-
-        @Override
-        public DataSet next() {
-          Row r = rows.next();
-          return inputs.example(r.getString(0), floats(r.getList(1)));
-        }
-      };
+      return Iterators.map(rows, r -> inputs.example(r.getString(0), floats(r.getList(1))));
     }
   }
 

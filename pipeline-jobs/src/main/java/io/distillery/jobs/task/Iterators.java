@@ -1,0 +1,25 @@
+package io.distillery.jobs.task;
+
+import java.util.Iterator;
+import java.util.Spliterator;
+import java.util.Spliterators;
+import java.util.function.Function;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
+
+/** Lazy per-element transforms of a partition's iterator: executor functions stream, they never buffer it. */
+public final class Iterators {
+  private Iterators() {}
+
+  public static <I, O> Iterator<O> map(Iterator<I> input, Function<I, O> f) {
+    return stream(input).map(f).iterator();
+  }
+
+  public static <I, O> Iterator<O> flatMap(Iterator<I> input, Function<I, Stream<O>> f) {
+    return stream(input).flatMap(f).iterator();
+  }
+
+  private static <I> Stream<I> stream(Iterator<I> input) {
+    return StreamSupport.stream(Spliterators.spliteratorUnknownSize(input, Spliterator.ORDERED), false);
+  }
+}
