@@ -108,12 +108,20 @@ public record Settings(
       }
       config = config.withFallback(ConfigFactory.parseFile(file.toFile()));
     }
-    return from(config.withFallback(ConfigFactory.defaultReference()).resolve());
+    return from(config.withFallback(reference()).resolve());
+  }
+
+  /**
+   * The reference.conf files on the classpath, alone. (ConfigFactory.defaultReference() already has the system
+   * properties merged in, which would make a mistyped -D key look declared.)
+   */
+  private static Config reference() {
+    return ConfigFactory.parseResources(Settings.class.getClassLoader(), "reference.conf").resolve();
   }
 
   /** Validates a fully resolved config (reference.conf included) and builds the settings. */
   public static Settings from(Config resolved) {
-    Config reference = ConfigFactory.defaultReference();
+    Config reference = reference();
     List<String> problems = new ArrayList<>(unknownKeys(resolved, reference));
     try {
       resolved.checkValid(reference, ROOT);

@@ -71,6 +71,37 @@ class SettingsTest {
   }
 
   @Test
+  void systemPropertiesOverrideTheFileButNotTheCommandLine(@TempDir Path dir) throws Exception {
+    Path conf = dir.resolve("my.conf");
+    Files.writeString(conf, "distillery { train.epochs = 7, student.width = 64 }");
+    System.setProperty("distillery.train.epochs", "5");
+    System.setProperty("distillery.student.width", "32");
+    com.typesafe.config.ConfigFactory.invalidateCaches();
+    try {
+      Settings s = Settings.load(Optional.of(conf), Map.of("distillery.student.width", "48"));
+      assertEquals(5, s.train().epochs());
+      assertEquals(48, s.student().width());
+    } finally {
+      System.clearProperty("distillery.train.epochs");
+      System.clearProperty("distillery.student.width");
+      com.typesafe.config.ConfigFactory.invalidateCaches();
+    }
+  }
+
+  @Test
+  void aMistypedSystemPropertyIsRejectedByName() {
+    System.setProperty("distillery.train.epoch", "3");
+    com.typesafe.config.ConfigFactory.invalidateCaches();
+    try {
+      SettingsException e = assertThrows(SettingsException.class, () -> Settings.load(Optional.empty(), Map.of()));
+      assertTrue(e.getMessage().contains("distillery.train.epoch: unknown key"), e.getMessage());
+    } finally {
+      System.clearProperty("distillery.train.epoch");
+      com.typesafe.config.ConfigFactory.invalidateCaches();
+    }
+  }
+
+  @Test
   void missingConfigFileIsAnError(@TempDir Path dir) {
     SettingsException e = assertThrows(SettingsException.class,
         () -> Settings.load(Optional.of(dir.resolve("nope.conf")), Map.of()));

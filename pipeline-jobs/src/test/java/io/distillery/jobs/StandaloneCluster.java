@@ -72,7 +72,7 @@ final class StandaloneCluster implements AutoCloseable {
 
   /** The JVM flags from conf/jvm.properties, the one place they are declared. */
   static String jvmFlags() {
-    Path file = Path.of(System.getProperty("distillery.repo.root", "..")).resolve("conf/jvm.properties");
+    Path file = Path.of(System.getProperty("test.repo.root", "..")).resolve("conf/jvm.properties");
     Properties p = new Properties();
     try (var in = Files.newInputStream(file)) {
       p.load(in);

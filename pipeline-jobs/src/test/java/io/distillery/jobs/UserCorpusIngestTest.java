@@ -34,7 +34,7 @@ class UserCorpusIngestTest {
 
   @Test
   void jsonlCorpusIsSplitTriagedAndDeduplicated() {
-    Path sample = Path.of(System.getProperty("distillery.repo.root", ".."), "conf/examples/sample-corpus.jsonl");
+    Path sample = Path.of(System.getProperty("test.repo.root", ".."), "conf/examples/sample-corpus.jsonl");
     Map<String, Long> c = ingest(Map.of("distillery.corpus.source", "jsonl",
         "distillery.corpus.path", sample.toString(), "distillery.corpus.column", "body"))
         .get(Stage.INGEST).counts();
@@ -66,7 +66,7 @@ class UserCorpusIngestTest {
 
   @Test
   void aMissingColumnNamesTheColumnsThatExist() {
-    Path sample = Path.of(System.getProperty("distillery.repo.root", ".."), "conf/examples/sample-corpus.jsonl");
+    Path sample = Path.of(System.getProperty("test.repo.root", ".."), "conf/examples/sample-corpus.jsonl");
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ingest(Map.of(
         "distillery.corpus.source", "jsonl", "distillery.corpus.path", sample.toString(),
         "distillery.corpus.column", "text")));

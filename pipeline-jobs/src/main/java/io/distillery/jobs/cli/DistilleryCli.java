@@ -58,11 +58,21 @@ public final class DistilleryCli {
         err.println(e.getMessage());
         return TERMS_FORBID;
       }
-      LOG.error("distillery {} failed", commandLine.getCommandName(), e);
+      if (isUserFacing(e)) {
+        LOG.debug("distillery {} failed", commandLine.getCommandName(), e); // the message says what to do
+      } else {
+        LOG.error("distillery {} failed", commandLine.getCommandName(), e);
+      }
       err.println("distillery " + commandLine.getCommandName() + " failed: " + rootMessage(e));
       return 1;
     });
     return cli.execute(args);
+  }
+
+  /** Errors our own code raised with an actionable message (missing stage, bad corpus column, accounting). */
+  private static boolean isUserFacing(Throwable e) {
+    return (e instanceof IllegalStateException || e instanceof IllegalArgumentException)
+        && e.getStackTrace().length > 0 && e.getStackTrace()[0].getClassName().startsWith("io.distillery.");
   }
 
   private static String rootMessage(Throwable e) {
