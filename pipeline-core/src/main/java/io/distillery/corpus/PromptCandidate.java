@@ -9,7 +9,8 @@ import java.io.Serializable;
 public record PromptCandidate(Status status, String rowId, String text, String language, String reason)
     implements Serializable {
 
-  public enum Status { PROMPT, QUARANTINED, OTHER_LANGUAGE }
+  /** PROMPT: a corpus sentence; SPAN: a training-only window of one (see {@link Spans}). */
+  public enum Status { PROMPT, SPAN, QUARANTINED, OTHER_LANGUAGE }
 
   /** Why a sentence went to quarantine. */
   public enum Reason { EMPTY, TOO_SHORT, TOO_LONG, UNDECODABLE, CONTROL_CHARACTERS }

@@ -46,6 +46,7 @@ public record Settings(
       int minWords,
       int maxWords,
       int maxChars,
+      int spansPerSentence,
       int maxDocuments,
       double validationFraction,
       double testFraction) implements Serializable {}
@@ -152,7 +153,7 @@ public record Settings(
     }
     Corpus corpus = new Corpus(source, path, nonEmpty(r, "corpus.column"), r.strings("corpus.languages"),
         r.intAtLeast("corpus.detect-chars", 32), minWords, maxWords, r.intAtLeast("corpus.max-chars", 1),
-        r.intAtLeast("corpus.max-documents", 0), r.doubleBetween("corpus.validation-fraction", 0, 0.5),
+        r.intAtLeast("corpus.spans-per-sentence", 0), r.intAtLeast("corpus.max-documents", 0), r.doubleBetween("corpus.validation-fraction", 0, 0.5),
         r.doubleBetween("corpus.test-fraction", 0, 0.5));
 
     Terms terms = new Terms(nonEmpty(r, "teacher.terms.id"), r.string("teacher.terms.url"),

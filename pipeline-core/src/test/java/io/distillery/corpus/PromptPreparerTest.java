@@ -72,6 +72,22 @@ class PromptPreparerTest {
   }
 
   @Test
+  void spansAreDeterministicWindowsWithinBounds() {
+    String sentence = "We must protect the fish stocks of the Baltic Sea for the next generation of fishermen";
+    List<String> spans = Spans.of(sentence, "abc123", 3, 5);
+    assertEquals(spans, Spans.of(sentence, "abc123", 3, 5));
+    assertTrue(!spans.isEmpty() && spans.size() <= 3, spans.toString());
+    int words = sentence.split(" ").length;
+    for (String span : spans) {
+      int n = span.split(" ").length;
+      assertTrue(sentence.contains(span), span);
+      assertTrue(n >= 5 && n >= Math.ceil(words * 0.4) && n <= Math.floor(words * 0.8), span);
+    }
+    assertEquals(List.of(), Spans.of("Too short to cut up now", "x", 2, 5));
+    assertEquals(List.of(), Spans.of(sentence, "x", 0, 5));
+  }
+
+  @Test
   void europarlShardsPartitionTheCorpus() {
     AtomicLong all = new AtomicLong();
     Europarl.read(0, 1, 300, (line, body) -> all.incrementAndGet());

@@ -52,7 +52,9 @@ class PipelineEndToEndTest {
   @Test
   void ingestAccountsForEverySentence() {
     Map<String, Long> c = first.get(Stage.INGEST).counts();
-    assertEquals(c.get("sentences"), c.get("written") + c.get("duplicates") + c.get("quarantined"), c.toString());
+    assertEquals(c.get("sentences") + c.get("spans"), c.get("written") + c.get("duplicates") + c.get("quarantined"),
+        c.toString());
+    assertTrue(c.get("spans") > 100, "training sentences were augmented: " + c);
     assertEquals(1200L, c.get("documents_read"));
     assertTrue(c.get("documents_other_language") > 1000, c.toString()); // Europarl is 21 languages
     Dataset<Row> prompts = Datasets.read(spark, DatasetKind.PROMPTS, layout);
@@ -65,6 +67,9 @@ class PipelineEndToEndTest {
     Set<String> allowed = Arrays.stream(PromptCandidate.Reason.values()).map(r -> r.name().toLowerCase())
         .collect(Collectors.toSet());
     assertTrue(allowed.containsAll(reasons), reasons.toString());
+    // Spans are training prompts only: no held-out row is a span.
+    assertEquals(0, prompts.where(col(Cols.SOURCE_REF).contains("#span-of:")
+        .and(col(Cols.SPLIT).notEqual("train"))).count());
     assertEquals(Set.of("eng"), prompts.select(Cols.LANGUAGE).distinct().as(org.apache.spark.sql.Encoders.STRING())
         .collectAsList().stream().collect(Collectors.toSet()));
   }

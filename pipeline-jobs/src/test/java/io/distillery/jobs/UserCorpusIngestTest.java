@@ -26,6 +26,7 @@ class UserCorpusIngestTest {
 
   private Map<Stage, StageManifest> ingest(Map<String, String> corpus) {
     Map<String, String> o = TestRuns.small(root, "user-corpus");
+    o.put("distillery.corpus.spans-per-sentence", "0");
     o.putAll(corpus);
     Settings settings = TestRuns.settings(o);
     SparkSession spark = TestRuns.spark(settings);

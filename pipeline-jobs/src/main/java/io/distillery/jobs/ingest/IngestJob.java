@@ -7,6 +7,7 @@ import static org.apache.spark.sql.functions.countDistinct;
 import static org.apache.spark.sql.functions.first;
 import static org.apache.spark.sql.functions.input_file_name;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.monotonically_increasing_id;
 import static org.apache.spark.sql.functions.when;
@@ -15,6 +16,7 @@ import io.distillery.corpus.Europarl;
 import io.distillery.corpus.LanguageDetector;
 import io.distillery.corpus.PromptCandidate;
 import io.distillery.corpus.PromptPreparer;
+import io.distillery.corpus.Spans;
 import io.distillery.corpus.Split;
 import io.distillery.dataset.DatasetKind;
 import io.distillery.dataset.DatasetKind.Cols;
@@ -33,6 +35,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.stream.Stream;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Dataset;
@@ -47,8 +50,8 @@ import org.apache.spark.storage.StorageLevel;
 /**
  * Stage 1, ingest: corpus documents to the prompts dataset. Keeps the languages the teacher serves, splits
  * into sentences, gives each a content-hash row id and a train/validation/test split, removes duplicates,
- * and sends bad sentences to the quarantine dataset with their reason. Accounting, checked:
- * sentences = prompts written + duplicates + quarantined.
+ * adds training-only word windows ({@link Spans}), and sends bad sentences to the quarantine dataset with
+ * their reason. Accounting, checked: sentences + spans = prompts written + duplicates + quarantined.
  */
 public final class IngestJob implements StageJob {
   static final String STATUS = "status";
@@ -77,10 +80,17 @@ public final class IngestJob implements StageJob {
         .mapPartitions(new PrepareDocuments(settings.corpus()), Encoders.row(CANDIDATE))
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      Dataset<Row> prompts = candidates.where(col(STATUS).equalTo(PromptCandidate.Status.PROMPT.name()))
+      // One row per text. If a span repeats a held-out sentence, the held-out split wins, so nothing the
+      // evaluation scores is ever trained on.
+      Dataset<Row> prompts = candidates.where(col(STATUS).isin(PromptCandidate.Status.PROMPT.name(),
+              PromptCandidate.Status.SPAN.name()))
           .groupBy(Cols.ROW_ID)
           .agg(first(Cols.TEXT).as(Cols.TEXT), min(Cols.LANGUAGE).as(Cols.LANGUAGE),
-              min(Cols.SOURCE_REF).as(Cols.SOURCE_REF), first(Cols.SPLIT).as(Cols.SPLIT))
+              min(Cols.SOURCE_REF).as(Cols.SOURCE_REF),
+              when(max(when(col(Cols.SPLIT).equalTo(Split.TEST.label()), 1)).isNotNull(), Split.TEST.label())
+                  .when(max(when(col(Cols.SPLIT).equalTo(Split.VALIDATION.label()), 1)).isNotNull(),
+                      Split.VALIDATION.label())
+                  .otherwise(Split.TRAIN.label()).as(Cols.SPLIT))
           .repartition(settings.spark().partitions());
       Datasets.write(prompts, DatasetKind.PROMPTS, layout);
       Datasets.write(candidates.where(col(STATUS).equalTo(PromptCandidate.Status.QUARANTINED.name()))
@@ -95,10 +105,12 @@ public final class IngestJob implements StageJob {
 
   private static Map<String, Long> accounting(SparkSession spark, Dataset<Row> candidates, RunLayout layout) {
     Row totals = candidates.agg(
-        countDistinct(Cols.SOURCE_REF).as("documents_read"),
+        countDistinct(when(col(STATUS).notEqual(PromptCandidate.Status.SPAN.name()), col(Cols.SOURCE_REF)))
+            .as("documents_read"),
         count(when(col(STATUS).equalTo(PromptCandidate.Status.OTHER_LANGUAGE.name()), 1))
             .as("documents_other_language"),
         count(when(col(STATUS).equalTo(PromptCandidate.Status.PROMPT.name()), 1)).as("prompt_sentences"),
+        count(when(col(STATUS).equalTo(PromptCandidate.Status.SPAN.name()), 1)).as("spans"),
         count(when(col(STATUS).equalTo(PromptCandidate.Status.QUARANTINED.name()), 1)).as("quarantined"))
         .first();
     Map<String, Long> counts = new TreeMap<>();
@@ -117,9 +129,10 @@ public final class IngestJob implements StageJob {
     long sentences = counts.get("prompt_sentences") + counts.get("quarantined");
     counts.put("sentences", sentences);
     counts.put("written", writtenRows);
-    counts.put("duplicates", counts.get("prompt_sentences") - writtenRows);
+    counts.put("duplicates", counts.get("prompt_sentences") + counts.get("spans") - writtenRows);
     counts.remove("prompt_sentences");
-    if (sentences != writtenRows + counts.get("duplicates") + counts.get("quarantined") || counts.get("duplicates") < 0) {
+    if (sentences + counts.get("spans") != writtenRows + counts.get("duplicates") + counts.get("quarantined")
+        || counts.get("duplicates") < 0) {
       throw new IllegalStateException("Ingest accounting does not add up: " + counts);
     }
     if (writtenRows == 0) {
@@ -187,9 +200,20 @@ public final class IngestJob implements StageJob {
       LanguageDetector detector = spec.languages().isEmpty() ? null : LanguageDetector.shared();
       return Iterators.flatMap(documents, doc -> {
         String ref = doc.getString(0);
-        return preparer.prepare(doc.getString(1), detector).stream().map(c -> RowFactory.create(
-            c.status().name(), c.rowId(), c.text(), c.language(), ref,
-            c.status() == PromptCandidate.Status.PROMPT ? Split.of(c.rowId(), spec).label() : "", c.reason()));
+        return preparer.prepare(doc.getString(1), detector).stream().flatMap(c -> {
+          if (c.status() != PromptCandidate.Status.PROMPT) {
+            return Stream.of(RowFactory.create(c.status().name(), c.rowId(), c.text(), c.language(), ref, "",
+                c.reason()));
+          }
+          Split split = Split.of(c.rowId(), spec);
+          Row prompt = RowFactory.create(c.status().name(), c.rowId(), c.text(), c.language(), ref, split.label(), "");
+          if (split != Split.TRAIN) {
+            return Stream.of(prompt);
+          }
+          return Stream.concat(Stream.of(prompt), Spans.of(c.text(), c.rowId(), spec.spansPerSentence(),
+              spec.minWords()).stream().map(span -> RowFactory.create(PromptCandidate.Status.SPAN.name(),
+              PromptPreparer.rowId(span), span, c.language(), ref + "#span-of:" + c.rowId(), split.label(), "")));
+        });
       });
     }
   }
