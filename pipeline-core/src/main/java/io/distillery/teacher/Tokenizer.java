@@ -27,15 +27,13 @@ public final class Tokenizer implements AutoCloseable {
       new java.util.concurrent.ConcurrentHashMap<>();
   private final BertFullTokenizer wordPiece;
   private final ai.djl.modality.nlp.Vocabulary wordPieceVocabulary;
-  private final int vocabularySize;
   private final String location;
 
   private Tokenizer(HuggingFaceTokenizer tokenizer, ai.djl.modality.nlp.Vocabulary wordPieceVocabulary,
-      int vocabularySize, String location) {
+      String location) {
     this.tokenizer = tokenizer;
     this.wordPieceVocabulary = wordPieceVocabulary;
     this.wordPiece = wordPieceVocabulary == null ? null : new BertFullTokenizer(wordPieceVocabulary, true);
-    this.vocabularySize = vocabularySize;
     this.location = location;
   }
 
@@ -60,7 +58,7 @@ public final class Tokenizer implements AutoCloseable {
       }
       HuggingFaceTokenizer hf = HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(json),
           Map.of("maxLength", Integer.toString(maxTokens), "truncation", "true", "padding", "false"));
-      return new Tokenizer(hf, lowercaseWordPiece(root, maxId + 1), maxId + 1, location);
+      return new Tokenizer(hf, lowercaseWordPiece(root, maxId + 1), location);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot load tokenizer " + location, e);
     }
@@ -145,10 +143,6 @@ public final class Tokenizer implements AutoCloseable {
       }
     }
     return new DefaultVocabulary(Arrays.asList(byId));
-  }
-
-  public int vocabularySize() {
-    return vocabularySize;
   }
 
   @Override
