@@ -23,7 +23,6 @@ import java.util.TreeMap;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,9 +49,9 @@ public final class GenerateJob implements StageJob {
     String staging = layout.root() + "/runs/" + layout.runId() + "/_staging/generate-attempts";
 
     Dataset<Row> prompts = Datasets.read(spark, DatasetKind.PROMPTS, layout);
-    prompts.repartition(settings.spark().partitions())
-        .mapPartitions(task.teacherFunction(settings), Encoders.row(TeacherAttempts.schema(task.outputDataset())))
-        .write().mode(SaveMode.Overwrite).parquet(staging);
+    Datasets.stage(prompts.repartition(settings.spark().partitions())
+        .mapPartitions(task.teacherFunction(settings), Encoders.row(TeacherAttempts.schema(task.outputDataset()))),
+        staging);
     Dataset<Row> attempts = spark.read().parquet(staging);
     Datasets.write(attempts.where(col(TeacherAttempts.ANSWERED)), task.outputDataset(), layout);
     Datasets.write(attempts.where(col(TeacherAttempts.ANSWERED).equalTo(false)), DatasetKind.TEACHER_FAILURES,
