@@ -168,14 +168,7 @@ public final class IngestJob implements StageJob {
   }
 
   /** Executor side: reads one shard of the Europarl resource from the executor's own classpath. */
-  static final class ReadEuroparlShard implements FlatMapFunction<Long, Row> {
-    private final int shards;
-    private final int maxDocuments;
-
-    ReadEuroparlShard(int shards, int maxDocuments) {
-      this.shards = shards;
-      this.maxDocuments = maxDocuments;
-    }
+  record ReadEuroparlShard(int shards, int maxDocuments) implements FlatMapFunction<Long, Row> {
 
     @Override
     public Iterator<Row> call(Long shard) {
@@ -187,12 +180,7 @@ public final class IngestJob implements StageJob {
   }
 
   /** Executor side: language detection, sentence splitting and triage, streamed per partition. */
-  static final class PrepareDocuments implements MapPartitionsFunction<Row, Row> {
-    private final Settings.Corpus spec;
-
-    PrepareDocuments(Settings.Corpus spec) {
-      this.spec = spec;
-    }
+  record PrepareDocuments(Settings.Corpus spec) implements MapPartitionsFunction<Row, Row> {
 
     @Override
     public Iterator<Row> call(Iterator<Row> documents) {

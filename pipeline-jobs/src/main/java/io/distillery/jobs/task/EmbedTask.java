@@ -283,12 +283,7 @@ public final class EmbedTask implements DistillationTask {
       .add("rows", DataTypes.LongType).add("teacher_nanos", DataTypes.LongType).add("student_nanos", DataTypes.LongType);
 
   /** Executor side: embeds each prompt with the JVM's shared teacher. */
-  static final class EmbedPartition implements MapPartitionsFunction<Row, Row> {
-    private final Settings.Teacher spec;
-
-    EmbedPartition(Settings.Teacher spec) {
-      this.spec = spec;
-    }
+  record EmbedPartition(Settings.Teacher spec) implements MapPartitionsFunction<Row, Row> {
 
     @Override
     public Iterator<Row> call(Iterator<Row> prompts) {
@@ -312,12 +307,7 @@ public final class EmbedTask implements DistillationTask {
   }
 
   /** Executor side: every token id of each text (the teacher's tokenizer, no special tokens). */
-  static final class TokenIds implements FlatMapFunction<Row, Long> {
-    private final Settings.Teacher teacher;
-
-    TokenIds(Settings.Teacher teacher) {
-      this.teacher = teacher;
-    }
+  record TokenIds(Settings.Teacher teacher) implements FlatMapFunction<Row, Long> {
 
     @Override
     public Iterator<Long> call(Row row) {
@@ -328,12 +318,7 @@ public final class EmbedTask implements DistillationTask {
   }
 
   /** Executor side: the teacher's embedding of each (token id, occurrences) alone, with provenance. */
-  static final class EmbedTokens implements MapPartitionsFunction<Row, Row> {
-    private final Settings.Teacher spec;
-
-    EmbedTokens(Settings.Teacher spec) {
-      this.spec = spec;
-    }
+  record EmbedTokens(Settings.Teacher spec) implements MapPartitionsFunction<Row, Row> {
 
     @Override
     public Iterator<Row> call(Iterator<Row> tokens) {
@@ -351,16 +336,8 @@ public final class EmbedTask implements DistillationTask {
   }
 
   /** Executor side: (text, teacher embedding) rows to one-example DataSets. */
-  static final class ToExamples implements FlatMapFunction<Iterator<Row>, DataSet> {
-    private final Settings.Teacher teacher;
-    private final Settings.Student student;
-    private final Vocabulary vocabulary;
-
-    ToExamples(Settings.Teacher teacher, Settings.Student student, Vocabulary vocabulary) {
-      this.teacher = teacher;
-      this.student = student;
-      this.vocabulary = vocabulary;
-    }
+  record ToExamples(Settings.Teacher teacher, Settings.Student student, Vocabulary vocabulary)
+      implements FlatMapFunction<Iterator<Row>, DataSet> {
 
     @Override
     public Iterator<DataSet> call(Iterator<Row> rows) {
@@ -371,16 +348,8 @@ public final class EmbedTask implements DistillationTask {
   }
 
   /** Executor side: student embeddings of held-out rows, in batches, with their cosine to the teacher. */
-  static final class ScoreStudent implements MapPartitionsFunction<Row, Row> {
-    private final StudentModel.Spec spec;
-    private final Broadcast<byte[]> model;
-    private final int batchSize;
-
-    ScoreStudent(StudentModel.Spec spec, Broadcast<byte[]> model, int batchSize) {
-      this.spec = spec;
-      this.model = model;
-      this.batchSize = batchSize;
-    }
+  record ScoreStudent(StudentModel.Spec spec, Broadcast<byte[]> model, int batchSize)
+      implements MapPartitionsFunction<Row, Row> {
 
     @Override
     public Iterator<Row> call(Iterator<Row> rows) {
@@ -405,20 +374,9 @@ public final class EmbedTask implements DistillationTask {
    * Executor side: times the teacher (one input at a time, as generate runs it) and the student (in batches)
    * on the same texts, in the same task, each after a warm-up.
    */
-  static final class ThroughputProbe implements MapPartitionsFunction<Row, Row> {
+  record ThroughputProbe(Settings.Teacher teacherSpec, StudentModel.Spec studentSpec, Broadcast<byte[]> model,
+      int batchSize) implements MapPartitionsFunction<Row, Row> {
     private static final int WARM_UP = 16;
-    private final Settings.Teacher teacherSpec;
-    private final StudentModel.Spec studentSpec;
-    private final Broadcast<byte[]> model;
-    private final int batchSize;
-
-    ThroughputProbe(Settings.Teacher teacherSpec, StudentModel.Spec studentSpec, Broadcast<byte[]> model,
-        int batchSize) {
-      this.teacherSpec = teacherSpec;
-      this.studentSpec = studentSpec;
-      this.model = model;
-      this.batchSize = batchSize;
-    }
 
     @Override
     public Iterator<Row> call(Iterator<Row> rows) {

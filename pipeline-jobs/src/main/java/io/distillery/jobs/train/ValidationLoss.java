@@ -34,14 +34,8 @@ public final class ValidationLoss {
     }
   }
 
-  static final class PartitionLoss implements FlatMapFunction<Iterator<DataSet>, Tuple2<Double, Long>> {
-    private final Broadcast<byte[]> model;
-    private final int batchSize;
-
-    PartitionLoss(Broadcast<byte[]> model, int batchSize) {
-      this.model = model;
-      this.batchSize = batchSize;
-    }
+  record PartitionLoss(Broadcast<byte[]> model, int batchSize)
+      implements FlatMapFunction<Iterator<DataSet>, Tuple2<Double, Long>> {
 
     @Override
     public Iterator<Tuple2<Double, Long>> call(Iterator<DataSet> examples) {
