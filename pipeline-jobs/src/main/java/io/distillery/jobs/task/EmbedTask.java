@@ -294,7 +294,7 @@ public final class EmbedTask implements DistillationTask {
         String text = p.getAs(Cols.TEXT);
         long start = System.nanoTime();
         try {
-          Float[] embedding = boxed(teacher.embed(text));
+          float[] embedding = teacher.embed(text);
           return TeacherAttempts.answered(DatasetKind.TEACHER_EMBEDDINGS,
               Map.of(Cols.ROW_ID, rowId, Cols.TEXT, text, Cols.SPLIT, p.getAs(Cols.SPLIT), Cols.EMBEDDING, embedding),
               teacher.identity(), TeacherAttempts.requestHash(teacher.identity(), parameters, text),
@@ -326,7 +326,7 @@ public final class EmbedTask implements DistillationTask {
       return Iterators.map(tokens, t -> {
         long id = t.getLong(0);
         long start = System.nanoTime();
-        Float[] embedding = boxed(teacher.embedToken(id));
+        float[] embedding = teacher.embedToken(id);
         return TeacherAttempts.outputRow(DatasetKind.TEACHER_TOKEN_EMBEDDINGS,
             Map.of(Cols.TOKEN_ID, id, Cols.OCCURRENCES, t.getLong(1), Cols.EMBEDDING, embedding),
             teacher.identity(), TeacherAttempts.requestHash(teacher.identity(), "token", Long.toString(id)),
