@@ -8,7 +8,4 @@ public record Column(String name, ColumnType type, boolean nullable, String doc)
     return new Column(name, type, false, doc);
   }
 
-  public static Column optional(String name, ColumnType type, String doc) {
-    return new Column(name, type, true, doc);
-  }
 }

@@ -31,6 +31,7 @@ public final class OnnxEmbeddingTeacher implements EmbeddingTeacher {
   private final TeacherIdentity identity;
   private final int dimension;
   private final boolean needsTokenTypes;
+  private final long[] specialIds; // what the tokenizer puts around a text, e.g. [CLS] ... [SEP]
 
   private OnnxEmbeddingTeacher(OrtEnvironment env, OrtSession session, Tokenizer tokenizer,
       TeacherIdentity identity, int dimension) {
@@ -40,6 +41,7 @@ public final class OnnxEmbeddingTeacher implements EmbeddingTeacher {
     this.identity = identity;
     this.dimension = dimension;
     this.needsTokenTypes = session.getInputNames().contains("token_type_ids");
+    this.specialIds = tokenizer.encodeForModel("").getIds();
   }
 
   /** The executor JVM's one instance for this spec. */
@@ -95,11 +97,10 @@ public final class OnnxEmbeddingTeacher implements EmbeddingTeacher {
    * the static vector a student can start from, as in Model2Vec.
    */
   public float[] embedToken(long tokenId) {
-    long[] specials = tokenizer.encodeForModel("").getIds();
-    long[] ids = new long[specials.length + 1];
-    ids[0] = specials[0];
+    long[] ids = new long[specialIds.length + 1];
+    ids[0] = specialIds[0];
     ids[1] = tokenId;
-    System.arraycopy(specials, 1, ids, 2, specials.length - 1);
+    System.arraycopy(specialIds, 1, ids, 2, specialIds.length - 1);
     long[] mask = new long[ids.length];
     java.util.Arrays.fill(mask, 1L);
     return run(ids, mask, new long[ids.length]);

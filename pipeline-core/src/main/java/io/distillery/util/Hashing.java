@@ -1,7 +1,5 @@
 package io.distillery.util;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -17,15 +15,6 @@ public final class Hashing {
 
   public static String sha256Hex(byte[] bytes) {
     return HexFormat.of().formatHex(sha256().digest(bytes));
-  }
-
-  public static String sha256Hex(InputStream in) throws IOException {
-    MessageDigest md = sha256();
-    byte[] buf = new byte[1 << 16];
-    for (int n; (n = in.read(buf)) > 0; ) {
-      md.update(buf, 0, n);
-    }
-    return HexFormat.of().formatHex(md.digest());
   }
 
   /** Stable fraction in [0, 1) derived from a hex hash, for deterministic splits. */

@@ -3,8 +3,6 @@ package io.distillery.jobs;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 
-import io.distillery.dataset.Column;
-import io.distillery.dataset.ColumnType;
 import io.distillery.dataset.DatasetKind;
 import io.distillery.dataset.RunLayout;
 import org.apache.spark.sql.Dataset;
@@ -27,7 +25,7 @@ public final class Datasets {
             org.apache.spark.sql.Column[]::new))
         .withColumn(DatasetKind.RUN_ID, lit(layout.runId()))
         .write()
-        .option(DICTIONARY, !hasVectors(kind.columns().stream().map(Column::type).toList()))
+        .option(DICTIONARY, !hasVectors(SparkSchemas.of(kind)))
         .mode(SaveMode.Append)
         .partitionBy(DatasetKind.RUN_ID)
         .parquet(layout.dataset(kind));
@@ -39,9 +37,7 @@ public final class Datasets {
    * same Parquet settings as the datasets.
    */
   public static void stage(Dataset<Row> rows, String path) {
-    boolean vectors = java.util.Arrays.stream(rows.schema().fields())
-        .anyMatch(f -> f.dataType() instanceof org.apache.spark.sql.types.ArrayType);
-    rows.write().option(DICTIONARY, !vectors).mode(SaveMode.Overwrite).parquet(path);
+    rows.write().option(DICTIONARY, !hasVectors(rows.schema())).mode(SaveMode.Overwrite).parquet(path);
   }
 
   /**
@@ -51,8 +47,9 @@ public final class Datasets {
    */
   private static final String DICTIONARY = "parquet.enable.dictionary";
 
-  private static boolean hasVectors(java.util.List<ColumnType> types) {
-    return types.contains(ColumnType.FLOAT_ARRAY);
+  private static boolean hasVectors(org.apache.spark.sql.types.StructType schema) {
+    return java.util.Arrays.stream(schema.fields())
+        .anyMatch(f -> f.dataType() instanceof org.apache.spark.sql.types.ArrayType);
   }
 
   /** This run's rows of {@code kind}, without the run_id column. Fails clearly if the stage has not run. */

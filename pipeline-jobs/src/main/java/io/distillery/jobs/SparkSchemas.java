@@ -27,7 +27,6 @@ public final class SparkSchemas {
       case STRING -> DataTypes.StringType;
       case LONG -> DataTypes.LongType;
       case DOUBLE -> DataTypes.DoubleType;
-      case BOOLEAN -> DataTypes.BooleanType;
       case TIMESTAMP -> DataTypes.TimestampType;
       case FLOAT_ARRAY -> DataTypes.createArrayType(DataTypes.FloatType, false);
     };

@@ -66,6 +66,20 @@ class UserCorpusIngestTest {
   }
 
   @Test
+  void parquetCorpusWorksTheSameWay() {
+    Path sample = Path.of(System.getProperty("test.repo.root", ".."), "conf/examples/sample-corpus.jsonl");
+    SparkSession spark = TestRuns.spark(TestRuns.settings(TestRuns.small(root, "user-corpus")));
+    Path parquet = root.resolve("corpus.parquet");
+    spark.read().json(sample.toString()).write().parquet(parquet.toString());
+    Map<String, Long> c = ingest(Map.of("distillery.corpus.source", "parquet",
+        "distillery.corpus.path", parquet.toString(), "distillery.corpus.column", "body"))
+        .get(Stage.INGEST).counts();
+    assertEquals(6L, c.get("documents_read"));
+    assertEquals(4L, c.get("written"), c.toString());
+    assertEquals(c.get("sentences"), c.get("written") + c.get("duplicates") + c.get("quarantined"));
+  }
+
+  @Test
   void aMissingColumnNamesTheColumnsThatExist() {
     Path sample = Path.of(System.getProperty("test.repo.root", ".."), "conf/examples/sample-corpus.jsonl");
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ingest(Map.of(
