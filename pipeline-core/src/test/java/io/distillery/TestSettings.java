@@ -12,6 +12,16 @@ public final class TestSettings {
     return Settings.load(Optional.empty(), overrides);
   }
 
+  /** The shipped classify example (conf/examples/langid.conf) plus the given overrides. */
+  public static Settings langid(Map<String, String> overrides) {
+    return Settings.load(Optional.of(repoFile("conf/examples/langid.conf")), overrides);
+  }
+
+  /** A file of the repository (surefire sets test.repo.root). */
+  public static java.nio.file.Path repoFile(String relative) {
+    return java.nio.file.Path.of(System.getProperty("test.repo.root", "..")).resolve(relative);
+  }
+
   public static Settings defaults() {
     return withOverrides(Map.of());
   }

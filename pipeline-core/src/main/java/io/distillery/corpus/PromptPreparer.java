@@ -9,8 +9,8 @@ import java.util.Locale;
 import java.util.regex.Pattern;
 
 /**
- * Turns one corpus document into prompt candidates: detect its language, split it into sentences,
- * normalise whitespace, and sort each sentence into a prompt or a quarantine reason. Engine-neutral;
+ * Turns one corpus document into prompt candidates: detect its language, split it into sentences (unless
+ * corpus.unit = document), normalise whitespace, and sort each into a prompt or a quarantine reason. Engine-neutral;
  * the ingest job runs it inside executor tasks.
  */
 public final class PromptPreparer {
@@ -39,6 +39,9 @@ public final class PromptPreparer {
       if (!spec.languages().contains(language)) {
         return List.of(new PromptCandidate(PromptCandidate.Status.OTHER_LANGUAGE, "", "", language, ""));
       }
+    }
+    if (spec.unit().equals("document")) {
+      return List.of(classify(text, language));
     }
     List<PromptCandidate> out = new ArrayList<>();
     BreakIterator sentences = BreakIterator.getSentenceInstance(Locale.ROOT);

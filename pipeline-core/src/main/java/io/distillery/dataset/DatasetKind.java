@@ -4,6 +4,7 @@ import static io.distillery.dataset.ColumnType.DOUBLE;
 import static io.distillery.dataset.ColumnType.FLOAT_ARRAY;
 import static io.distillery.dataset.ColumnType.LONG;
 import static io.distillery.dataset.ColumnType.STRING;
+import static io.distillery.dataset.ColumnType.STRING_ARRAY;
 import static io.distillery.dataset.ColumnType.TIMESTAMP;
 
 import java.util.ArrayList;
@@ -14,10 +15,11 @@ import java.util.List;
  * All are Parquet, partitioned by {@link #RUN_ID}. This is the one place dataset names and columns live.
  */
 public enum DatasetKind {
-  /** ingest: sentences ready for the teacher. */
+  /** ingest: sentences (or documents, corpus.unit) ready for the teacher. */
   PROMPTS("prompts", List.of(
       Column.required(Cols.ROW_ID, STRING, "content hash of the normalised text (stable id)"),
-      Column.required(Cols.TEXT, STRING, "normalised sentence"),
+      Column.required(Cols.TEXT, STRING, "normalised sentence or document"),
+      Column.required(Cols.GOLD_LABEL, STRING, "gold label from corpus.label-column ('' if none)"),
       Column.required(Cols.LANGUAGE, STRING, "ISO 639-3 language detected for its document ('' if not detected)"),
       Column.required(Cols.SOURCE_REF, STRING, "where it came from: corpus and document reference"),
       Column.required(Cols.SPLIT, STRING, "train, validation or test (hash of row_id)"))),
@@ -42,6 +44,18 @@ public enum DatasetKind {
       Column.required(Cols.TOKEN_ID, LONG, "teacher tokenizer's token id"),
       Column.required(Cols.OCCURRENCES, LONG, "times the token occurs in the prompts"),
       Column.required(Cols.EMBEDDING, FLOAT_ARRAY, "teacher embedding of the token alone, L2-normalised")))),
+
+  /**
+   * generate (task classify): the teacher's label distribution of each prompt, its top-k labels only, with
+   * provenance. The teacher's whole label vocabulary, in its order, is in the generate manifest.
+   */
+  TEACHER_LABELS("teacher-labels", withProvenance(List.of(
+      Column.required(Cols.ROW_ID, STRING, "prompt row id"),
+      Column.required(Cols.TEXT, STRING, "prompt text"),
+      Column.required(Cols.SPLIT, STRING, "train, validation or test"),
+      Column.required(Cols.GOLD_LABEL, STRING, "gold label from the corpus ('' if none)"),
+      Column.required(Cols.TOP_LABELS, STRING_ARRAY, "the teacher's k most probable labels, most probable first"),
+      Column.required(Cols.TOP_PROBABILITIES, FLOAT_ARRAY, "their probabilities (the rest of the mass is on other labels)")))),
 
   /** generate: prompts the teacher could not answer. */
   TEACHER_FAILURES("teacher-failures", List.of(
@@ -100,6 +114,9 @@ public enum DatasetKind {
     public static final String REASON = "reason";
     public static final String EMBEDDING = "embedding";
     public static final String TOKEN_ID = "token_id";
+    public static final String GOLD_LABEL = "gold_label";
+    public static final String TOP_LABELS = "top_labels";
+    public static final String TOP_PROBABILITIES = "top_probabilities";
     public static final String OCCURRENCES = "occurrences";
     public static final String ERROR_CLASS = "error_class";
     public static final String MESSAGE = "message";

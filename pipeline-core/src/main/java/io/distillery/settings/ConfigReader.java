@@ -80,6 +80,15 @@ final class ConfigReader {
     }
   }
 
+  boolean bool(String key) {
+    try {
+      return config.getBoolean(key);
+    } catch (ConfigException e) {
+      problem(key, e.getMessage());
+      return false;
+    }
+  }
+
   long longValue(String key) {
     try {
       return config.getLong(key);

@@ -39,8 +39,10 @@ public record Settings(
 
   public record Corpus(
       String source,
+      String unit,
       String path,
       String column,
+      String labelColumn,
       List<String> languages,
       int detectChars,
       int minWords,
@@ -61,18 +63,31 @@ public record Settings(
       String tokenizer,
       int maxTokens,
       int intraOpThreads,
+      int topK,
       Terms terms) implements Serializable {}
 
   public record Generate(double maxFailureFraction) implements Serializable {}
 
-  public record Student(String kind, String init, int width, int minTokenCount, int maxTokens)
-      implements Serializable {
+  public record Student(String kind, String init, int width, int minTokenCount, int maxTokens, int hidden,
+      CharNgrams charNgrams) implements Serializable {
     public boolean initFromTeacherTokens() {
       return init.equals("teacher-tokens");
     }
   }
 
-  public record Loss(double cosineWeight, double mseWeight) implements Serializable {}
+  /** Hashed character n-grams of the classify student's input (see student.char-ngrams in reference.conf). */
+  public record CharNgrams(int min, int max, int buckets, int maxChars) implements Serializable {}
+
+  /**
+   * Distillation losses. Embed: {@code cosineWeight}, {@code mseWeight}. Classify: {@code softLabelWeight} (the
+   * α of α·T²·KL + (1−α)·CE) and {@code temperature} (T).
+   */
+  public record Loss(double cosineWeight, double mseWeight, double softLabelWeight, double temperature)
+      implements Serializable {
+    public Loss withSoftLabelWeight(double alpha) {
+      return new Loss(cosineWeight, mseWeight, alpha, temperature);
+    }
+  }
 
   public record Train(
       int epochs,
@@ -81,16 +96,34 @@ public record Settings(
       int workers,
       double learningRate,
       long seed,
-      Loss loss) implements Serializable {}
+      Loss loss,
+      boolean hardLabelAblation) implements Serializable {
+    public Train withLoss(Loss newLoss) {
+      return new Train(epochs, batchSize, averagingFrequency, workers, learningRate, seed, newLoss,
+          hardLabelAblation);
+    }
+  }
 
-  public record Gate(double minMeanCosine, double minNeighbourRecall) implements Serializable {}
+  public record Gate(double minMeanCosine, double minNeighbourRecall, double minAgreement)
+      implements Serializable {}
 
   public record Evaluate(
       int neighbours,
       int pairwiseRows,
       int throughputRows,
       int studentBatchSize,
+      int calibrationBins,
       Gate gate) implements Serializable {}
+
+  /** The same settings with another train section (e.g. an ablation's loss). */
+  public Settings withTrain(Train newTrain) {
+    return new Settings(run, task, spark, corpus, teacher, generate, student, newTrain, evaluate, sectionHashes);
+  }
+
+  /** Task kinds and the teacher and student kinds each one runs with. */
+  private static final Map<String, List<String>> TASK_KINDS = Map.of(
+      "embed", List.of("onnx-embedding", "static-embedding"),
+      "classify", List.of("opennlp-langdetect", "char-ngram-mlp"));
 
   private static final Pattern RUN_ID = Pattern.compile("[A-Za-z0-9._-]{1,128}");
 
@@ -137,7 +170,7 @@ public record Settings(
 
     Run run = new Run(r.matching("run.id", RUN_ID, "letters, digits, '.', '_' or '-' (1 to 128)"),
         nonEmpty(r, "run.root"));
-    String task = r.oneOf("task", Set.of("embed"));
+    String task = r.oneOf("task", TASK_KINDS.keySet());
     Spark spark = new Spark(r.string("spark.master"), nonEmpty(r, "spark.app-name"),
         r.intAtLeast("spark.partitions", 1));
 
@@ -151,36 +184,64 @@ public record Settings(
     if (maxWords < minWords) {
       r.problem("corpus.max-words", "must be >= corpus.min-words (" + minWords + "), was " + maxWords);
     }
-    Corpus corpus = new Corpus(source, path, nonEmpty(r, "corpus.column"), r.strings("corpus.languages"),
+    String labelColumn = r.string("corpus.label-column");
+    if (!labelColumn.isEmpty() && !Set.of("jsonl", "parquet").contains(source)) {
+      r.problem("corpus.label-column", "needs corpus.source = jsonl or parquet (a column to read), was " + source);
+    }
+    Corpus corpus = new Corpus(source, r.oneOf("corpus.unit", Set.of("sentence", "document")), path,
+        nonEmpty(r, "corpus.column"), labelColumn, r.strings("corpus.languages"),
         r.intAtLeast("corpus.detect-chars", 32), minWords, maxWords, r.intAtLeast("corpus.max-chars", 1),
         r.intAtLeast("corpus.spans-per-sentence", 0), r.intAtLeast("corpus.max-documents", 0), r.doubleBetween("corpus.validation-fraction", 0, 0.5),
         r.doubleBetween("corpus.test-fraction", 0, 0.5));
 
     Terms terms = new Terms(nonEmpty(r, "teacher.terms.id"), r.string("teacher.terms.url"),
         r.oneOf("teacher.terms.distillation", Set.of("allowed", "forbidden")).equals("allowed"));
-    Teacher teacher = new Teacher(r.oneOf("teacher.kind", Set.of("onnx-embedding")), nonEmpty(r, "teacher.name"),
-        nonEmpty(r, "teacher.version"), nonEmpty(r, "teacher.model"), nonEmpty(r, "teacher.tokenizer"),
-        r.intBetween("teacher.max-tokens", 8, 512), r.intAtLeast("teacher.intra-op-threads", 1), terms);
+    Teacher teacher = new Teacher(r.oneOf("teacher.kind", Set.of("onnx-embedding", "opennlp-langdetect")),
+        nonEmpty(r, "teacher.name"), nonEmpty(r, "teacher.version"), nonEmpty(r, "teacher.model"),
+        nonEmpty(r, "teacher.tokenizer"), r.intBetween("teacher.max-tokens", 8, 512),
+        r.intAtLeast("teacher.intra-op-threads", 1), r.intBetween("teacher.top-k", 1, 1000), terms);
 
     Generate generate = new Generate(r.doubleBetween("generate.max-failure-fraction", 0, 1));
-    Student student = new Student(r.oneOf("student.kind", Set.of("static-embedding")),
+    int ngramMin = r.intBetween("student.char-ngrams.min", 1, 8);
+    int ngramMax = r.intBetween("student.char-ngrams.max", 1, 8);
+    if (ngramMax < ngramMin) {
+      r.problem("student.char-ngrams.max", "must be >= student.char-ngrams.min (" + ngramMin + "), was " + ngramMax);
+    }
+    Student student = new Student(r.oneOf("student.kind", Set.of("static-embedding", "char-ngram-mlp")),
         r.oneOf("student.init", Set.of("teacher-tokens", "random")), r.intAtLeast("student.width", 8),
-        r.intAtLeast("student.min-token-count", 1), r.intBetween("student.max-tokens", 4, 512));
+        r.intAtLeast("student.min-token-count", 1), r.intBetween("student.max-tokens", 4, 512),
+        r.intAtLeast("student.hidden", 0),
+        new CharNgrams(ngramMin, ngramMax, r.intBetween("student.char-ngrams.buckets", 16, 1 << 24),
+            r.intBetween("student.char-ngrams.max-chars", 8, 100_000)));
+    List<String> kinds = TASK_KINDS.getOrDefault(task, List.of(teacher.kind(), student.kind()));
+    if (!teacher.kind().equals(kinds.get(0))) {
+      r.problem("teacher.kind", "task " + task + " needs teacher.kind = " + kinds.get(0) + ", was " + teacher.kind());
+    }
+    if (!student.kind().equals(kinds.get(1))) {
+      r.problem("student.kind", "task " + task + " needs student.kind = " + kinds.get(1) + ", was " + student.kind());
+    }
+    if (task.equals("classify") && student.initFromTeacherTokens()) {
+      r.problem("student.init", "teacher-tokens needs an embedding teacher; task classify needs student.init = random");
+    }
 
     Loss loss = new Loss(r.doubleBetween("train.loss.cosine-weight", 0, Double.MAX_VALUE),
-        r.doubleBetween("train.loss.mse-weight", 0, Double.MAX_VALUE));
+        r.doubleBetween("train.loss.mse-weight", 0, Double.MAX_VALUE),
+        r.doubleBetween("train.loss.soft-label-weight", 0, 1), r.doubleBetween("train.loss.temperature", 0.05, 100));
     if (loss.cosineWeight() == 0 && loss.mseWeight() == 0) {
       r.problem("train.loss", "cosine-weight and mse-weight must not both be 0");
     }
     Train train = new Train(r.intAtLeast("train.epochs", 1), r.intAtLeast("train.batch-size", 1),
         r.intAtLeast("train.averaging-frequency", 1), r.intAtLeast("train.workers", 0),
-        r.doublePositive("train.learning-rate"), r.longValue("train.seed"), loss);
+        r.doublePositive("train.learning-rate"), r.longValue("train.seed"), loss,
+        r.bool("train.hard-label-ablation"));
 
     int neighbours = r.intAtLeast("evaluate.neighbours", 1);
     Evaluate evaluate = new Evaluate(neighbours, r.intAtLeast("evaluate.pairwise-rows", neighbours + 1),
         r.intAtLeast("evaluate.throughput-rows", 1), r.intAtLeast("evaluate.student-batch-size", 1),
+        r.intBetween("evaluate.calibration-bins", 2, 1000),
         new Gate(r.doubleBetween("evaluate.gate.min-mean-cosine", -1, 1),
-            r.doubleBetween("evaluate.gate.min-neighbour-recall", 0, 1)));
+            r.doubleBetween("evaluate.gate.min-neighbour-recall", 0, 1),
+            r.doubleBetween("evaluate.gate.min-agreement", 0, 1)));
 
     if (!r.problems().isEmpty()) {
       throw new SettingsException(r.problems().stream().map(p -> ROOT + "." + p).toList());

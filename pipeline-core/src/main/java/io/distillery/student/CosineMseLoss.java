@@ -50,7 +50,7 @@ public final class CosineMseLoss implements ILossFunction {
       INDArray diff = y.sub(labels);
       score.addi(diff.muli(diff).mean(1).reshape(y.size(0), 1).muli(mseWeight));
     }
-    return mask == null ? score : score.muli(exampleMask(mask, labels));
+    return mask == null ? score : score.muli(LossMasks.perExample(mask, labels, "CosineMseLoss"));
   }
 
   @Override
@@ -75,7 +75,7 @@ public final class CosineMseLoss implements ILossFunction {
       dLdy.addi(y.sub(labels).muli(2.0 * mseWeight / dim));
     }
     if (mask != null) {
-      dLdy.muliColumnVector(exampleMask(mask, labels));
+      dLdy.muliColumnVector(LossMasks.perExample(mask, labels, "CosineMseLoss"));
     }
     return activationFn.backprop(preOutput.dup(), dLdy).getFirst();
   }
@@ -95,17 +95,6 @@ public final class CosineMseLoss implements ILossFunction {
   /** Column vector [batch, 1] of cos(y_i, t_i). */
   private static INDArray rowCosine(INDArray y, INDArray t) {
     return y.mul(t).sum(1).reshape(y.size(0), 1).divi(rowNorm(y)).divi(rowNorm(t));
-  }
-
-  private static INDArray exampleMask(INDArray mask, INDArray labels) {
-    if (mask.rank() == 2 && mask.size(1) == 1) {
-      return mask.castTo(labels.dataType());
-    }
-    if (mask.rank() == 1) {
-      return mask.reshape(mask.length(), 1).castTo(labels.dataType());
-    }
-    throw new IllegalArgumentException("CosineMseLoss supports per-example masks [batch, 1] only, got shape "
-        + java.util.Arrays.toString(mask.shape()));
   }
 
   @Override

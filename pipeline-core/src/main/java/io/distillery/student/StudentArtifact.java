@@ -4,6 +4,8 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
 import java.util.zip.ZipOutputStream;
@@ -11,12 +13,51 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 
 /**
- * A student model as one file: DL4J's ModelSerializer zip, plus a {@value #VOCABULARY_ENTRY} entry holding
- * the student's vocabulary. DL4J reads its own entries and ignores ours, so the file still restores with
- * plain {@code ModelSerializer.restoreMultiLayerNetwork}.
+ * A student model as one file: DL4J's ModelSerializer zip plus {@value #PREFIX}* entries holding what turns a
+ * text into the network's input (the embed student's vocabulary, the classify student's n-gram spec and labels).
+ * DL4J reads its own entries and ignores ours, so the file still restores with plain
+ * {@code ModelSerializer.restoreMultiLayerNetwork}.
  */
-public record StudentArtifact(MultiLayerNetwork network, Vocabulary vocabulary) {
-  public static final String VOCABULARY_ENTRY = "distillery/vocabulary.txt";
+public record StudentArtifact(MultiLayerNetwork network, Map<String, byte[]> entries) {
+  public static final String PREFIX = "distillery/";
+  public static final String VOCABULARY_ENTRY = PREFIX + "vocabulary.txt";
+  public static final String CLASSIFIER_ENTRY = PREFIX + "classifier.json";
+
+  public StudentArtifact {
+    entries = Map.copyOf(entries);
+    entries.keySet().forEach(name -> {
+      if (!name.startsWith(PREFIX)) {
+        throw new IllegalArgumentException("student artifact entries live under " + PREFIX + ", not " + name);
+      }
+    });
+  }
+
+  /** An embed student: the network and its vocabulary. */
+  public static StudentArtifact of(MultiLayerNetwork network, Vocabulary vocabulary) {
+    return new StudentArtifact(network, Map.of(VOCABULARY_ENTRY, vocabulary.toBytes()));
+  }
+
+  /** A classify student: the network and its input spec and labels. */
+  public static StudentArtifact of(MultiLayerNetwork network, ClassifierInputs inputs) {
+    return new StudentArtifact(network, Map.of(CLASSIFIER_ENTRY, inputs.toJson()));
+  }
+
+  public Vocabulary vocabulary() {
+    return Vocabulary.fromBytes(entry(VOCABULARY_ENTRY));
+  }
+
+  public ClassifierInputs classifierInputs() {
+    return ClassifierInputs.fromJson(entry(CLASSIFIER_ENTRY));
+  }
+
+  private byte[] entry(String name) {
+    byte[] bytes = entries.get(name);
+    if (bytes == null) {
+      throw new IllegalArgumentException("Not a Distillery student of this kind: no " + name + " entry (it has "
+          + entries.keySet() + ")");
+    }
+    return bytes;
+  }
 
   public byte[] toBytes() {
     try {
@@ -30,9 +71,11 @@ public record StudentArtifact(MultiLayerNetwork network, Vocabulary vocabulary) 
           in.transferTo(zip);
           zip.closeEntry();
         }
-        zip.putNextEntry(new ZipEntry(VOCABULARY_ENTRY));
-        zip.write(vocabulary.toBytes());
-        zip.closeEntry();
+        for (Map.Entry<String, byte[]> e : new TreeMap<>(entries).entrySet()) {
+          zip.putNextEntry(new ZipEntry(e.getKey()));
+          zip.write(e.getValue());
+          zip.closeEntry();
+        }
       }
       return out.toByteArray();
     } catch (IOException e) {
@@ -42,19 +85,19 @@ public record StudentArtifact(MultiLayerNetwork network, Vocabulary vocabulary) 
 
   public static StudentArtifact fromBytes(byte[] bytes) {
     try {
-      Vocabulary vocabulary = null;
+      Map<String, byte[]> entries = new TreeMap<>();
       try (ZipInputStream in = new ZipInputStream(new ByteArrayInputStream(bytes))) {
         for (ZipEntry e; (e = in.getNextEntry()) != null; ) {
-          if (e.getName().equals(VOCABULARY_ENTRY)) {
-            vocabulary = Vocabulary.fromBytes(in.readAllBytes());
+          if (e.getName().startsWith(PREFIX)) {
+            entries.put(e.getName(), in.readAllBytes());
           }
         }
       }
-      if (vocabulary == null) {
-        throw new IllegalArgumentException("Not a Distillery student model: no " + VOCABULARY_ENTRY + " entry");
+      if (entries.isEmpty()) {
+        throw new IllegalArgumentException("Not a Distillery student model: no " + PREFIX + " entries");
       }
       MultiLayerNetwork net = ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(bytes), false);
-      return new StudentArtifact(net, vocabulary);
+      return new StudentArtifact(net, entries);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot restore the student model", e);
     }

@@ -47,7 +47,7 @@ class StaticEmbeddingStudentTest {
       double after = net.score(all);
       assertTrue(after < before * 0.2, "loss " + before + " -> " + after);
 
-      byte[] model = new StudentArtifact(net, vocabulary).toBytes();
+      byte[] model = StudentArtifact.of(net, vocabulary).toBytes();
       assertEquals(vocabulary, StudentArtifact.fromBytes(model).vocabulary());
       StudentModel student = StudentModel.load(model, new StudentModel.Spec(Hashing.sha256Hex(model),
           s.teacher().tokenizer(), s.teacher().maxTokens(), s.student().maxTokens()));
@@ -88,7 +88,7 @@ class StaticEmbeddingStudentTest {
         rows.put(r, teacher.embedToken(vocabulary.teacherId(r)));
       }
       StaticEmbeddingStudent.initialiseFromTeacherTokens(net, rows.entrySet().iterator());
-      byte[] model = new StudentArtifact(net, vocabulary).toBytes();
+      byte[] model = StudentArtifact.of(net, vocabulary).toBytes();
       StudentModel student = StudentModel.load(model, new StudentModel.Spec(Hashing.sha256Hex(model),
           s.teacher().tokenizer(), s.teacher().maxTokens(), s.student().maxTokens()));
       float[][] emb = student.embed(texts);

@@ -29,6 +29,7 @@ public final class SparkSchemas {
       case DOUBLE -> DataTypes.DoubleType;
       case TIMESTAMP -> DataTypes.TimestampType;
       case FLOAT_ARRAY -> DataTypes.createArrayType(DataTypes.FloatType, false);
+      case STRING_ARRAY -> DataTypes.createArrayType(DataTypes.StringType, false);
     };
   }
 }

@@ -1,6 +1,7 @@
 package io.distillery.jobs.ingest;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.concat_ws;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.countDistinct;
@@ -10,6 +11,7 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.monotonically_increasing_id;
+import static org.apache.spark.sql.functions.trim;
 import static org.apache.spark.sql.functions.when;
 
 import io.distillery.corpus.Europarl;
@@ -57,7 +59,8 @@ public final class IngestJob implements StageJob {
   static final String STATUS = "status";
   static final StructType DOCUMENT = new StructType()
       .add(Cols.SOURCE_REF, DataTypes.StringType, false)
-      .add(Cols.TEXT, DataTypes.StringType, true);
+      .add(Cols.TEXT, DataTypes.StringType, true)
+      .add(Cols.GOLD_LABEL, DataTypes.StringType, false);
   static final StructType CANDIDATE = new StructType()
       .add(STATUS, DataTypes.StringType, false)
       .add(Cols.ROW_ID, DataTypes.StringType, false)
@@ -65,6 +68,7 @@ public final class IngestJob implements StageJob {
       .add(Cols.LANGUAGE, DataTypes.StringType, false)
       .add(Cols.SOURCE_REF, DataTypes.StringType, false)
       .add(Cols.SPLIT, DataTypes.StringType, false)
+      .add(Cols.GOLD_LABEL, DataTypes.StringType, false)
       .add(Cols.REASON, DataTypes.StringType, false);
 
   @Override
@@ -86,7 +90,7 @@ public final class IngestJob implements StageJob {
               PromptCandidate.Status.SPAN.name()))
           .groupBy(Cols.ROW_ID)
           .agg(first(Cols.TEXT).as(Cols.TEXT), min(Cols.LANGUAGE).as(Cols.LANGUAGE),
-              min(Cols.SOURCE_REF).as(Cols.SOURCE_REF),
+              min(Cols.SOURCE_REF).as(Cols.SOURCE_REF), max(Cols.GOLD_LABEL).as(Cols.GOLD_LABEL),
               when(max(when(col(Cols.SPLIT).equalTo(Split.TEST.label()), 1)).isNotNull(), Split.TEST.label())
                   .when(max(when(col(Cols.SPLIT).equalTo(Split.VALIDATION.label()), 1)).isNotNull(),
                       Split.VALIDATION.label())
@@ -161,9 +165,15 @@ public final class IngestJob implements StageJob {
       throw new IllegalArgumentException("distillery.corpus.column = '" + corpus.column() + "' is not a column of "
           + corpus.path() + "; its columns are " + Arrays.toString(raw.columns()));
     }
+    if (!corpus.labelColumn().isEmpty() && !Arrays.asList(raw.columns()).contains(corpus.labelColumn())) {
+      throw new IllegalArgumentException("distillery.corpus.label-column = '" + corpus.labelColumn()
+          + "' is not a column of " + corpus.path() + "; its columns are " + Arrays.toString(raw.columns()));
+    }
     Dataset<Row> docs = raw.select(
         concat_ws(":", input_file_name(), monotonically_increasing_id()).as(Cols.SOURCE_REF),
-        col(corpus.column()).cast(DataTypes.StringType).as(Cols.TEXT));
+        col(corpus.column()).cast(DataTypes.StringType).as(Cols.TEXT),
+        corpus.labelColumn().isEmpty() ? lit("").as(Cols.GOLD_LABEL)
+            : coalesce(trim(col(corpus.labelColumn()).cast(DataTypes.StringType)), lit("")).as(Cols.GOLD_LABEL));
     return corpus.maxDocuments() > 0 ? docs.limit(corpus.maxDocuments()) : docs;
   }
 
@@ -174,7 +184,7 @@ public final class IngestJob implements StageJob {
     public Iterator<Row> call(Long shard) {
       List<Row> docs = new ArrayList<>();
       Europarl.read(shard.intValue(), shards, maxDocuments,
-          (line, body) -> docs.add(RowFactory.create("europarl:" + line, body)));
+          (line, body) -> docs.add(RowFactory.create("europarl:" + line, body, "")));
       return docs.iterator();
     }
   }
@@ -188,19 +198,22 @@ public final class IngestJob implements StageJob {
       LanguageDetector detector = spec.languages().isEmpty() ? null : LanguageDetector.shared();
       return Iterators.flatMap(documents, doc -> {
         String ref = doc.getString(0);
+        String gold = doc.getString(2);
         return preparer.prepare(doc.getString(1), detector).stream().flatMap(c -> {
           if (c.status() != PromptCandidate.Status.PROMPT) {
-            return Stream.of(RowFactory.create(c.status().name(), c.rowId(), c.text(), c.language(), ref, "",
+            return Stream.of(RowFactory.create(c.status().name(), c.rowId(), c.text(), c.language(), ref, "", gold,
                 c.reason()));
           }
           Split split = Split.of(c.rowId(), spec);
-          Row prompt = RowFactory.create(c.status().name(), c.rowId(), c.text(), c.language(), ref, split.label(), "");
+          Row prompt = RowFactory.create(c.status().name(), c.rowId(), c.text(), c.language(), ref, split.label(),
+              gold, "");
           if (split != Split.TRAIN) {
             return Stream.of(prompt);
           }
           return Stream.concat(Stream.of(prompt), Spans.of(c.text(), c.rowId(), spec.spansPerSentence(),
               spec.minWords()).stream().map(span -> RowFactory.create(PromptCandidate.Status.SPAN.name(),
-              PromptPreparer.rowId(span), span, c.language(), ref + "#span-of:" + c.rowId(), split.label(), "")));
+              PromptPreparer.rowId(span), span, c.language(), ref + "#span-of:" + c.rowId(), split.label(), gold,
+              "")));
         });
       });
     }

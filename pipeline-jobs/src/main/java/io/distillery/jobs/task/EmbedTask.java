@@ -145,7 +145,7 @@ public final class EmbedTask implements DistillationTask {
 
   @Override
   public byte[] artifact(TrainingPlan plan, MultiLayerNetwork trained) {
-    return new StudentArtifact(trained, (Vocabulary) plan.inputs()).toBytes();
+    return StudentArtifact.of(trained, (Vocabulary) plan.inputs()).toBytes();
   }
 
   @Override
