@@ -10,6 +10,7 @@ import java.io.Serializable;
  * ROOT/datasets/KIND/run_id=RUN/part-*.parquet
  * ROOT/runs/RUN/STAGE.manifest.json
  * ROOT/models/RUN/student.zip, model-card.json, checkpoints/epoch-N.zip
+ * ROOT/models/RUN/ablations/NAME/student.zip, checkpoints/epoch-N.zip   (e.g. the hard-label ablation)
  * ROOT/reports/RUN/metrics.json, report.html
  * </pre>
  */
@@ -39,6 +40,19 @@ public record RunLayout(String root, String runId) implements Serializable {
 
   public String studentModel() {
     return modelDir() + "/student.zip";
+  }
+
+  /** The model of an ablation trained beside the student (e.g. "hard-labels"). */
+  public String ablationModel(String ablation) {
+    return ablationDir(ablation) + "/student.zip";
+  }
+
+  public String ablationCheckpoint(String ablation, int epoch) {
+    return ablationDir(ablation) + "/checkpoints/epoch-" + epoch + ".zip";
+  }
+
+  private String ablationDir(String ablation) {
+    return modelDir() + "/ablations/" + ablation;
   }
 
   public String modelCard() {

@@ -20,11 +20,17 @@ public final class Charts {
 
   /** Bar chart of counts per bin; {@code labels} and {@code counts} have the same length. */
   public static byte[] histogram(String title, String xTitle, List<String> labels, List<Long> counts) {
+    return bars(title, xTitle, "rows", labels, counts);
+  }
+
+  /** Bar chart of one value per label; {@code labels} and {@code values} have the same length. */
+  public static byte[] bars(String title, String xTitle, String yTitle, List<String> labels,
+      List<? extends Number> values) {
     CategoryChart chart = new CategoryChartBuilder().width(720).height(360).title(title)
-        .xAxisTitle(xTitle).yAxisTitle("rows").build();
+        .xAxisTitle(xTitle).yAxisTitle(yTitle).build();
     chart.getStyler().setLegendVisible(false);
     chart.getStyler().setXAxisLabelRotation(60);
-    chart.addSeries("rows", labels, counts);
+    chart.addSeries(yTitle, labels, values);
     return png(chart);
   }
 

@@ -1,25 +1,26 @@
 package io.distillery.evaluation;
 
-import io.distillery.settings.Settings;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The promotion gate: a student is promoted only if every configured threshold holds. */
+/** The promotion gate: a student is promoted only if every threshold its task names holds. */
 public record Gate(boolean passed, List<String> failures) {
 
   public static final String MEAN_COSINE = "mean_cosine";
   public static final String NEIGHBOUR_RECALL = "neighbour_recall";
+  public static final String TOP1_AGREEMENT = "top1_agreement";
 
-  public static Gate check(Settings.Gate gate, EvaluationResult result) {
+  /** A metric that must be at least {@code min}. */
+  public record Threshold(String metric, double min, String description) {}
+
+  public static Gate check(List<Threshold> thresholds, EvaluationResult result) {
     List<String> failures = new ArrayList<>();
-    require(failures, result.metric(MEAN_COSINE), gate.minMeanCosine(), "mean cosine to the teacher");
-    require(failures, result.metric(NEIGHBOUR_RECALL), gate.minNeighbourRecall(), "neighbour agreement");
-    return new Gate(failures.isEmpty(), List.copyOf(failures));
-  }
-
-  private static void require(List<String> failures, double actual, double min, String what) {
-    if (!(actual >= min)) {
-      failures.add(String.format("%s %.4f is below the gate's %.4f", what, actual, min));
+    for (Threshold t : thresholds) {
+      double actual = result.metric(t.metric());
+      if (!(actual >= t.min())) {
+        failures.add(String.format("%s %.4f is below the gate's %.4f", t.description(), actual, t.min()));
+      }
     }
+    return new Gate(failures.isEmpty(), List.copyOf(failures));
   }
 }

@@ -34,6 +34,19 @@ public final class Report {
           .append(format(e.getValue())).append("</td></tr>");
     }
     h.append("</table>");
+    for (Table t : result.tables()) {
+      h.append("<h2>").append(escape(t.title())).append("</h2><p>").append(escape(t.caption())).append("</p><table><tr>");
+      t.header().forEach(c -> h.append("<th>").append(escape(c)).append("</th>"));
+      h.append("</tr>");
+      for (java.util.List<String> row : t.rows()) {
+        h.append("<tr>");
+        for (int i = 0; i < row.size(); i++) {
+          h.append(i == 0 ? "<td>" : "<td class=\"n\">").append(escape(row.get(i))).append("</td>");
+        }
+        h.append("</tr>");
+      }
+      h.append("</table>");
+    }
     for (Figure f : result.figures()) {
       h.append("<h2>").append(escape(f.title())).append("</h2><p>").append(escape(f.caption())).append("</p>")
           .append("<img alt=\"").append(escape(f.title())).append("\" src=\"data:image/png;base64,")

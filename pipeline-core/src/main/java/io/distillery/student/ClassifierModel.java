@@ -83,6 +83,10 @@ public final class ClassifierModel {
     return inputs.labels();
   }
 
+  public ClassifierInputs inputs() {
+    return inputs;
+  }
+
   /** The student's probability of each label, in {@link #labels()} order. */
   public float[] probabilities(String text) {
     int[] ids = inputs.ids(text);

@@ -53,6 +53,33 @@ class SettingsTest {
   }
 
   @Test
+  void theShippedLangidExampleIsAValidClassifyConfig() {
+    Settings s = TestSettings.langid(Map.of());
+    assertEquals("classify", s.task());
+    assertEquals("document", s.corpus().unit());
+    assertEquals(java.util.List.of(), s.corpus().languages());
+    assertEquals("opennlp-langdetect", s.teacher().kind());
+    assertEquals(new Settings.CharNgrams(1, 4, 8192, s.student().charNgrams().maxChars()), s.student().charNgrams());
+    assertTrue(s.train().hardLabelAblation());
+    assertTrue(s.train().loss().softLabelWeight() > 0 && s.train().loss().temperature() > 1);
+  }
+
+  @Test
+  void aTaskNeedsItsOwnTeacherAndStudentKinds() {
+    SettingsException e = assertThrows(SettingsException.class,
+        () -> TestSettings.withOverrides(Map.of("distillery.task", "classify")));
+    assertTrue(e.getMessage().contains("teacher.kind: task classify needs teacher.kind = opennlp-langdetect"),
+        e.getMessage());
+    assertTrue(e.getMessage().contains("student.kind: task classify needs student.kind = char-ngram-mlp"),
+        e.getMessage());
+    assertTrue(e.getMessage().contains("student.init"), e.getMessage());
+    SettingsException gold = assertThrows(SettingsException.class,
+        () -> TestSettings.langid(Map.of("distillery.corpus.label-column", "lang")));
+    assertTrue(gold.getMessage().contains("corpus.label-column: needs corpus.source = jsonl or parquet"),
+        gold.getMessage());
+  }
+
+  @Test
   void crossFieldRulesHold() {
     SettingsException e = assertThrows(SettingsException.class, () -> TestSettings.withOverrides(Map.of(
         "distillery.corpus.min-words", "10", "distillery.corpus.max-words", "5",

@@ -24,10 +24,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -52,17 +53,21 @@ public final class EvaluateJob implements StageJob {
   public StageResult run(Settings settings, SparkSession spark, Map<Stage, StageManifest> upstream) {
     DistillationTask task = Tasks.of(settings);
     RunLayout layout = Stages.layout(settings);
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     byte[] model = HadoopFiles.read(spark, layout.studentModel());
     String sha = Hashing.sha256Hex(model);
-    Broadcast<byte[]> broadcast = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(model);
+    List<DistillationTask.TrainedStudent> students = new ArrayList<>();
+    students.add(new DistillationTask.TrainedStudent(DistillationTask.TrainedStudent.MAIN, jsc.broadcast(model), sha));
+    for (String ablation : task.ablations(settings).keySet()) {
+      byte[] bytes = HadoopFiles.read(spark, layout.ablationModel(ablation));
+      students.add(new DistillationTask.TrainedStudent(ablation, jsc.broadcast(bytes), Hashing.sha256Hex(bytes)));
+    }
     try {
       Dataset<Row> heldOut = Datasets.read(spark, task.outputDataset(), layout)
           .where(col(Cols.SPLIT).equalTo(Split.TEST.label()));
-      EvaluationResult result = task.evaluate(settings, spark, heldOut, broadcast, sha);
-      Map<String, Double> metrics = new LinkedHashMap<>(result.metrics());
-      metrics.put("student_model_bytes", (double) model.length);
-      result = new EvaluationResult(metrics, result.figures());
-      Gate gate = Gate.check(settings.evaluate().gate(), result);
+      EvaluationResult result = task.evaluate(settings, spark, heldOut, students)
+          .withMetric("student_model_bytes", model.length);
+      Gate gate = Gate.check(task.gate(settings.evaluate().gate()), result);
       TeacherIdentity teacher = upstream.get(Stage.GENERATE).teacher();
 
       Map<String, Object> doc = new LinkedHashMap<>();
@@ -93,7 +98,7 @@ public final class EvaluateJob implements StageJob {
       return StageResult.of(Map.of("held_out_rows", (long) result.metric("held_out_rows")), details)
           .withTeacher(teacher);
     } finally {
-      broadcast.destroy();
+      students.forEach(st -> st.model().destroy());
     }
   }
 

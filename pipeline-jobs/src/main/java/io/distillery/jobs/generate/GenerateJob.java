@@ -75,7 +75,7 @@ public final class GenerateJob implements StageJob {
           layout.partition(DatasetKind.TEACHER_FAILURES)));
     }
     counts.putAll(task.generateAuxiliary(settings, spark, layout));
-    Map<String, Object> details = new TreeMap<>(task.describeOutputs(outputs));
+    Map<String, Object> details = new TreeMap<>(task.describeOutputs(settings, outputs));
     details.put("task", task.name());
     details.put("dataset", layout.partition(task.outputDataset()));
     return StageResult.of(counts, details).withTeacher(teacherOf(outputs, settings.teacher()));

@@ -11,6 +11,8 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import io.distillery.evaluation.Gate;
+import java.util.List;
 import java.util.Map;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.dataset.DataSet;
@@ -34,7 +36,7 @@ public interface DistillationTask {
   MapPartitionsFunction<Row, Row> teacherFunction(Settings settings);
 
   /** Facts about the teacher's answers recorded in the generate manifest (e.g. dimension, label vocabulary). */
-  Map<String, Object> describeOutputs(Dataset<Row> outputs);
+  Map<String, Object> describeOutputs(Settings settings, Dataset<Row> outputs);
 
   /**
    * Further teacher outputs the task's student needs beyond one answer per prompt (e.g. the teacher's vector
@@ -53,8 +55,28 @@ public interface DistillationTask {
   /** The trained student as one self-contained file. */
   byte[] artifact(TrainingPlan plan, MultiLayerNetwork trained);
 
-  /** Scores a trained student against the teacher on the held-out rows. */
+  /**
+   * Students trained beside the main one on the same examples, for comparison in the report, by name: each is the
+   * run's settings with something changed (e.g. "hard-labels": the soft-label weight set to 0). Their plans must
+   * have the same inputs as the main student's.
+   */
+  default Map<String, Settings> ablations(Settings settings) {
+    return Map.of();
+  }
+
+  /**
+   * Scores the trained students against the teacher on the held-out rows: the main student first, then the
+   * ablations. Only the main student's metrics are gated.
+   */
   EvaluationResult evaluate(Settings settings, SparkSession spark, Dataset<Row> heldOut,
-      Broadcast<byte[]> studentModel, String studentSha256);
+      List<TrainedStudent> students);
+
+  /** The thresholds of the promotion gate for this task's metrics. */
+  List<Gate.Threshold> gate(Settings.Gate gate);
+
+  /** A trained student as the evaluate stage hands it out: its name, its bytes (broadcast) and their sha256. */
+  record TrainedStudent(String name, Broadcast<byte[]> model, String sha256) implements java.io.Serializable {
+    public static final String MAIN = "student";
+  }
 
 }

@@ -84,7 +84,7 @@ public final class EmbedTask implements DistillationTask {
   }
 
   @Override
-  public Map<String, Object> describeOutputs(Dataset<Row> outputs) {
+  public Map<String, Object> describeOutputs(Settings settings, Dataset<Row> outputs) {
     Row dims = outputs.agg(min(size(col(Cols.EMBEDDING))), max(size(col(Cols.EMBEDDING)))).first();
     if (dims.isNullAt(0)) {
       return Map.of();
@@ -149,10 +149,17 @@ public final class EmbedTask implements DistillationTask {
   }
 
   @Override
+  public List<Gate.Threshold> gate(Settings.Gate gate) {
+    return List.of(new Gate.Threshold(Gate.MEAN_COSINE, gate.minMeanCosine(), "mean cosine to the teacher"),
+        new Gate.Threshold(Gate.NEIGHBOUR_RECALL, gate.minNeighbourRecall(), "neighbour agreement"));
+  }
+
+  @Override
   public EvaluationResult evaluate(Settings settings, SparkSession spark, Dataset<Row> heldOut,
-      Broadcast<byte[]> studentModel, String studentSha256) {
+      List<TrainedStudent> students) {
     Settings.Evaluate spec = settings.evaluate();
-    StudentModel.Spec student = new StudentModel.Spec(studentSha256, settings.teacher().tokenizer(),
+    Broadcast<byte[]> studentModel = students.get(0).model();
+    StudentModel.Spec student = new StudentModel.Spec(students.get(0).sha256(), settings.teacher().tokenizer(),
         settings.teacher().maxTokens(), settings.student().maxTokens());
     Dataset<Row> scored = heldOut.select(Cols.ROW_ID, Cols.TEXT, Cols.EMBEDDING)
         .repartition(settings.spark().partitions())
@@ -171,7 +178,7 @@ public final class EmbedTask implements DistillationTask {
       figures.add(cosineHistogram(scored));
       pairwise(scored, spec, metrics, figures);
       throughput(heldOut, settings, student, studentModel, metrics);
-      return new EvaluationResult(metrics, figures);
+      return new EvaluationResult(metrics, List.of(), figures);
     } finally {
       scored.unpersist();
     }

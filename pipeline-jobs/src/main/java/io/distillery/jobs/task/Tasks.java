@@ -9,6 +9,7 @@ public final class Tasks {
   public static DistillationTask of(Settings settings) {
     return switch (settings.task()) {
       case "embed" -> new EmbedTask();
+      case "classify" -> new ClassifyTask();
       default -> throw new IllegalArgumentException("distillery.task: no task named " + settings.task());
     };
   }

@@ -75,55 +75,90 @@ public final class TrainJob implements StageJob {
         throw new IllegalStateException("Run '" + layout.runId() + "' has no training rows in "
             + layout.partition(task.outputDataset()));
       }
-      SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(jsc, plan.initial(),
-          TrainingMasters.parameterAveraging(settings.train(), workers));
-      List<Map<String, Object>> epochs = new ArrayList<>();
-      double initialLoss = ValidationLoss.mean(jsc, task.artifact(plan, plan.initial()), validation,
-          settings.train().batchSize());
-      LOG.info("before training: validation loss {}", initialLoss);
-      epochs.add(Map.of("epoch", 0, "validation_loss", initialLoss));
-      byte[] best = null;
-      int bestEpoch = 0;
-      double bestLoss = Double.POSITIVE_INFINITY;
-      for (int epoch = 1; epoch <= settings.train().epochs(); epoch++) {
-        long start = System.nanoTime();
-        sparkNet.fit(train);
-        byte[] checkpoint = task.artifact(plan, sparkNet.getNetwork());
-        HadoopFiles.write(spark, layout.checkpoint(epoch), checkpoint);
-        double validationLoss = ValidationLoss.mean(jsc, checkpoint, validation, settings.train().batchSize());
-        Map<String, Object> e = new LinkedHashMap<>();
-        e.put("epoch", epoch);
-        e.put("train_loss", sparkNet.getScore());
-        e.put("validation_loss", validationLoss);
-        e.put("seconds", Math.round((System.nanoTime() - start) / 1e7) / 100.0);
-        epochs.add(e);
-        if (best == null || Double.isNaN(validationLoss) || validationLoss < bestLoss) {
-          best = checkpoint;
-          bestEpoch = epoch;
-          bestLoss = validationLoss;
+      Trained student = fit("student", settings, task, plan, train, validation, workers, jsc, spark,
+          layout::checkpoint);
+      HadoopFiles.write(spark, layout.studentModel(), student.model());
+      Map<String, Object> ablations = new LinkedHashMap<>();
+      for (Map.Entry<String, Settings> a : task.ablations(settings).entrySet()) {
+        TrainingPlan variant = task.plan(a.getValue(), spark, layout, generate);
+        if (!variant.inputs().equals(plan.inputs())) {
+          throw new IllegalStateException("Ablation '" + a.getKey() + "' reads its inputs differently from the "
+              + "student; an ablation must train on the same examples.");
         }
-        LOG.info("epoch {}/{}: train loss {} validation loss {}", epoch, settings.train().epochs(),
-            sparkNet.getScore(), validationLoss);
+        Trained t = fit(a.getKey(), a.getValue(), task, variant, train, validation, workers, jsc, spark,
+            epoch -> layout.ablationCheckpoint(a.getKey(), epoch));
+        HadoopFiles.write(spark, layout.ablationModel(a.getKey()), t.model());
+        ablations.put(a.getKey(), Map.of("model", layout.ablationModel(a.getKey()),
+            "model_sha256", Hashing.sha256Hex(t.model()), "loss", a.getValue().train().loss(),
+            "chosen_epoch", t.chosenEpoch(), "epochs", t.epochs()));
       }
-      byte[] model = best;
-      LOG.info("final model: epoch {} (validation loss {})", bestEpoch, bestLoss);
-      HadoopFiles.write(spark, layout.studentModel(), model);
-      Map<String, Object> card = modelCard(settings, upstream, sparkNet.getNetwork(), model, workers, epochs);
+      Map<String, Object> card = modelCard(settings, upstream, student.network(), student.model(), workers,
+          student.epochs());
       card.put("student_inputs", plan.details());
-      card.put("chosen_epoch", bestEpoch);
+      card.put("chosen_epoch", student.chosenEpoch());
+      if (!ablations.isEmpty()) {
+        card.put("ablations", ablations);
+      }
       HadoopFiles.write(spark, layout.modelCard(), toJson(card));
       Map<String, Object> details = new LinkedHashMap<>();
       details.put("model", layout.studentModel());
       details.put("model_sha256", card.get("model_sha256"));
-      details.put("epochs", epochs);
-      details.put("chosen_epoch", bestEpoch);
+      details.put("epochs", student.epochs());
+      details.put("chosen_epoch", student.chosenEpoch());
       details.put("workers", workers);
+      if (!ablations.isEmpty()) {
+        details.put("ablations", ablations);
+      }
       return StageResult.of(Map.of("train_rows", trainRows, "validation_rows", validationRows), details)
           .withTeacher(generate.teacher());
     } finally {
       train.unpersist();
       validation.unpersist();
     }
+  }
+
+  /** A trained network: the chosen epoch's model file, and the per-epoch record. */
+  private record Trained(byte[] model, MultiLayerNetwork network, int chosenEpoch, List<Map<String, Object>> epochs) {}
+
+  /**
+   * Trains one network with parameter averaging, scoring the validation split and checkpointing after every
+   * epoch; keeps the epoch with the lowest validation loss (the last one if there is no validation split).
+   */
+  private static Trained fit(String name, Settings settings, DistillationTask task, TrainingPlan plan,
+      JavaRDD<DataSet> train, JavaRDD<DataSet> validation, int workers, JavaSparkContext jsc, SparkSession spark,
+      java.util.function.IntFunction<String> checkpointPath) {
+    SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(jsc, plan.initial(),
+        TrainingMasters.parameterAveraging(settings.train(), workers));
+    List<Map<String, Object>> epochs = new ArrayList<>();
+    double initialLoss = ValidationLoss.mean(jsc, task.artifact(plan, plan.initial()), validation,
+        settings.train().batchSize());
+    LOG.info("{}: before training: validation loss {}", name, initialLoss);
+    epochs.add(Map.of("epoch", 0, "validation_loss", initialLoss));
+    byte[] best = null;
+    int bestEpoch = 0;
+    double bestLoss = Double.POSITIVE_INFINITY;
+    for (int epoch = 1; epoch <= settings.train().epochs(); epoch++) {
+      long start = System.nanoTime();
+      sparkNet.fit(train);
+      byte[] checkpoint = task.artifact(plan, sparkNet.getNetwork());
+      HadoopFiles.write(spark, checkpointPath.apply(epoch), checkpoint);
+      double validationLoss = ValidationLoss.mean(jsc, checkpoint, validation, settings.train().batchSize());
+      Map<String, Object> e = new LinkedHashMap<>();
+      e.put("epoch", epoch);
+      e.put("train_loss", sparkNet.getScore());
+      e.put("validation_loss", validationLoss);
+      e.put("seconds", Math.round((System.nanoTime() - start) / 1e7) / 100.0);
+      epochs.add(e);
+      if (best == null || Double.isNaN(validationLoss) || validationLoss < bestLoss) {
+        best = checkpoint;
+        bestEpoch = epoch;
+        bestLoss = validationLoss;
+      }
+      LOG.info("{}: epoch {}/{}: train loss {} validation loss {}", name, epoch, settings.train().epochs(),
+          sparkNet.getScore(), validationLoss);
+    }
+    LOG.info("{}: final model: epoch {} (validation loss {})", name, bestEpoch, bestLoss);
+    return new Trained(best, sparkNet.getNetwork(), bestEpoch, epochs);
   }
 
   private static Map<String, Object> modelCard(Settings settings, Map<Stage, StageManifest> upstream,
@@ -133,9 +168,7 @@ public final class TrainJob implements StageJob {
     card.put("task", settings.task());
     card.put("created_at", Instant.now().toString());
     card.put("code_version", Version.current());
-    card.put("student", Map.of("kind", settings.student().kind(), "init", settings.student().init(),
-        "width", settings.student().width(), "max_tokens", settings.student().maxTokens(),
-        "parameters", net.numParams()));
+    card.put("student", Map.of("settings", settings.student(), "parameters", net.numParams()));
     card.put("model_sha256", Hashing.sha256Hex(model));
     card.put("model_bytes", model.length);
     card.put("teacher", upstream.get(Stage.GENERATE).teacher());
