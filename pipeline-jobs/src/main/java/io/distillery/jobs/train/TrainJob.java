@@ -62,15 +62,16 @@ public final class TrainJob implements StageJob {
 
     Dataset<Row> outputs = Datasets.read(spark, task.outputDataset(), layout);
     TrainingPlan plan = task.plan(settings, spark, layout, generate);
-    JavaRDD<DataSet> train = task.trainingExamples(settings,
-            outputs.where(col(Cols.SPLIT).equalTo(Split.TRAIN.label())), plan)
-        .repartition(workers).persist(TrainingMasters.EXAMPLES);
-    JavaRDD<DataSet> validation = task.trainingExamples(settings,
-            outputs.where(col(Cols.SPLIT).equalTo(Split.VALIDATION.label())), plan)
+    int batch = settings.train().batchSize();
+    JavaRDD<DataSet> train = TrainingMasters.minibatches(task.trainingExamples(settings,
+            outputs.where(col(Cols.SPLIT).equalTo(Split.TRAIN.label())), plan).repartition(workers), batch)
+        .persist(TrainingMasters.EXAMPLES);
+    JavaRDD<DataSet> validation = TrainingMasters.minibatches(task.trainingExamples(settings,
+            outputs.where(col(Cols.SPLIT).equalTo(Split.VALIDATION.label())), plan), batch)
         .persist(TrainingMasters.EXAMPLES);
     try {
-      long trainRows = train.count();
-      long validationRows = validation.count();
+      long trainRows = train.map(DataSet::numExamples).fold(0, Integer::sum);
+      long validationRows = validation.map(DataSet::numExamples).fold(0, Integer::sum);
       if (trainRows == 0) {
         throw new IllegalStateException("Run '" + layout.runId() + "' has no training rows in "
             + layout.partition(task.outputDataset()));

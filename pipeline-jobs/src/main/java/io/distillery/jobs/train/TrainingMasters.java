@@ -1,10 +1,16 @@
 package io.distillery.jobs.train;
 
+import io.distillery.jobs.task.BatchingIterator;
 import io.distillery.settings.Settings;
+import java.util.Iterator;
+import java.util.List;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.storage.StorageLevel;
 import org.deeplearning4j.spark.api.RDDTrainingApproach;
 import org.deeplearning4j.spark.api.Repartition;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
+import org.nd4j.linalg.dataset.DataSet;
 
 /** DL4J's parameter-averaging training master, configured from the train settings. */
 public final class TrainingMasters {
@@ -15,9 +21,10 @@ public final class TrainingMasters {
 
   /**
    * @param workers number of Spark partitions trained at once; the examples RDD should have that many
+   * @return a master for RDDs of minibatches of {@code train.batchSize()} examples ({@link #minibatches})
    */
   public static ParameterAveragingTrainingMaster parameterAveraging(Settings.Train train, int workers) {
-    return new ParameterAveragingTrainingMaster.Builder(workers, 1) // one example per RDD element
+    return new ParameterAveragingTrainingMaster.Builder(workers, train.batchSize()) // one minibatch per element
         .batchSizePerWorker(train.batchSize())
         .averagingFrequency(train.averagingFrequency())
         .workerPrefetchNumBatches(0)
@@ -28,5 +35,22 @@ public final class TrainingMasters {
         .rngSeed(train.seed())
         .collectTrainingStats(false)
         .build();
+  }
+
+  /**
+   * One-example DataSets merged into minibatches of {@code batchSize} within each partition, once, before
+   * training. The training master then fits them as they are; given single examples it would deserialize and
+   * merge every example again in every epoch.
+   */
+  public static JavaRDD<DataSet> minibatches(JavaRDD<DataSet> examples, int batchSize) {
+    return examples.mapPartitions(new MergeMinibatches(batchSize));
+  }
+
+  /** Executor side: merges consecutive examples of a partition into minibatches (the last may be smaller). */
+  record MergeMinibatches(int batchSize) implements FlatMapFunction<Iterator<DataSet>, DataSet> {
+    @Override
+    public Iterator<DataSet> call(Iterator<DataSet> examples) {
+      return new BatchingIterator<>(examples, batchSize, batch -> List.of(DataSet.merge(batch)));
+    }
   }
 }

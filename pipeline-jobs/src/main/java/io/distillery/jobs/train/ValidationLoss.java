@@ -16,7 +16,7 @@ import org.nd4j.linalg.dataset.DataSet;
 import scala.Tuple2;
 
 /**
- * Mean loss of a model over an RDD of examples, computed on the executors from the model's serialized bytes.
+ * Mean loss of a model over an RDD of examples (single or minibatches), computed on the executors from the model's serialized bytes.
  * (DL4J's own {@code SparkDl4jMultiLayer.calculateScore} shares the driver's parameter array with its
  * workers in local mode and closes it, which breaks the next epoch; serialized bytes keep them apart.)
  */
@@ -50,14 +50,18 @@ public final class ValidationLoss {
       }
       double sum = 0;
       long n = 0;
-      List<DataSet> batch = new ArrayList<>(batchSize);
+      List<DataSet> batch = new ArrayList<>();
+      int inBatch = 0;
       while (examples.hasNext()) {
-        batch.add(examples.next());
-        if (batch.size() == batchSize || !examples.hasNext()) {
-          DataSet merged = DataSet.merge(batch);
-          sum += net.score(merged, false) * batch.size();
-          n += batch.size();
+        DataSet next = examples.next();
+        batch.add(next);
+        inBatch += next.numExamples();
+        if (inBatch >= batchSize || !examples.hasNext()) {
+          DataSet merged = batch.size() == 1 ? batch.get(0) : DataSet.merge(batch);
+          sum += net.score(merged, false) * merged.numExamples();
+          n += merged.numExamples();
           batch.clear();
+          inBatch = 0;
         }
       }
       return List.of(new Tuple2<>(sum, n)).iterator();

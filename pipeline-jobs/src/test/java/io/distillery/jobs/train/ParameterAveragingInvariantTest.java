@@ -86,7 +86,7 @@ class ParameterAveragingInvariantTest {
 
     SparkSession spark = TestRuns.spark(s);
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    JavaRDD<DataSet> rdd = jsc.parallelize(data, 1);
+    JavaRDD<DataSet> rdd = TrainingMasters.minibatches(jsc.parallelize(data, 1), batch);
     SparkDl4jMultiLayer distributed = new SparkDl4jMultiLayer(jsc, newStudent(s),
         TrainingMasters.parameterAveraging(s.train(), 1));
     assertEquals(start, distributed.getNetwork().params(), "same seed, same start");
@@ -112,9 +112,9 @@ class ParameterAveragingInvariantTest {
     SparkSession spark = TestRuns.spark(s);
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     SparkDl4jMultiLayer one = new SparkDl4jMultiLayer(jsc, newStudent(s), TrainingMasters.parameterAveraging(s.train(), 1));
-    one.fit(jsc.parallelize(half, 1));
+    one.fit(TrainingMasters.minibatches(jsc.parallelize(half, 1), batch));
     SparkDl4jMultiLayer two = new SparkDl4jMultiLayer(jsc, newStudent(s), TrainingMasters.parameterAveraging(s.train(), 2));
-    two.fit(jsc.parallelize(doubled, 2));
+    two.fit(TrainingMasters.minibatches(jsc.parallelize(doubled, 2), batch));
     double maxDiff = one.getNetwork().params().sub(two.getNetwork().params()).amaxNumber().doubleValue();
     assertTrue(maxDiff < 1e-5, "max parameter difference " + maxDiff);
   }
