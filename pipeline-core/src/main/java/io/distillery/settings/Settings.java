@@ -28,6 +28,7 @@ public record Settings(
     Generate generate,
     Student student,
     Train train,
+    Serve serve,
     Evaluate evaluate,
     Map<String, String> sectionHashes) implements Serializable {
 
@@ -104,6 +105,10 @@ public record Settings(
     }
   }
 
+  /** serve-teacher: where and how the OpenAI-compatible teacher server listens. */
+  public record Serve(String host, int port, String tokenEnv, int maxConcurrent, int maxQueued, int maxBodyBytes)
+      implements Serializable {}
+
   public record Gate(double minMeanCosine, double minNeighbourRecall, double minAgreement)
       implements Serializable {}
 
@@ -117,7 +122,8 @@ public record Settings(
 
   /** The same settings with another train section (e.g. an ablation's loss). */
   public Settings withTrain(Train newTrain) {
-    return new Settings(run, task, spark, corpus, teacher, generate, student, newTrain, evaluate, sectionHashes);
+    return new Settings(run, task, spark, corpus, teacher, generate, student, newTrain, serve, evaluate,
+        sectionHashes);
   }
 
   /** Task kinds and the teacher and student kinds each one runs with. */
@@ -235,6 +241,9 @@ public record Settings(
         r.doublePositive("train.learning-rate"), r.longValue("train.seed"), loss,
         r.bool("train.hard-label-ablation"));
 
+    Serve serve = new Serve(nonEmpty(r, "serve.host"), r.intBetween("serve.port", 0, 65535),
+        r.string("serve.token-env"), r.intAtLeast("serve.max-concurrent", 1), r.intAtLeast("serve.max-queued", 1),
+        r.intAtLeast("serve.max-body-bytes", 1024));
     int neighbours = r.intAtLeast("evaluate.neighbours", 1);
     Evaluate evaluate = new Evaluate(neighbours, r.intAtLeast("evaluate.pairwise-rows", neighbours + 1),
         r.intAtLeast("evaluate.throughput-rows", 1), r.intAtLeast("evaluate.student-batch-size", 1),
@@ -246,7 +255,8 @@ public record Settings(
     if (!r.problems().isEmpty()) {
       throw new SettingsException(r.problems().stream().map(p -> ROOT + "." + p).toList());
     }
-    return new Settings(run, task, spark, corpus, teacher, generate, student, train, evaluate, sectionHashes(c));
+    return new Settings(run, task, spark, corpus, teacher, generate, student, train, serve, evaluate,
+        sectionHashes(c));
   }
 
   /** Hash of the named config sections, e.g. "corpus" or "teacher": stages compare these to reuse work. */

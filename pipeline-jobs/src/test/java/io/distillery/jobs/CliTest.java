@@ -53,6 +53,14 @@ class CliTest {
   }
 
   @Test
+  void serveTeacherRefusesToStartWithoutTheTokenItWasToldToRequire() {
+    Result r = run("serve-teacher", "--set", "serve.port=0", "--set",
+        "serve.token-env=DISTILLERY_TEST_TOKEN_THAT_IS_NOT_SET");
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("DISTILLERY_TEST_TOKEN_THAT_IS_NOT_SET is not set"), r.err());
+  }
+
+  @Test
   void helpListsTheStages() {
     PrintStream saved = System.out;
     ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -63,7 +71,7 @@ class CliTest {
       System.setOut(saved);
     }
     String help = out.toString(StandardCharsets.UTF_8);
-    for (String stage : new String[] {"ingest", "generate", "train", "evaluate", "run"}) {
+    for (String stage : new String[] {"ingest", "generate", "train", "evaluate", "run", "serve-teacher"}) {
       assertTrue(help.contains(stage), help);
     }
   }

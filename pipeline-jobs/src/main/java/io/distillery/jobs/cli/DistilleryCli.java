@@ -9,6 +9,7 @@ import io.distillery.jobs.evaluate.EvaluateJob;
 import io.distillery.settings.Settings;
 import io.distillery.settings.SettingsException;
 import io.distillery.teacher.TeacherIdentity;
+import io.distillery.teacher.server.TeacherServer;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,14 +28,14 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * The command line: {@code distillery ingest|generate|train|evaluate|run}. Parses and validates the
+ * The command line: {@code distillery ingest|generate|train|evaluate|run|serve-teacher}. Parses and validates the
  * settings, opens Spark, and hands both to {@link Pipeline}. Exit codes: 0 done, 1 failed, 2 bad
  * configuration or usage, 3 the student failed the promotion gate, 4 the teacher's terms forbid the run.
  */
 @Command(name = "distillery", mixinStandardHelpOptions = true, versionProvider = DistilleryCli.Version.class,
     description = "Distributed knowledge distillation on Spark: teacher -> dataset -> student -> evaluation.",
     subcommands = {DistilleryCli.Ingest.class, DistilleryCli.Generate.class, DistilleryCli.Train.class,
-        DistilleryCli.Evaluate.class, DistilleryCli.Run.class})
+        DistilleryCli.Evaluate.class, DistilleryCli.Run.class, DistilleryCli.ServeTeacher.class})
 public final class DistilleryCli {
   private static final Logger LOG = LoggerFactory.getLogger(DistilleryCli.class);
   public static final int GATE_FAILED = 3;
@@ -188,6 +189,40 @@ public final class DistilleryCli {
     @Override
     List<Stage> stages() {
       return List.of(Stage.values());
+    }
+  }
+
+  @Command(name = "serve-teacher", description = "Serve the configured teacher over an OpenAI-compatible HTTP "
+      + "API (settings serve.*: 127.0.0.1:8080 by default) until stopped.")
+  static final class ServeTeacher implements Callable<Integer> {
+    @Mixin
+    Common common;
+
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws InterruptedException {
+      Settings settings = common.settings();
+      String tokenEnv = settings.serve().tokenEnv();
+      Optional<String> token = tokenEnv.isEmpty() ? Optional.empty()
+          : Optional.ofNullable(System.getenv(tokenEnv)).filter(t -> !t.isBlank());
+      if (!tokenEnv.isEmpty() && token.isEmpty()) {
+        throw new SettingsException(List.of(Settings.ROOT + ".serve.token-env: the environment variable " + tokenEnv
+            + " is not set (or empty); export the bearer token there, or set serve.token-env = \"\""));
+      }
+      TeacherServer server = TeacherServer.start(settings, token);
+      java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        server.close();
+        stopped.countDown();
+      }, "distillery-serve-teacher-stop"));
+      PrintWriter out = spec.commandLine().getOut();
+      out.printf("serving %s on http://%s:%d (Ctrl-C stops)%n", settings.teacher().name(),
+          server.address().getHostString(), server.address().getPort());
+      out.flush();
+      stopped.await();
+      return 0;
     }
   }
 

@@ -1,0 +1,322 @@
+package io.distillery.teacher.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.distillery.settings.Settings;
+import io.distillery.teacher.LabelTeacher;
+import io.distillery.teacher.OnnxEmbeddingTeacher;
+import io.distillery.teacher.OpenNlpLanguageTeacher;
+import io.distillery.teacher.TeacherIdentity;
+import io.distillery.util.Hashing;
+import io.undertow.Handlers;
+import io.undertow.Undertow;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.server.handlers.BlockingHandler;
+import io.undertow.server.handlers.RequestLimit;
+import io.undertow.server.handlers.RequestLimitingHandler;
+import io.undertow.util.Headers;
+import io.undertow.util.HttpString;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code serve-teacher}: an OpenAI-compatible HTTP server (Undertow) in front of the configured in-process
+ * teacher, the real peer for HTTP clients and their tests.
+ *
+ * <ul>
+ *   <li>onnx-embedding: {@code POST /v1/embeddings} ({@code input}: a string or a list of strings);
+ *   <li>opennlp-langdetect: {@code POST /v1/chat/completions}: the last user message is classified, the answer is
+ *       the top label, and with {@code logprobs} the label distribution is in
+ *       {@code choices[0].logprobs.content[0].top_logprobs} (natural-log probabilities, most probable first);
+ *   <li>{@code GET /health}, {@code GET /v1/models}.
+ * </ul>
+ * Binds {@code serve.host} (127.0.0.1 by default); with a token, every request but {@code /health} needs
+ * {@code Authorization: Bearer TOKEN}. At most {@code serve.max-concurrent} requests run at once and
+ * {@code serve.max-queued} wait; more are refused with 503 at once. Errors use OpenAI's error body.
+ */
+public final class TeacherServer implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(TeacherServer.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String JSON_TYPE = "application/json";
+
+  private final Settings settings;
+  private final Optional<byte[]> token;
+  private final Undertow undertow;
+  private final TeacherIdentity identity;
+  private final OnnxEmbeddingTeacher embedder; // when teacher.kind = onnx-embedding
+  private final OpenNlpLanguageTeacher classifier; // when teacher.kind = opennlp-langdetect
+
+  private TeacherServer(Settings settings, Optional<String> token) {
+    this.settings = settings;
+    this.token = token.map(t -> t.getBytes(StandardCharsets.UTF_8));
+    Settings.Teacher spec = settings.teacher();
+    this.embedder = spec.kind().equals("onnx-embedding") ? OnnxEmbeddingTeacher.shared(spec) : null;
+    this.classifier = spec.kind().equals("opennlp-langdetect") ? OpenNlpLanguageTeacher.shared(spec) : null;
+    this.identity = embedder != null ? embedder.identity() : classifier.identity();
+    Settings.Serve serve = settings.serve();
+    HttpHandler routes = Handlers.routing()
+        .get("/health", exchange -> send(exchange, 200, health()))
+        .get("/v1/models", authorised(exchange -> send(exchange, 200, models())))
+        .post("/v1/embeddings", authorised(json(this::embeddings)))
+        .post("/v1/chat/completions", authorised(json(this::chatCompletions)))
+        .setFallbackHandler(exchange -> error(exchange, new ApiError(404, "invalid_request_error", "not_found",
+            exchange.getRequestMethod() + " " + exchange.getRequestPath() + " is not served here; try POST "
+                + (embedder != null ? "/v1/embeddings" : "/v1/chat/completions") + " or GET /health")))
+        .setInvalidMethodHandler(exchange -> error(exchange, new ApiError(405, "invalid_request_error",
+            "method_not_allowed", exchange.getRequestMethod() + " is not allowed on " + exchange.getRequestPath())));
+    RequestLimit limit = new RequestLimit(serve.maxConcurrent(), serve.maxQueued());
+    limit.setFailureHandler(exchange -> error(exchange, new ApiError(503, "server_error", "overloaded",
+        "The teacher is busy (serve.max-concurrent = " + serve.maxConcurrent() + ", serve.max-queued = "
+            + serve.maxQueued() + "); retry after the Retry-After header.")));
+    this.undertow = Undertow.builder()
+        .addHttpListener(serve.port(), serve.host())
+        .setIoThreads(1)
+        .setWorkerThreads(serve.maxConcurrent())
+        .setHandler(new RequestLimitingHandler(limit, new BlockingHandler(routes)))
+        .build();
+  }
+
+  /** Starts serving the configured teacher; {@code token} is the bearer token clients must send, if any. */
+  public static TeacherServer start(Settings settings, Optional<String> token) {
+    TeacherServer server = new TeacherServer(settings, token);
+    server.undertow.start();
+    LOG.info("Serving teacher '{}' ({}) on http://{} ({} at once, {} queued, {})", server.identity.name(),
+        settings.teacher().kind(), hostPort(server.address()), settings.serve().maxConcurrent(),
+        settings.serve().maxQueued(), token.isPresent() ? "bearer token required" : "no authentication");
+    return server;
+  }
+
+  public InetSocketAddress address() {
+    return (InetSocketAddress) undertow.getListenerInfo().get(0).getAddress();
+  }
+
+  private static String hostPort(InetSocketAddress a) {
+    return a.getHostString() + ":" + a.getPort();
+  }
+
+  @Override
+  public void close() {
+    undertow.stop();
+  }
+
+  private HttpHandler authorised(HttpHandler next) {
+    if (token.isEmpty()) {
+      return next;
+    }
+    return exchange -> {
+      String header = exchange.getRequestHeaders().getFirst(Headers.AUTHORIZATION);
+      byte[] given = header != null && header.startsWith("Bearer ")
+          ? header.substring(7).getBytes(StandardCharsets.UTF_8) : new byte[0];
+      if (!MessageDigest.isEqual(given, token.get())) {
+        error(exchange, new ApiError(401, "invalid_request_error", "invalid_api_key",
+            "Missing or wrong bearer token (send 'Authorization: Bearer TOKEN')."));
+        return;
+      }
+      next.handleRequest(exchange);
+    };
+  }
+
+  /** Reads a JSON body (bounded by serve.max-body-bytes), answers with the handler's JSON or an error. */
+  private HttpHandler json(java.util.function.Function<JsonNode, ObjectNode> handler) {
+    return exchange -> {
+      try {
+        int max = settings.serve().maxBodyBytes();
+        if (exchange.getRequestContentLength() > max) {
+          throw new ApiError(413, "invalid_request_error", "request_too_large",
+              "The request body is larger than serve.max-body-bytes = " + max);
+        }
+        byte[] body;
+        try (InputStream in = exchange.getInputStream()) {
+          body = in.readNBytes(max + 1);
+        }
+        if (body.length > max) {
+          throw new ApiError(413, "invalid_request_error", "request_too_large",
+              "The request body is larger than serve.max-body-bytes = " + max);
+        }
+        JsonNode request;
+        try {
+          request = JSON.readTree(body);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+          throw ApiError.badRequest("The body is not valid JSON: " + e.getOriginalMessage());
+        }
+        if (request == null || !request.isObject()) {
+          throw ApiError.badRequest("The body must be a JSON object.");
+        }
+        String model = request.path("model").asText("");
+        if (!model.equals(identity.name())) {
+          throw new ApiError(404, "invalid_request_error", "model_not_found", model.isEmpty()
+              ? "The request names no model; this server serves '" + identity.name() + "'."
+              : "Model '" + model + "' is not served here; this server serves '" + identity.name() + "'.");
+        }
+        send(exchange, 200, handler.apply(request));
+      } catch (ApiError e) {
+        error(exchange, e);
+      } catch (RuntimeException e) {
+        LOG.error("{} failed", exchange.getRequestPath(), e);
+        error(exchange, new ApiError(500, "server_error", null, "The teacher failed: " + e));
+      }
+    };
+  }
+
+  private ObjectNode embeddings(JsonNode request) {
+    if (embedder == null) {
+      throw new ApiError(404, "invalid_request_error", "not_found", "This server's teacher ("
+          + settings.teacher().kind() + ") answers POST /v1/chat/completions, not embeddings.");
+    }
+    JsonNode input = request.get("input");
+    List<String> texts = new ArrayList<>();
+    if (input != null && input.isTextual()) {
+      texts.add(input.asText());
+    } else if (input != null && input.isArray() && input.size() > 0) {
+      for (JsonNode t : input) {
+        if (!t.isTextual()) {
+          throw ApiError.badRequest("'input' must be a string or a list of strings (token-id inputs are not "
+              + "supported).");
+        }
+        texts.add(t.asText());
+      }
+    } else {
+      throw ApiError.badRequest("'input' must be a string or a non-empty list of strings.");
+    }
+    String format = request.path("encoding_format").asText("float");
+    if (!format.equals("float")) {
+      throw ApiError.badRequest("encoding_format '" + format + "' is not supported; use float.");
+    }
+    ObjectNode out = JSON.createObjectNode().put("object", "list");
+    ArrayNode data = out.putArray("data");
+    long tokens = 0;
+    for (int i = 0; i < texts.size(); i++) {
+      ObjectNode e = data.addObject().put("object", "embedding").put("index", i);
+      ArrayNode vector = e.putArray("embedding");
+      for (float v : embedder.embed(texts.get(i))) {
+        vector.add(v);
+      }
+      tokens += embedder.tokenizer().encodeForModel(texts.get(i)).getIds().length;
+    }
+    out.put("model", identity.name());
+    out.putObject("usage").put("prompt_tokens", tokens).put("total_tokens", tokens);
+    return out;
+  }
+
+  private ObjectNode chatCompletions(JsonNode request) {
+    if (classifier == null) {
+      throw new ApiError(404, "invalid_request_error", "not_found", "This server's teacher ("
+          + settings.teacher().kind() + ") answers POST /v1/embeddings, not chat completions.");
+    }
+    String text = lastUserMessage(request.path("messages"));
+    boolean logprobs = request.path("logprobs").asBoolean(false);
+    int k = request.path("top_logprobs").asInt(0);
+    if (k < 0 || k > classifier.labels().size()) {
+      throw ApiError.badRequest("'top_logprobs' must be in [0, " + classifier.labels().size() + "], was " + k);
+    }
+    LabelTeacher.TopK top = LabelTeacher.TopK.of(classifier.distribution(text), classifier.labels(),
+        Math.max(1, k));
+    String answer = top.labels()[0];
+    ObjectNode out = JSON.createObjectNode()
+        .put("id", "chatcmpl-" + Hashing.sha256Hex(identity.modelSha256() + '\u0000' + text).substring(0, 24))
+        .put("object", "chat.completion")
+        .put("created", System.currentTimeMillis() / 1000)
+        .put("model", identity.name())
+        .put("system_fingerprint", "sha256-" + identity.modelSha256().substring(0, 16));
+    ObjectNode choice = out.putArray("choices").addObject().put("index", 0).put("finish_reason", "stop");
+    choice.putObject("message").put("role", "assistant").put("content", answer);
+    if (logprobs) {
+      ObjectNode first = choice.putObject("logprobs").putArray("content").addObject()
+          .put("token", answer).put("logprob", Math.log(top.probabilities()[0]));
+      bytes(first, answer);
+      ArrayNode alternatives = first.putArray("top_logprobs");
+      for (int i = 0; i < k; i++) {
+        ObjectNode alt = alternatives.addObject().put("token", top.labels()[i])
+            .put("logprob", Math.log(top.probabilities()[i]));
+        bytes(alt, top.labels()[i]);
+      }
+    } else {
+      choice.putNull("logprobs");
+    }
+    // The detector reads characters, not tokens: usage counts the characters it read, and one answer token.
+    out.putObject("usage").put("prompt_tokens", text.length()).put("completion_tokens", 1)
+        .put("total_tokens", text.length() + 1);
+    return out;
+  }
+
+  private static void bytes(ObjectNode node, String token) {
+    ArrayNode b = node.putArray("bytes");
+    for (byte x : token.getBytes(StandardCharsets.UTF_8)) {
+      b.add(x & 0xff);
+    }
+  }
+
+  /** The text of the last user message; content is a string or a list of {type: text, text} parts. */
+  private static String lastUserMessage(JsonNode messages) {
+    if (!messages.isArray() || messages.isEmpty()) {
+      throw ApiError.badRequest("'messages' must be a non-empty list.");
+    }
+    for (int i = messages.size() - 1; i >= 0; i--) {
+      JsonNode m = messages.get(i);
+      if (!m.path("role").asText().equals("user")) {
+        continue;
+      }
+      JsonNode content = m.path("content");
+      if (content.isTextual()) {
+        return content.asText();
+      }
+      if (content.isArray()) {
+        StringBuilder sb = new StringBuilder();
+        for (JsonNode part : content) {
+          if (part.path("type").asText().equals("text")) {
+            sb.append(sb.length() > 0 ? "\n" : "").append(part.path("text").asText());
+          }
+        }
+        return sb.toString();
+      }
+      throw ApiError.badRequest("messages[" + i + "].content must be a string or a list of text parts.");
+    }
+    throw ApiError.badRequest("'messages' has no message with role 'user'.");
+  }
+
+  private ObjectNode health() {
+    ObjectNode out = JSON.createObjectNode().put("status", "ok");
+    out.putObject("teacher").put("name", identity.name()).put("version", identity.version())
+        .put("kind", settings.teacher().kind()).put("model_sha256", identity.modelSha256())
+        .put("terms", identity.termsId());
+    return out;
+  }
+
+  private ObjectNode models() {
+    ObjectNode out = JSON.createObjectNode().put("object", "list");
+    out.putArray("data").addObject().put("id", identity.name()).put("object", "model").put("created", 0)
+        .put("owned_by", "distillery");
+    return out;
+  }
+
+  private static void send(HttpServerExchange exchange, int status, ObjectNode body) throws IOException {
+    exchange.setStatusCode(status);
+    exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, JSON_TYPE);
+    exchange.getResponseSender().send(java.nio.ByteBuffer.wrap(JSON.writeValueAsBytes(body)));
+  }
+
+  private static void error(HttpServerExchange exchange, ApiError e) throws IOException {
+    ObjectNode body = JSON.createObjectNode();
+    ObjectNode err = body.putObject("error").put("message", e.getMessage()).put("type", e.type);
+    if (e.code != null) {
+      err.put("code", e.code);
+    } else {
+      err.putNull("code");
+    }
+    if (e.status == 503) {
+      exchange.getResponseHeaders().put(new HttpString("Retry-After"), "1");
+    }
+    send(exchange, e.status, body);
+  }
+}

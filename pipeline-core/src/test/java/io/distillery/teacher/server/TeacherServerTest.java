@@ -1,0 +1,170 @@
+package io.distillery.teacher.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.distillery.TestSettings;
+import io.distillery.settings.Settings;
+import io.distillery.teacher.OnnxEmbeddingTeacher;
+import io.distillery.teacher.OpenNlpLanguageTeacher;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+
+/** serve-teacher over real HTTP on loopback, with the JDK's HTTP client as the peer. */
+class TeacherServerTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+  private static Settings embed(Map<String, String> more) {
+    Map<String, String> o = new java.util.HashMap<>(Map.of("distillery.serve.port", "0"));
+    o.putAll(more);
+    return TestSettings.withOverrides(o);
+  }
+
+  private static HttpResponse<String> post(TeacherServer server, String path, String body, String token)
+      throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(url(server, path)).POST(HttpRequest.BodyPublishers.ofString(body))
+        .header("Content-Type", "application/json");
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static URI url(TeacherServer server, String path) {
+    return URI.create("http://127.0.0.1:" + server.address().getPort() + path);
+  }
+
+  @Test
+  void embeddingsAreExactlyTheInProcessTeachersAndErrorsSpeakOpenAi() throws Exception {
+    Settings s = embed(Map.of());
+    try (TeacherServer server = TeacherServer.start(s, Optional.empty())) {
+      assertEquals("127.0.0.1", server.address().getAddress().getHostAddress());
+      List<String> texts = List.of("The Commission will present its proposal.", "Fish stocks are declining.");
+      HttpResponse<String> r = post(server, "/v1/embeddings",
+          JSON.writeValueAsString(Map.of("model", s.teacher().name(), "input", texts)), null);
+      assertEquals(200, r.statusCode(), r.body());
+      JsonNode body = JSON.readTree(r.body());
+      assertEquals(s.teacher().name(), body.get("model").asText());
+      assertTrue(body.at("/usage/prompt_tokens").asInt() > 10, r.body());
+      OnnxEmbeddingTeacher teacher = OnnxEmbeddingTeacher.shared(s.teacher());
+      for (int i = 0; i < texts.size(); i++) {
+        JsonNode e = body.get("data").get(i);
+        assertEquals(i, e.get("index").asInt());
+        float[] expected = teacher.embed(texts.get(i));
+        assertEquals(expected.length, e.get("embedding").size());
+        for (int d = 0; d < expected.length; d++) {
+          assertEquals(expected[d], (float) e.get("embedding").get(d).asDouble(), 0f, "dimension " + d);
+        }
+      }
+
+      HttpResponse<String> wrongModel = post(server, "/v1/embeddings", "{\"model\":\"gpt-x\",\"input\":\"hi\"}", null);
+      assertEquals(404, wrongModel.statusCode());
+      assertEquals("model_not_found", JSON.readTree(wrongModel.body()).at("/error/code").asText());
+      HttpResponse<String> notJson = post(server, "/v1/embeddings", "{\"model\": ", null);
+      assertEquals(400, notJson.statusCode());
+      assertEquals("invalid_request_error", JSON.readTree(notJson.body()).at("/error/type").asText());
+      HttpResponse<String> noInput = post(server, "/v1/embeddings",
+          "{\"model\":\"" + s.teacher().name() + "\",\"input\":[1,2]}", null);
+      assertEquals(400, noInput.statusCode());
+      assertTrue(JSON.readTree(noInput.body()).at("/error/message").asText().contains("list of strings"));
+      HttpResponse<String> chat = post(server, "/v1/chat/completions",
+          "{\"model\":\"" + s.teacher().name() + "\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", null);
+      assertEquals(404, chat.statusCode());
+      assertTrue(chat.body().contains("/v1/embeddings"), chat.body());
+      HttpResponse<String> health = HTTP.send(HttpRequest.newBuilder(url(server, "/health")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, health.statusCode());
+      assertEquals(teacher.identity().modelSha256(), JSON.readTree(health.body()).at("/teacher/model_sha256").asText());
+      HttpResponse<String> get = HTTP.send(HttpRequest.newBuilder(url(server, "/v1/embeddings")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(405, get.statusCode());
+    }
+  }
+
+  @Test
+  void aBearerTokenIsRequiredWhenConfigured() throws Exception {
+    Settings s = embed(Map.of());
+    try (TeacherServer server = TeacherServer.start(s, Optional.of("s3cret"))) {
+      String body = "{\"model\":\"" + s.teacher().name() + "\",\"input\":\"hello there\"}";
+      assertEquals(401, post(server, "/v1/embeddings", body, null).statusCode());
+      HttpResponse<String> wrong = post(server, "/v1/embeddings", body, "guess");
+      assertEquals(401, wrong.statusCode());
+      assertEquals("invalid_api_key", JSON.readTree(wrong.body()).at("/error/code").asText());
+      assertEquals(200, post(server, "/v1/embeddings", body, "s3cret").statusCode());
+      assertEquals(200, HTTP.send(HttpRequest.newBuilder(url(server, "/health")).build(),
+          HttpResponse.BodyHandlers.ofString()).statusCode(), "health needs no token");
+    }
+  }
+
+  @Test
+  void theLanguageDetectorAnswersChatCompletionsWithItsDistributionInTopLogprobs() throws Exception {
+    Settings s = TestSettings.langid(Map.of("distillery.serve.port", "0"));
+    try (TeacherServer server = TeacherServer.start(s, Optional.empty())) {
+      String text = "La Commission présentera sa proposition au Parlement le mois prochain.";
+      HttpResponse<String> r = post(server, "/v1/chat/completions", JSON.writeValueAsString(Map.of(
+          "model", s.teacher().name(), "logprobs", true, "top_logprobs", 5,
+          "messages", List.of(Map.of("role", "system", "content", "Name the language."),
+              Map.of("role", "user", "content", List.of(Map.of("type", "text", "text", text)))))), null);
+      assertEquals(200, r.statusCode(), r.body());
+      JsonNode body = JSON.readTree(r.body());
+      assertEquals("fra", body.at("/choices/0/message/content").asText());
+      assertTrue(body.get("system_fingerprint").asText().startsWith("sha256-"));
+      JsonNode top = body.at("/choices/0/logprobs/content/0/top_logprobs");
+      assertEquals(5, top.size());
+      OpenNlpLanguageTeacher teacher = OpenNlpLanguageTeacher.shared(s.teacher());
+      float[] p = teacher.distribution(text);
+      for (JsonNode alt : top) {
+        double expected = p[teacher.labels().indexOf(alt.get("token").asText())];
+        assertEquals(expected, Math.exp(alt.get("logprob").asDouble()), 1e-6, alt.toString());
+      }
+      assertEquals("fra", top.get(0).get("token").asText());
+      assertEquals(text.length(), body.at("/usage/prompt_tokens").asInt());
+      HttpResponse<String> tooMany = post(server, "/v1/chat/completions", JSON.writeValueAsString(Map.of(
+          "model", s.teacher().name(), "logprobs", true, "top_logprobs", 500,
+          "messages", List.of(Map.of("role", "user", "content", text)))), null);
+      assertEquals(400, tooMany.statusCode());
+    }
+  }
+
+  @Test
+  void beyondItsConcurrencyAndQueueTheServerRefusesWith503AndRetryAfter() throws Exception {
+    Settings s = embed(Map.of("distillery.serve.max-concurrent", "1", "distillery.serve.max-queued", "1"));
+    List<String> many = new ArrayList<>();
+    for (int i = 0; i < 150; i++) {
+      many.add("Sentence number " + i + " keeps the teacher busy for a while, one input at a time.");
+    }
+    try (TeacherServer server = TeacherServer.start(s, Optional.empty())) {
+      String body = JSON.writeValueAsString(Map.of("model", s.teacher().name(), "input", many));
+      List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+      for (int i = 0; i < 5; i++) {
+        calls.add(HTTP.sendAsync(HttpRequest.newBuilder(url(server, "/v1/embeddings"))
+            .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString()));
+      }
+      int ok = 0;
+      int refused = 0;
+      for (CompletableFuture<HttpResponse<String>> c : calls) {
+        HttpResponse<String> r = c.get();
+        if (r.statusCode() == 200) {
+          ok++;
+        } else {
+          assertEquals(503, r.statusCode(), r.body());
+          assertEquals("1", r.headers().firstValue("Retry-After").orElse(""));
+          assertEquals("overloaded", JSON.readTree(r.body()).at("/error/code").asText());
+          refused++;
+        }
+      }
+      assertTrue(ok >= 1 && refused >= 1, ok + " answered, " + refused + " refused");
+    }
+  }
+}
