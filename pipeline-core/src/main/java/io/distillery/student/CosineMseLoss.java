@@ -1,10 +1,8 @@
 package io.distillery.student;
 
 import java.util.Objects;
-import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.lossfunctions.ILossFunction;
 import org.nd4j.shade.jackson.annotation.JsonCreator;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
 
@@ -14,7 +12,7 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * and t the teacher's embedding. Analytic gradient (checked against finite differences in the tests).
  * Immutable and Jackson-serializable, because Spark ships the network configuration as JSON.
  */
-public final class CosineMseLoss implements ILossFunction {
+public final class CosineMseLoss extends PerExampleLoss {
   private static final double EPS = 1e-8;
 
   @JsonProperty("cosineWeight")
@@ -54,14 +52,6 @@ public final class CosineMseLoss implements ILossFunction {
   }
 
   @Override
-  public double computeScore(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask,
-      boolean average) {
-    INDArray scores = computeScoreArray(labels, preOutput, activationFn, mask);
-    double sum = scores.sumNumber().doubleValue();
-    return average ? sum / scores.size(0) : sum;
-  }
-
-  @Override
   public INDArray computeGradient(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
     INDArray y = activationFn.getActivation(preOutput.dup(), true);
     long dim = y.size(1);
@@ -80,13 +70,6 @@ public final class CosineMseLoss implements ILossFunction {
     return activationFn.backprop(preOutput.dup(), dLdy).getFirst();
   }
 
-  @Override
-  public Pair<Double, INDArray> computeGradientAndScore(INDArray labels, INDArray preOutput,
-      IActivation activationFn, INDArray mask, boolean average) {
-    return new Pair<>(computeScore(labels, preOutput, activationFn, mask, average),
-        computeGradient(labels, preOutput, activationFn, mask));
-  }
-
   /** Column vector [batch, 1] of L2 norms (never 0). */
   private static INDArray rowNorm(INDArray m) {
     return m.norm2(1).reshape(m.size(0), 1).addi(EPS);
@@ -100,11 +83,6 @@ public final class CosineMseLoss implements ILossFunction {
   @Override
   public String name() {
     return "CosineMseLoss(cosine=" + cosineWeight + ", mse=" + mseWeight + ")";
-  }
-
-  @Override
-  public String toString() {
-    return name();
   }
 
   @Override

@@ -1,10 +1,8 @@
 package io.distillery.student;
 
 import java.util.Objects;
-import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.lossfunctions.ILossFunction;
 import org.nd4j.linalg.ops.transforms.Transforms;
 import org.nd4j.shade.jackson.annotation.JsonCreator;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
@@ -19,7 +17,7 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * gradient on the same scale whatever T. Analytic, checked against finite differences in the tests. Immutable
  * and Jackson-serializable, because Spark ships the network configuration as JSON.
  */
-public final class KnowledgeDistillationLoss implements ILossFunction {
+public final class KnowledgeDistillationLoss extends PerExampleLoss {
   private static final double TINY = 1e-12;
 
   @JsonProperty("softLabelWeight")
@@ -92,14 +90,6 @@ public final class KnowledgeDistillationLoss implements ILossFunction {
   }
 
   @Override
-  public double computeScore(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask,
-      boolean average) {
-    INDArray scores = computeScoreArray(labels, preOutput, activationFn, mask);
-    double sum = scores.sumNumber().doubleValue();
-    return average ? sum / scores.size(0) : sum;
-  }
-
-  @Override
   public INDArray computeGradient(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
     INDArray z = activationFn.getActivation(preOutput.dup(), true);
     checkShapes(labels, z);
@@ -118,20 +108,8 @@ public final class KnowledgeDistillationLoss implements ILossFunction {
   }
 
   @Override
-  public Pair<Double, INDArray> computeGradientAndScore(INDArray labels, INDArray preOutput,
-      IActivation activationFn, INDArray mask, boolean average) {
-    return new Pair<>(computeScore(labels, preOutput, activationFn, mask, average),
-        computeGradient(labels, preOutput, activationFn, mask));
-  }
-
-  @Override
   public String name() {
     return "KnowledgeDistillationLoss(alpha=" + softLabelWeight + ", T=" + temperature + ")";
-  }
-
-  @Override
-  public String toString() {
-    return name();
   }
 
   @Override
