@@ -2,16 +2,9 @@ package io.distillery.student;
 
 import io.distillery.settings.Settings;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
-import org.deeplearning4j.nn.conf.layers.EmbeddingSequenceLayer;
-import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
-import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.nd4j.linalg.activations.Activation;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.learning.config.Adam;
-import org.deeplearning4j.nn.weights.WeightInit;
 
 /**
  * The default classify student (fastText-like): a vector per hashed character n-gram bucket, mean-pooled over
@@ -24,20 +17,7 @@ public final class CharNgramClassifier {
 
   public static MultiLayerConfiguration configuration(Settings.Student student, Settings.Train train,
       ClassifierInputs inputs) {
-    var layers = new NeuralNetConfiguration.Builder()
-        .seed(train.seed())
-        .dataType(DataType.FLOAT)
-        .updater(new Adam(train.learningRate()))
-        .weightInit(WeightInit.XAVIER)
-        .list()
-        .layer(new EmbeddingSequenceLayer.Builder()
-            .nIn(inputs.ngrams().buckets())
-            .nOut(student.width())
-            .inputLength(inputs.length())
-            .hasBias(false)
-            .weightInit(WeightInit.NORMAL)
-            .build())
-        .layer(new GlobalPoolingLayer.Builder(PoolingType.AVG).collapseDimensions(true).build());
+    var layers = EmbeddingBag.layers(train, inputs.ngrams().buckets(), student.width(), inputs.length());
     int in = student.width();
     if (student.hidden() > 0) {
       layers.layer(new DenseLayer.Builder().nIn(in).nOut(student.hidden()).activation(Activation.RELU).build());

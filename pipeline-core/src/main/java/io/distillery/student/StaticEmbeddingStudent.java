@@ -4,19 +4,13 @@ import io.distillery.settings.Settings;
 import java.util.Iterator;
 import java.util.Map;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.conf.layers.EmbeddingSequenceLayer;
-import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
-import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.params.DefaultParamInitializer;
-import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.learning.config.Adam;
 
 /**
  * The default embedding student: a static vector per token of its vocabulary (a subset of the teacher's),
@@ -31,20 +25,7 @@ public final class StaticEmbeddingStudent {
 
   public static MultiLayerConfiguration configuration(Settings.Student student, Settings.Train train,
       int vocabularySize, int teacherDimension) {
-    return new NeuralNetConfiguration.Builder()
-        .seed(train.seed())
-        .dataType(DataType.FLOAT)
-        .updater(new Adam(train.learningRate()))
-        .weightInit(WeightInit.XAVIER)
-        .list()
-        .layer(new EmbeddingSequenceLayer.Builder()
-            .nIn(vocabularySize)
-            .nOut(student.width())
-            .inputLength(student.maxTokens())
-            .hasBias(false)
-            .weightInit(WeightInit.NORMAL)
-            .build())
-        .layer(new GlobalPoolingLayer.Builder(PoolingType.AVG).collapseDimensions(true).build())
+    return EmbeddingBag.layers(train, vocabularySize, student.width(), student.maxTokens())
         .layer(new OutputLayer.Builder(new CosineMseLoss(train.loss().cosineWeight(), train.loss().mseWeight()))
             .nIn(student.width())
             .nOut(teacherDimension)

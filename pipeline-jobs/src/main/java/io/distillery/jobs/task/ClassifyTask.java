@@ -297,22 +297,13 @@ public final class ClassifyTask implements DistillationTask {
     public Iterator<Row> call(Iterator<Row> prompts) {
       OpenNlpLanguageTeacher teacher = OpenNlpLanguageTeacher.shared(spec);
       String parameters = "top-k=" + spec.topK();
-      return Iterators.map(prompts, p -> {
-        String rowId = p.getAs(Cols.ROW_ID);
-        String text = p.getAs(Cols.TEXT);
-        long start = System.nanoTime();
-        try {
-          LabelTeacher.TopK top = LabelTeacher.TopK.of(teacher.distribution(text), teacher.labels(), spec.topK());
-          return TeacherAttempts.answered(DatasetKind.TEACHER_LABELS,
-              Map.of(Cols.ROW_ID, rowId, Cols.TEXT, text, Cols.SPLIT, p.getAs(Cols.SPLIT),
-                  Cols.GOLD_LABEL, p.getAs(Cols.GOLD_LABEL), Cols.TOP_LABELS, top.labels(),
-                  Cols.TOP_PROBABILITIES, top.probabilities()),
-              teacher.identity(), TeacherAttempts.requestHash(teacher.identity(), parameters, text),
-              (System.nanoTime() - start) / 1e6, 1);
-        } catch (RuntimeException e) {
-          return TeacherAttempts.failed(DatasetKind.TEACHER_LABELS, rowId, text, e, 1);
-        }
-      });
+      return Iterators.map(prompts, p -> TeacherAttempts.ask(DatasetKind.TEACHER_LABELS, p, teacher.identity(),
+          parameters, prompt -> {
+            LabelTeacher.TopK top = LabelTeacher.TopK.of(teacher.distribution(prompt.getAs(Cols.TEXT)),
+                teacher.labels(), spec.topK());
+            return Map.of(Cols.GOLD_LABEL, prompt.getAs(Cols.GOLD_LABEL), Cols.TOP_LABELS, top.labels(),
+                Cols.TOP_PROBABILITIES, top.probabilities());
+          }));
     }
   }
 
@@ -346,9 +337,11 @@ public final class ClassifyTask implements DistillationTask {
         String gold = r.getString(2);
         List<String> top = r.getList(3);
         List<Float> probabilities = r.getList(4);
+        // Every student reads the same labels (the train stage checks their inputs are equal): one teacher
+        // distribution per row serves them all.
+        float[] teacher = models.get(0).inputs().softTargets(top, probabilities, 1.0);
         return java.util.stream.IntStream.range(0, models.size()).boxed().flatMap(i -> {
           ClassifierModel m = models.get(i);
-          float[] teacher = m.inputs().softTargets(top, probabilities, 1.0);
           float[] student = m.probabilities(text);
           int best = 0;
           double kl = 0;

@@ -296,20 +296,8 @@ public final class EmbedTask implements DistillationTask {
     public Iterator<Row> call(Iterator<Row> prompts) {
       EmbeddingTeacher teacher = OnnxEmbeddingTeacher.shared(spec);
       String parameters = "max-tokens=" + spec.maxTokens();
-      return Iterators.map(prompts, p -> {
-        String rowId = p.getAs(Cols.ROW_ID);
-        String text = p.getAs(Cols.TEXT);
-        long start = System.nanoTime();
-        try {
-          float[] embedding = teacher.embed(text);
-          return TeacherAttempts.answered(DatasetKind.TEACHER_EMBEDDINGS,
-              Map.of(Cols.ROW_ID, rowId, Cols.TEXT, text, Cols.SPLIT, p.getAs(Cols.SPLIT), Cols.EMBEDDING, embedding),
-              teacher.identity(), TeacherAttempts.requestHash(teacher.identity(), parameters, text),
-              (System.nanoTime() - start) / 1e6, 1);
-        } catch (RuntimeException e) {
-          return TeacherAttempts.failed(DatasetKind.TEACHER_EMBEDDINGS, rowId, text, e, 1);
-        }
-      });
+      return Iterators.map(prompts, p -> TeacherAttempts.ask(DatasetKind.TEACHER_EMBEDDINGS, p, teacher.identity(),
+          parameters, prompt -> Map.of(Cols.EMBEDDING, teacher.embed(prompt.getAs(Cols.TEXT)))));
     }
   }
 

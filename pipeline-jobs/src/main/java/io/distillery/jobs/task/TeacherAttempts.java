@@ -43,6 +43,28 @@ public final class TeacherAttempts {
         + '\u0000' + input).substring(0, 32);
   }
 
+  /**
+   * Asks the teacher about one prompt row (schema of {@link DatasetKind#PROMPTS}), once: {@code answer} returns
+   * the task's own columns by name; the prompt's row id, text and split, the provenance, the latency and the
+   * attempt count are added here. A teacher error becomes a failed row, never a lost one.
+   */
+  public static Row ask(DatasetKind output, Row prompt, TeacherIdentity teacher, String parameters,
+      java.util.function.Function<Row, Map<String, Object>> answer) {
+    String rowId = prompt.getAs(Cols.ROW_ID);
+    String text = prompt.getAs(Cols.TEXT);
+    long start = System.nanoTime();
+    try {
+      Map<String, Object> payload = new HashMap<>(answer.apply(prompt));
+      payload.put(Cols.ROW_ID, rowId);
+      payload.put(Cols.TEXT, text);
+      payload.put(Cols.SPLIT, prompt.getAs(Cols.SPLIT));
+      return answered(output, payload, teacher, requestHash(teacher, parameters, text),
+          (System.nanoTime() - start) / 1e6, 1);
+    } catch (RuntimeException e) {
+      return failed(output, rowId, text, e, 1);
+    }
+  }
+
   /** An answered row: {@code payload} holds the task's columns by name; provenance is added here. */
   public static Row answered(DatasetKind output, Map<String, Object> payload, TeacherIdentity teacher,
       String requestHash, double latencyMs, long attempts) {
