@@ -1,5 +1,6 @@
 package io.distillery.dataset;
 
+import static io.distillery.dataset.ColumnType.BOOLEAN;
 import static io.distillery.dataset.ColumnType.DOUBLE;
 import static io.distillery.dataset.ColumnType.FLOAT_ARRAY;
 import static io.distillery.dataset.ColumnType.LONG;
@@ -61,9 +62,12 @@ public enum DatasetKind {
   TEACHER_FAILURES("teacher-failures", List.of(
       Column.required(Cols.ROW_ID, STRING, "prompt row id"),
       Column.required(Cols.TEXT, STRING, "prompt text"),
-      Column.required(Cols.ERROR_CLASS, STRING, "exception class"),
+      Column.required(Cols.ERROR_CLASS, STRING, "what failed: an exception class; for remote teachers http_STATUS, "
+          + "timeout, connection, malformed_response, unreadable_answer, or budget_exhausted (not sent: the run's "
+          + "budget was spent)"),
       Column.required(Cols.MESSAGE, STRING, "error message"),
       Column.required(Cols.ATTEMPTS, LONG, "attempts made"),
+      new Column(Cols.HTTP_STATUS, LONG, true, "HTTP status of the last attempt (remote teachers; null without one)"),
       Column.required(Cols.CREATED_AT, TIMESTAMP, "when it failed")));
 
   /** Partition column of every dataset. */
@@ -100,6 +104,13 @@ public enum DatasetKind {
     all.add(Column.required(Cols.REQUEST_HASH, STRING, "hash of (teacher identity, input, parameters)"));
     all.add(Column.required(Cols.LATENCY_MS, DOUBLE, "teacher latency for this row, milliseconds"));
     all.add(Column.required(Cols.CREATED_AT, TIMESTAMP, "when the teacher answered"));
+    all.add(Column.required(Cols.SERVED_MODEL, STRING,
+        "the model that answered, as the server reported it (response 'model'); in-process teachers: their name"));
+    all.add(new Column(Cols.SYSTEM_FINGERPRINT, STRING, true, "the server's system_fingerprint, when it sent one"));
+    all.add(new Column(Cols.PROMPT_TOKENS, LONG, true, "input tokens the server counted (remote teachers)"));
+    all.add(new Column(Cols.COMPLETION_TOKENS, LONG, true, "output tokens the server counted (remote teachers)"));
+    all.add(Column.required(Cols.FROM_CACHE, BOOLEAN,
+        "true: the answer was read from the response cache (asked before, e.g. by an earlier run), not sent again"));
     return all;
   }
 
@@ -129,6 +140,12 @@ public enum DatasetKind {
     public static final String REQUEST_HASH = "request_hash";
     public static final String LATENCY_MS = "latency_ms";
     public static final String CREATED_AT = "created_at";
+    public static final String SERVED_MODEL = "served_model";
+    public static final String SYSTEM_FINGERPRINT = "system_fingerprint";
+    public static final String PROMPT_TOKENS = "prompt_tokens";
+    public static final String COMPLETION_TOKENS = "completion_tokens";
+    public static final String FROM_CACHE = "from_cache";
+    public static final String HTTP_STATUS = "http_status";
 
     private Cols() {}
   }

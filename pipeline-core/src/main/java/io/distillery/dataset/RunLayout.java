@@ -30,6 +30,19 @@ public record RunLayout(String root, String runId) implements Serializable {
     return dataset(kind) + "/" + DatasetKind.RUN_ID + "=" + runId;
   }
 
+  /**
+   * The remote teachers' response cache, shared by every run under this root (content-addressed: a later run
+   * reuses the answers of an earlier one).
+   */
+  public String responseCache() {
+    return root + "/cache/teacher-responses";
+  }
+
+  /** Scratch space of one stage of this run, deleted when the stage is done. */
+  public String staging(Stage stage, String name) {
+    return root + "/runs/" + runId + "/_staging/" + stage.label() + "-" + name;
+  }
+
   public String manifest(Stage stage) {
     return root + "/runs/" + runId + "/" + stage.label() + ".manifest.json";
   }

@@ -118,4 +118,19 @@ final class ConfigReader {
     }
     return v;
   }
+
+  /** A positive duration, e.g. "30s" or "500ms". */
+  java.time.Duration duration(String key) {
+    try {
+      java.time.Duration v = config.getDuration(key);
+      if (v.isNegative() || v.isZero()) {
+        problem(key, "must be > 0, was " + config.getValue(key).render());
+        return java.time.Duration.ofSeconds(1);
+      }
+      return v;
+    } catch (ConfigException e) {
+      problem(key, e.getMessage());
+      return java.time.Duration.ofSeconds(1);
+    }
+  }
 }

@@ -7,6 +7,7 @@ import io.distillery.util.Hashing;
 import java.io.Serializable;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -65,9 +66,54 @@ public record Settings(
       int maxTokens,
       int intraOpThreads,
       int topK,
-      Terms terms) implements Serializable {}
+      Terms terms,
+      Http http) implements Serializable {
+    /** Whether the teacher is a remote OpenAI-compatible API (kinds openai-*), asked over HTTP. */
+    public boolean remote() {
+      return kind.startsWith("openai-");
+    }
+  }
 
-  public record Generate(double maxFailureFraction) implements Serializable {}
+  /**
+   * How a remote teacher (teacher.kind = openai-embeddings or openai-chat) is asked: see teacher.http in
+   * reference.conf. The API key is read from the environment variable {@code apiKeyEnv} on each executor; it is
+   * never part of the settings.
+   */
+  public record Http(
+      String baseUrl,
+      String apiKeyEnv,
+      String systemPrompt,
+      List<String> labels,
+      int maxInFlight,
+      double requestsPerMinute,
+      double tokensPerMinute,
+      double charsPerToken,
+      int maxCompletionTokens,
+      Duration connectTimeout,
+      Duration requestTimeout,
+      Retry retry,
+      boolean cache,
+      Price price) implements Serializable {}
+
+  /** The one retry policy's parameters: attempts in all (first included) and exponential backoff bounds. */
+  public record Retry(int maxAttempts, Duration initialBackoff, Duration maxBackoff) implements Serializable {}
+
+  /** Price of a remote teacher's tokens, in {@code currency} per million tokens. */
+  public record Price(double inputPerMillionTokens, double outputPerMillionTokens, String currency)
+      implements Serializable {
+    public double cost(long inputTokens, long outputTokens) {
+      return (inputTokens * inputPerMillionTokens + outputTokens * outputPerMillionTokens) / 1e6;
+    }
+  }
+
+  /** Per-run spending limits of a remote teacher; 0 = no limit. */
+  public record Budget(long maxTokens, double maxCost) implements Serializable {
+    public boolean limited() {
+      return maxTokens > 0 || maxCost > 0;
+    }
+  }
+
+  public record Generate(double maxFailureFraction, Budget budget) implements Serializable {}
 
   public record Student(String kind, String init, int width, int minTokenCount, int maxTokens, int hidden,
       CharNgrams charNgrams) implements Serializable {
@@ -127,9 +173,11 @@ public record Settings(
   }
 
   /** Task kinds and the teacher and student kinds each one runs with. */
-  private static final Map<String, List<String>> TASK_KINDS = Map.of(
-      "embed", List.of("onnx-embedding", "static-embedding"),
-      "classify", List.of("opennlp-langdetect", "char-ngram-mlp"));
+  private static final Map<String, TaskKinds> TASK_KINDS = Map.of(
+      "embed", new TaskKinds(Set.of("onnx-embedding", "openai-embeddings"), "static-embedding"),
+      "classify", new TaskKinds(Set.of("opennlp-langdetect", "openai-chat"), "char-ngram-mlp"));
+
+  private record TaskKinds(Set<String> teachers, String student) {}
 
   private static final Pattern RUN_ID = Pattern.compile("[A-Za-z0-9._-]{1,128}");
 
@@ -202,12 +250,37 @@ public record Settings(
 
     Terms terms = new Terms(nonEmpty(r, "teacher.terms.id"), r.string("teacher.terms.url"),
         r.oneOf("teacher.terms.distillation", Set.of("allowed", "forbidden")).equals("allowed"));
-    Teacher teacher = new Teacher(r.oneOf("teacher.kind", Set.of("onnx-embedding", "opennlp-langdetect")),
+    Http http = new Http(r.string("teacher.http.base-url").replaceAll("/+$", ""), r.string("teacher.http.api-key-env"),
+        r.string("teacher.http.system-prompt"), r.strings("teacher.http.labels"),
+        r.intBetween("teacher.http.max-in-flight", 1, 10_000),
+        r.doubleBetween("teacher.http.requests-per-minute", 0, Double.MAX_VALUE),
+        r.doubleBetween("teacher.http.tokens-per-minute", 0, Double.MAX_VALUE),
+        r.doublePositive("teacher.http.chars-per-token"), r.intBetween("teacher.http.max-completion-tokens", 1, 1 << 20),
+        r.duration("teacher.http.connect-timeout"), r.duration("teacher.http.request-timeout"),
+        new Retry(r.intBetween("teacher.http.retry.max-attempts", 1, 100), r.duration("teacher.http.retry.initial-backoff"),
+            r.duration("teacher.http.retry.max-backoff")),
+        r.bool("teacher.http.cache"),
+        new Price(r.doubleBetween("teacher.http.price.input-per-million-tokens", 0, Double.MAX_VALUE),
+            r.doubleBetween("teacher.http.price.output-per-million-tokens", 0, Double.MAX_VALUE),
+            r.string("teacher.http.price.currency")));
+    Teacher teacher = new Teacher(r.oneOf("teacher.kind",
+            Set.of("onnx-embedding", "opennlp-langdetect", "openai-embeddings", "openai-chat")),
         nonEmpty(r, "teacher.name"), nonEmpty(r, "teacher.version"), nonEmpty(r, "teacher.model"),
         nonEmpty(r, "teacher.tokenizer"), r.intBetween("teacher.max-tokens", 8, 512),
-        r.intAtLeast("teacher.intra-op-threads", 1), r.intBetween("teacher.top-k", 1, 1000), terms);
+        r.intAtLeast("teacher.intra-op-threads", 1), r.intBetween("teacher.top-k", 1, 1000), terms, http);
+    if (teacher.remote() && !http.baseUrl().matches("https?://[^\\s/]+(/\\S*)?")) {
+      r.problem("teacher.http.base-url", "teacher.kind = " + teacher.kind() + " needs the API's base URL up to /v1 "
+          + "(e.g. \"http://127.0.0.1:8080/v1\"), was '" + http.baseUrl() + "'");
+    }
+    if (http.retry().maxBackoff().compareTo(http.retry().initialBackoff()) < 0) {
+      r.problem("teacher.http.retry.max-backoff", "must be >= teacher.http.retry.initial-backoff");
+    }
 
-    Generate generate = new Generate(r.doubleBetween("generate.max-failure-fraction", 0, 1));
+    Generate generate = new Generate(r.doubleBetween("generate.max-failure-fraction", 0, 1), new Budget(r.longValue("generate.budget.max-tokens"),
+            r.doubleBetween("generate.budget.max-cost", 0, Double.MAX_VALUE)));
+    if (generate.budget().maxTokens() < 0) {
+      r.problem("generate.budget.max-tokens", "must be >= 0 (0 = no limit), was " + generate.budget().maxTokens());
+    }
     int ngramMin = r.intBetween("student.char-ngrams.min", 1, 8);
     int ngramMax = r.intBetween("student.char-ngrams.max", 1, 8);
     if (ngramMax < ngramMin) {
@@ -219,12 +292,17 @@ public record Settings(
         r.intAtLeast("student.hidden", 0),
         new CharNgrams(ngramMin, ngramMax, r.intBetween("student.char-ngrams.buckets", 16, 1 << 24),
             r.intBetween("student.char-ngrams.max-chars", 8, 100_000)));
-    List<String> kinds = TASK_KINDS.getOrDefault(task, List.of(teacher.kind(), student.kind()));
-    if (!teacher.kind().equals(kinds.get(0))) {
-      r.problem("teacher.kind", "task " + task + " needs teacher.kind = " + kinds.get(0) + ", was " + teacher.kind());
+    TaskKinds kinds = TASK_KINDS.getOrDefault(task, new TaskKinds(Set.of(teacher.kind()), student.kind()));
+    if (!kinds.teachers().contains(teacher.kind())) {
+      r.problem("teacher.kind", "task " + task + " needs teacher.kind in " + new java.util.TreeSet<>(kinds.teachers())
+          + ", was " + teacher.kind());
     }
-    if (!student.kind().equals(kinds.get(1))) {
-      r.problem("student.kind", "task " + task + " needs student.kind = " + kinds.get(1) + ", was " + student.kind());
+    if (!student.kind().equals(kinds.student())) {
+      r.problem("student.kind", "task " + task + " needs student.kind = " + kinds.student() + ", was " + student.kind());
+    }
+    if (teacher.remote() && student.initFromTeacherTokens()) {
+      r.problem("student.init", "teacher-tokens needs an in-process teacher that can embed single tokens; with "
+          + "teacher.kind = " + teacher.kind() + " use student.init = random");
     }
     if (task.equals("classify") && student.initFromTeacherTokens()) {
       r.problem("student.init", "teacher-tokens needs an embedding teacher; task classify needs student.init = random");

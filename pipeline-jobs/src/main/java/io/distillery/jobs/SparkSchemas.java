@@ -27,6 +27,7 @@ public final class SparkSchemas {
       case STRING -> DataTypes.StringType;
       case LONG -> DataTypes.LongType;
       case DOUBLE -> DataTypes.DoubleType;
+      case BOOLEAN -> DataTypes.BooleanType;
       case TIMESTAMP -> DataTypes.TimestampType;
       case FLOAT_ARRAY -> DataTypes.createArrayType(DataTypes.FloatType, false);
       case STRING_ARRAY -> DataTypes.createArrayType(DataTypes.StringType, false);

@@ -1,6 +1,12 @@
 package io.distillery.jobs.generate;
 
+import static org.apache.spark.sql.functions.ceil;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.length;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
 
 import io.distillery.dataset.DatasetKind;
 import io.distillery.dataset.DatasetKind.Cols;
@@ -17,6 +23,14 @@ import io.distillery.jobs.task.TeacherAttempts;
 import io.distillery.jobs.task.Tasks;
 import io.distillery.settings.Settings;
 import io.distillery.teacher.TeacherIdentity;
+import io.distillery.teacher.http.HttpTeacherClient;
+import io.distillery.teacher.http.OpenAiProtocol;
+import io.distillery.util.Hashing;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Encoder;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -46,12 +60,25 @@ public final class GenerateJob implements StageJob {
     TeacherIdentity.requireDistillationAllowed(settings.teacher(), "generate");
     DistillationTask task = Tasks.of(settings);
     RunLayout layout = Stages.layout(settings);
-    String staging = layout.root() + "/runs/" + layout.runId() + "/_staging/generate-attempts";
+    String staging = layout.staging(Stage.GENERATE, "attempts");
 
     Dataset<Row> prompts = Datasets.read(spark, DatasetKind.PROMPTS, layout);
-    Datasets.stage(prompts.repartition(settings.spark().partitions())
-        .mapPartitions(task.teacherFunction(settings), Encoders.row(TeacherAttempts.schema(task.outputDataset()))),
-        staging);
+    Encoder<Row> attemptRows = Encoders.row(TeacherAttempts.schema(task.outputDataset()));
+    if (settings.teacher().remote()) {
+      Settings.Teacher spec = settings.teacher();
+      HttpTeacherClient.apiKey(spec.http()); // a missing key fails here, not on every executor
+      int partitions = settings.spark().partitions();
+      Settings.Budget budget = settings.generate().budget();
+      RemoteTeacherFunction ask = new RemoteTeacherFunction(spec, task.outputDataset(), remoteIdentity(spec),
+          1.0 / executorJvms(spark, partitions),
+          new Settings.Budget(budget.maxTokens() == 0 ? 0 : Math.max(1, budget.maxTokens() / partitions),
+              budget.maxCost() / partitions), layout.responseCache(), layout.runId());
+      Datasets.stage(keyed(settings, spark, layout, prompts).repartition(partitions)
+          .mapPartitions(ask, attemptRows), staging);
+    } else {
+      Datasets.stage(prompts.repartition(settings.spark().partitions())
+          .mapPartitions(task.teacherFunction(settings), attemptRows), staging);
+    }
     Dataset<Row> attempts = spark.read().parquet(staging);
     Datasets.write(attempts.where(col(TeacherAttempts.ANSWERED)), task.outputDataset(), layout);
     Datasets.write(attempts.where(col(TeacherAttempts.ANSWERED).equalTo(false)), DatasetKind.TEACHER_FAILURES,
@@ -61,17 +88,33 @@ public final class GenerateJob implements StageJob {
     Dataset<Row> outputs = Datasets.read(spark, task.outputDataset(), layout);
     long rowsIn = prompts.count();
     long written = outputs.count();
-    long failed = Datasets.read(spark, DatasetKind.TEACHER_FAILURES, layout).count();
+    Dataset<Row> failures = Datasets.read(spark, DatasetKind.TEACHER_FAILURES, layout);
+    long failed = failures.count();
+    long notSent = failures.where(col(Cols.ERROR_CLASS).equalTo(RemoteTeacherFunction.BUDGET_EXHAUSTED)).count();
     Map<String, Long> counts = new TreeMap<>(Map.of("rows_in", rowsIn, "written", written, "failed", failed));
-    LOG.info("generate: rows in {} = written {} + failed {}", rowsIn, written, failed);
+    LOG.info("generate: rows in {} = written {} + failed {} (of which {} not sent: budget spent)", rowsIn, written,
+        failed, notSent);
     if (rowsIn != written + failed) {
       throw new IllegalStateException("Generate accounting does not add up: " + counts);
     }
-    double failedFraction = rowsIn == 0 ? 0 : failed / (double) rowsIn;
+    if (settings.teacher().remote()) {
+      counts.putAll(remoteCounts(outputs, settings.teacher()));
+      counts.put(RemoteTeacherFunction.BUDGET_EXHAUSTED, notSent);
+      if (notSent > 0) {
+        LOG.warn("generate: the run's budget ({}) is spent: {} of {} prompts were not sent and are in {} as {}; "
+            + "a later run of the same corpus with a higher budget sends only those.", settings.generate().budget(),
+            notSent, rowsIn, layout.partition(DatasetKind.TEACHER_FAILURES), RemoteTeacherFunction.BUDGET_EXHAUSTED);
+      }
+    }
+    long teacherFailed = failed - notSent;
+    double failedFraction = rowsIn == 0 ? 0 : teacherFailed / (double) rowsIn;
     if (failedFraction > settings.generate().maxFailureFraction()) {
+      Map<String, Long> byClass = new TreeMap<>();
+      // Bounded: one row per error class.
+      failures.groupBy(Cols.ERROR_CLASS).count().collectAsList().forEach(r -> byClass.put(r.getString(0), r.getLong(1)));
       throw new IllegalStateException(String.format("The teacher failed on %d of %d prompts (%.2f%%), above "
-          + "distillery.generate.max-failure-fraction = %s. The failures, with their errors, are in %s.",
-          failed, rowsIn, 100 * failedFraction, settings.generate().maxFailureFraction(),
+          + "distillery.generate.max-failure-fraction = %s (by error: %s). The failures, with their errors, are in "
+          + "%s.", teacherFailed, rowsIn, 100 * failedFraction, settings.generate().maxFailureFraction(), byClass,
           layout.partition(DatasetKind.TEACHER_FAILURES)));
     }
     counts.putAll(task.generateAuxiliary(settings, spark, layout));
@@ -79,6 +122,128 @@ public final class GenerateJob implements StageJob {
     details.put("task", task.name());
     details.put("dataset", layout.partition(task.outputDataset()));
     return StageResult.of(counts, details).withTeacher(teacherOf(outputs, settings.teacher()));
+  }
+
+  /**
+   * Prompt rows with their request key ({@link ResponseCache#KEY}) and, when the cache has answered that request
+   * before, the cached response and how it was answered (else nulls).
+   */
+  static Dataset<Row> keyed(Settings settings, SparkSession spark, RunLayout layout, Dataset<Row> prompts) {
+    Settings.Teacher spec = settings.teacher();
+    StructType withKey = prompts.schema().add(ResponseCache.KEY, DataTypes.StringType, false);
+    Dataset<Row> keys = prompts.mapPartitions(new RequestKeys(spec), Encoders.row(withKey));
+    Dataset<Row> cache = spec.http().cache() ? ResponseCache.read(spark, layout.responseCache())
+        : spark.createDataFrame(List.of(), ResponseCache.SCHEMA);
+    return keys.join(cache.select(ResponseCache.KEY, ResponseCache.RESPONSE, ResponseCache.LATENCY_MS,
+        ResponseCache.ATTEMPTS, ResponseCache.CREATED_AT), keys.col(ResponseCache.KEY).equalTo(
+            cache.col(ResponseCache.KEY)), "left_outer").drop(cache.col(ResponseCache.KEY));
+  }
+
+  /** Executor side: each prompt row plus the content hash of the request that asks about it. */
+  record RequestKeys(Settings.Teacher spec) implements MapPartitionsFunction<Row, Row> {
+    @Override
+    public java.util.Iterator<Row> call(java.util.Iterator<Row> prompts) {
+      String endpoint = spec.http().baseUrl() + OpenAiProtocol.path(spec);
+      return io.distillery.jobs.task.Iterators.map(prompts, p -> {
+        Object[] values = new Object[p.size() + 1];
+        for (int i = 0; i < p.size(); i++) {
+          values[i] = p.get(i);
+        }
+        values[p.size()] = requestKey(endpoint, OpenAiProtocol.requestBody(spec, p.getAs(Cols.TEXT)));
+        return RowFactory.create(values);
+      });
+    }
+  }
+
+  /** The cache key of a request: endpoint and canonical body (model, parameters, input). */
+  static String requestKey(String endpoint, String canonicalBody) {
+    return Hashing.sha256Hex(endpoint + '\u0000' + canonicalBody);
+  }
+
+  /**
+   * What a remote teacher's rows record as its identity: its configured name and version, the endpoint and model
+   * as the artifact, no model file hash (its weights are not visible: the rows' served_model and
+   * system_fingerprint say what answered).
+   */
+  static TeacherIdentity remoteIdentity(Settings.Teacher spec) {
+    return TeacherIdentity.of(new Settings.Teacher(spec.kind(), spec.name(), spec.version(),
+        spec.http().baseUrl() + OpenAiProtocol.path(spec) + " model=" + spec.model(), spec.tokenizer(),
+        spec.maxTokens(), spec.intraOpThreads(), spec.topK(), spec.terms(), spec.http()), "");
+  }
+
+  /**
+   * Executor JVMs that may run generate tasks at once, so that each takes an equal share of the job's rate
+   * limits: the registered or configured executors (dynamic allocation: its maximum), at most one per partition.
+   */
+  static int executorJvms(SparkSession spark, int partitions) {
+    org.apache.spark.SparkContext sc = spark.sparkContext();
+    if (sc.isLocal()) {
+      return 1;
+    }
+    int registered = sc.getExecutorMemoryStatus().size() - 1; // without the driver
+    int configured = sc.conf().getInt("spark.executor.instances", 0);
+    if (sc.conf().getBoolean("spark.dynamicAllocation.enabled", false)) {
+      configured = Math.max(configured, sc.conf().getInt("spark.dynamicAllocation.maxExecutors", Integer.MAX_VALUE));
+    }
+    return Math.max(1, Math.min(partitions, Math.max(registered, configured)));
+  }
+
+  /** Requests sent and answered from the cache, tokens the server counted, and their cost. */
+  private static Map<String, Long> remoteCounts(Dataset<Row> outputs, Settings.Teacher spec) {
+    Row r = outputs.agg(
+        sum(when(col(Cols.FROM_CACHE), 1).otherwise(0)),
+        sum(when(col(Cols.FROM_CACHE), 0).otherwise(1)),
+        sum(when(col(Cols.FROM_CACHE), 0).otherwise(col(Cols.PROMPT_TOKENS))),
+        sum(when(col(Cols.FROM_CACHE), 0).otherwise(col(Cols.COMPLETION_TOKENS)))).first();
+    long input = r.isNullAt(2) ? 0 : r.getLong(2);
+    long output = r.isNullAt(3) ? 0 : r.getLong(3);
+    Map<String, Long> counts = new TreeMap<>();
+    counts.put("answered_from_cache", r.isNullAt(0) ? 0 : r.getLong(0));
+    counts.put("answered_by_requests", r.isNullAt(1) ? 0 : r.getLong(1));
+    counts.put("prompt_tokens", input);
+    counts.put("completion_tokens", output);
+    counts.put("cost_micros", Math.round(spec.http().price().cost(input, output) * 1e6));
+    LOG.info("generate: {} answers from the cache, {} from requests; {} input + {} output tokens, cost {} {}",
+        counts.get("answered_from_cache"), counts.get("answered_by_requests"), input, output,
+        spec.http().price().cost(input, output), spec.http().price().currency());
+    return counts;
+  }
+
+  /**
+   * A remote teacher's dry run: how many prompts the cache does not answer, and the tokens and cost of asking
+   * them (estimated: characters / teacher.http.chars-per-token, plus max-completion-tokens for chat). Sends
+   * nothing and writes nothing.
+   */
+  public static Map<String, Object> estimate(Settings settings, SparkSession spark) {
+    Settings.Teacher spec = settings.teacher();
+    if (!spec.remote()) {
+      throw new IllegalArgumentException("--dry-run estimates a remote teacher's requests; teacher.kind = "
+          + spec.kind() + " runs in-process and costs nothing per request.");
+    }
+    RunLayout layout = Stages.layout(settings);
+    Dataset<Row> keyed = keyed(settings, spark, layout, Datasets.read(spark, DatasetKind.PROMPTS, layout));
+    long completion = spec.kind().equals("openai-chat") ? spec.http().maxCompletionTokens() : 0;
+    Row r = keyed.agg(count(lit(1)), sum(when(col(ResponseCache.RESPONSE).isNull(), 1).otherwise(0)),
+        sum(when(col(ResponseCache.RESPONSE).isNull(),
+            ceil(length(col(Cols.TEXT)).divide(spec.http().charsPerToken()))).otherwise(0))).first();
+    long prompts = r.getLong(0);
+    long toSend = r.isNullAt(1) ? 0 : r.getLong(1);
+    long input = r.isNullAt(2) ? 0 : r.getLong(2);
+    long output = toSend * completion;
+    Map<String, Object> e = new java.util.LinkedHashMap<>();
+    e.put("run_id", settings.run().id());
+    e.put("endpoint", spec.http().baseUrl() + OpenAiProtocol.path(spec));
+    e.put("model", spec.model());
+    e.put("prompts", prompts);
+    e.put("answered_by_cache", prompts - toSend);
+    e.put("requests_to_send", toSend);
+    e.put("estimated_input_tokens", input);
+    e.put("estimated_output_tokens", output);
+    e.put("estimated_cost", spec.http().price().cost(input, output));
+    e.put("currency", spec.http().price().currency());
+    e.put("budget_max_tokens", settings.generate().budget().maxTokens());
+    e.put("budget_max_cost", settings.generate().budget().maxCost());
+    return e;
   }
 
   /** The one teacher identity the rows record; a run answered by two different models is an error. */

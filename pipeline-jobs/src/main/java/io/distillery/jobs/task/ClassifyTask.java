@@ -2,6 +2,7 @@ package io.distillery.jobs.task;
 
 import static org.apache.spark.sql.functions.avg;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.explode;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.element_at;
 import static org.apache.spark.sql.functions.floor;
@@ -78,9 +79,7 @@ public final class ClassifyTask implements DistillationTask {
   @Override
   public Map<String, Object> describeOutputs(Settings settings, Dataset<Row> outputs) {
     Map<String, Object> d = new LinkedHashMap<>();
-    // The vocabulary is the teacher's own (the driver opens the same model file the executors did; the rows'
-    // model sha256 is checked against one identity by the generate stage).
-    d.put(LABELS, OpenNlpLanguageTeacher.shared(settings.teacher()).labels());
+    d.put(LABELS, labels(settings.teacher(), outputs));
     d.put("top_k", settings.teacher().topK());
     Map<String, Long> top = new TreeMap<>();
     // At most one row per label of the vocabulary.
@@ -89,6 +88,23 @@ public final class ClassifyTask implements DistillationTask {
     }
     d.put("teacher_top_label_counts", top);
     return d;
+  }
+
+  /**
+   * The label vocabulary, alphabetical. In-process: the teacher's own (the driver opens the same model file the
+   * executors did; the rows' model sha256 is checked against one identity by the generate stage). Remote:
+   * teacher.http.labels, else every label the teacher answered with (at most one row per label reaches the
+   * driver).
+   */
+  private static List<String> labels(Settings.Teacher spec, Dataset<Row> outputs) {
+    if (!spec.remote()) {
+      return OpenNlpLanguageTeacher.shared(spec).labels();
+    }
+    if (!spec.http().labels().isEmpty()) {
+      return spec.http().labels().stream().sorted().distinct().toList();
+    }
+    return outputs.select(explode(col(Cols.TOP_LABELS))).distinct().as(Encoders.STRING()).collectAsList().stream()
+        .sorted().toList();
   }
 
   @Override
@@ -277,13 +293,16 @@ public final class ClassifyTask implements DistillationTask {
         .mapPartitions(new ThroughputProbe(settings.teacher(), student), Encoders.row(PROBE))
         .agg(sum("rows"), sum("teacher_nanos"), sum("student_nanos"), sum("teacher_model_bytes")).first();
     double rows = t.getLong(0);
-    double teacherPerSecond = rows / (t.getLong(1) / 1e9);
     double studentPerSecond = rows / (t.getLong(2) / 1e9);
+    double teacherPerSecond = settings.teacher().remote() ? Tasks.remoteTeacherPerSecond(heldOut, metrics)
+        : rows / (t.getLong(1) / 1e9);
     metrics.put("throughput_rows", rows);
     metrics.put("teacher_docs_per_second", teacherPerSecond);
     metrics.put("student_docs_per_second", studentPerSecond);
     metrics.put("student_speedup", studentPerSecond / teacherPerSecond);
-    metrics.put("teacher_model_bytes", (double) t.getLong(3));
+    if (!settings.teacher().remote()) {
+      metrics.put("teacher_model_bytes", (double) t.getLong(3));
+    }
   }
 
   static final StructType PROBE = new StructType().add("rows", DataTypes.LongType)
@@ -371,17 +390,20 @@ public final class ClassifyTask implements DistillationTask {
       if (texts.isEmpty()) {
         return List.<Row>of().iterator();
       }
-      OpenNlpLanguageTeacher teacher = OpenNlpLanguageTeacher.shared(teacherSpec);
+      // A remote teacher is not asked again here (it bills per request): its speed comes from generate's latencies.
+      OpenNlpLanguageTeacher teacher = teacherSpec.remote() ? null : OpenNlpLanguageTeacher.shared(teacherSpec);
       ClassifierModel model = ClassifierModel.shared(new ClassifierModel.Spec(student.sha256()),
           student.model()::value);
       int warmUp = Math.min(WARM_UP, texts.size() / 2);
       List<String> timed = texts.subList(warmUp, texts.size());
       texts.subList(0, warmUp).forEach(t -> {
-        teacher.distribution(t);
+        if (teacher != null) {
+          teacher.distribution(t);
+        }
         model.probabilities(t);
       });
       long t0 = System.nanoTime();
-      for (String text : timed) {
+      for (String text : teacher == null ? List.<String>of() : timed) {
         teacher.distribution(text);
       }
       long t1 = System.nanoTime();
@@ -389,7 +411,8 @@ public final class ClassifyTask implements DistillationTask {
         model.probabilities(text);
       }
       long t2 = System.nanoTime();
-      return List.of(RowFactory.create((long) timed.size(), t1 - t0, t2 - t1, teacher.modelBytes())).iterator();
+      return List.of(RowFactory.create((long) timed.size(), t1 - t0, t2 - t1,
+          teacher == null ? 0L : teacher.modelBytes())).iterator();
     }
   }
 }

@@ -324,8 +324,9 @@ public final class EmbedTask implements DistillationTask {
         float[] embedding = teacher.embedToken(id);
         return TeacherAttempts.outputRow(DatasetKind.TEACHER_TOKEN_EMBEDDINGS,
             Map.of(Cols.TOKEN_ID, id, Cols.OCCURRENCES, t.getLong(1), Cols.EMBEDDING, embedding),
-            teacher.identity(), TeacherAttempts.requestHash(teacher.identity(), "token", Long.toString(id)),
-            (System.nanoTime() - start) / 1e6);
+            TeacherAttempts.Provenance.inProcess(teacher.identity(),
+                TeacherAttempts.requestHash(teacher.identity(), "token", Long.toString(id)),
+                (System.nanoTime() - start) / 1e6));
       });
     }
   }

@@ -34,6 +34,7 @@ public final class TeacherAttempts {
     fields.add(DataTypes.createStructField(Cols.ERROR_CLASS, DataTypes.StringType, true));
     fields.add(DataTypes.createStructField(Cols.MESSAGE, DataTypes.StringType, true));
     fields.add(DataTypes.createStructField(Cols.ATTEMPTS, DataTypes.LongType, false));
+    fields.add(DataTypes.createStructField(Cols.HTTP_STATUS, DataTypes.LongType, true));
     return DataTypes.createStructType(fields);
   }
 
@@ -41,6 +42,26 @@ public final class TeacherAttempts {
   public static String requestHash(TeacherIdentity teacher, String parameters, String input) {
     return Hashing.sha256Hex(teacher.name() + '\u0000' + teacher.modelSha256() + '\u0000' + parameters
         + '\u0000' + input).substring(0, 32);
+  }
+
+  /**
+   * Where an answer came from, recorded on its row: the teacher, the request, how long it took, what the server
+   * said about it (remote teachers) and whether it was read from the response cache.
+   *
+   * @param servedModel the model that answered as the server reported it (in-process: the teacher's name)
+   * @param systemFingerprint the server's system_fingerprint, null if none
+   * @param promptTokens input tokens the server counted, null for in-process teachers
+   * @param completionTokens output tokens the server counted, null for in-process teachers
+   * @param createdAtMillis when the teacher answered (for a cached answer: when it first did)
+   */
+  public record Provenance(TeacherIdentity teacher, String requestHash, double latencyMs, String servedModel,
+      String systemFingerprint, Long promptTokens, Long completionTokens, boolean fromCache, long createdAtMillis) {
+
+    /** An in-process teacher's answer, now. */
+    public static Provenance inProcess(TeacherIdentity teacher, String requestHash, double latencyMs) {
+      return new Provenance(teacher, requestHash, latencyMs, teacher.name(), null, null, null, false,
+          System.currentTimeMillis());
+    }
   }
 
   /**
@@ -58,42 +79,46 @@ public final class TeacherAttempts {
       payload.put(Cols.ROW_ID, rowId);
       payload.put(Cols.TEXT, text);
       payload.put(Cols.SPLIT, prompt.getAs(Cols.SPLIT));
-      return answered(output, payload, teacher, requestHash(teacher, parameters, text),
-          (System.nanoTime() - start) / 1e6, 1);
+      return answered(output, payload, Provenance.inProcess(teacher, requestHash(teacher, parameters, text),
+          (System.nanoTime() - start) / 1e6), 1);
     } catch (RuntimeException e) {
-      return failed(output, rowId, text, e, 1);
+      return failed(output, rowId, text, e.getClass().getName(), String.valueOf(e.getMessage()), 1, null);
     }
   }
 
   /** An answered row: {@code payload} holds the task's columns by name; provenance is added here. */
-  public static Row answered(DatasetKind output, Map<String, Object> payload, TeacherIdentity teacher,
-      String requestHash, double latencyMs, long attempts) {
+  public static Row answered(DatasetKind output, Map<String, Object> payload, Provenance provenance, long attempts) {
     List<Object> values = new ArrayList<>();
     values.add(true);
-    values.addAll(withProvenance(output, payload, teacher, requestHash, latencyMs));
+    values.addAll(withProvenance(output, payload, provenance));
     values.add(null);
     values.add(null);
     values.add(attempts);
+    values.add(null);
     return RowFactory.create(values.toArray());
   }
 
   /** A row of {@code output} itself: the task's columns by name, with provenance, in the dataset's order. */
-  public static Row outputRow(DatasetKind output, Map<String, Object> payload, TeacherIdentity teacher,
-      String requestHash, double latencyMs) {
-    return RowFactory.create(withProvenance(output, payload, teacher, requestHash, latencyMs).toArray());
+  public static Row outputRow(DatasetKind output, Map<String, Object> payload, Provenance provenance) {
+    return RowFactory.create(withProvenance(output, payload, provenance).toArray());
   }
 
-  private static List<Object> withProvenance(DatasetKind output, Map<String, Object> payload,
-      TeacherIdentity teacher, String requestHash, double latencyMs) {
+  private static List<Object> withProvenance(DatasetKind output, Map<String, Object> payload, Provenance p) {
     Map<String, Object> byName = new HashMap<>(payload);
+    TeacherIdentity teacher = p.teacher();
     byName.put(Cols.TEACHER_NAME, teacher.name());
     byName.put(Cols.TEACHER_VERSION, teacher.version());
     byName.put(Cols.TEACHER_ARTIFACT, teacher.artifact());
     byName.put(Cols.TEACHER_SHA256, teacher.modelSha256());
     byName.put(Cols.TERMS, teacher.termsId());
-    byName.put(Cols.REQUEST_HASH, requestHash);
-    byName.put(Cols.LATENCY_MS, latencyMs);
-    byName.put(Cols.CREATED_AT, new Timestamp(System.currentTimeMillis()));
+    byName.put(Cols.REQUEST_HASH, p.requestHash());
+    byName.put(Cols.LATENCY_MS, p.latencyMs());
+    byName.put(Cols.CREATED_AT, new Timestamp(p.createdAtMillis()));
+    byName.put(Cols.SERVED_MODEL, p.servedModel());
+    byName.put(Cols.SYSTEM_FINGERPRINT, p.systemFingerprint());
+    byName.put(Cols.PROMPT_TOKENS, p.promptTokens());
+    byName.put(Cols.COMPLETION_TOKENS, p.completionTokens());
+    byName.put(Cols.FROM_CACHE, p.fromCache());
     List<Object> values = new ArrayList<>();
     for (String name : output.columnNames()) {
       if (!byName.containsKey(name)) {
@@ -104,8 +129,12 @@ public final class TeacherAttempts {
     return values;
   }
 
-  /** A failed row: the prompt's identity columns, nulls for the rest, and the error. */
-  public static Row failed(DatasetKind output, String rowId, String text, Throwable error, long attempts) {
+  /**
+   * A failed row: the prompt's identity columns, nulls for the rest, and the error ({@code httpStatus} null when
+   * there was no HTTP response).
+   */
+  public static Row failed(DatasetKind output, String rowId, String text, String errorClass, String message,
+      long attempts, Long httpStatus) {
     List<Object> values = new ArrayList<>();
     values.add(false);
     for (String name : output.columnNames()) {
@@ -116,9 +145,10 @@ public final class TeacherAttempts {
         default -> null;
       });
     }
-    values.add(error.getClass().getName());
-    values.add(String.valueOf(error.getMessage()));
+    values.add(errorClass);
+    values.add(message);
     values.add(attempts);
+    values.add(httpStatus);
     return RowFactory.create(values.toArray());
   }
 }

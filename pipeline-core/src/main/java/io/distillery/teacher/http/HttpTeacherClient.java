@@ -1,0 +1,266 @@
+package io.distillery.teacher.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.distillery.settings.Settings;
+import io.distillery.util.JvmShared;
+import io.distillery.util.Retry;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpHeaders;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Asynchronous client of a remote OpenAI-compatible teacher (one per JVM, {@link #shared}): posts canonical
+ * request bodies ({@link OpenAiProtocol#requestBody}) to the configured endpoint through the JVM's
+ * {@link AdaptiveRateLimiter}, with {@link Retry}'s policy, a per-request timeout and the API key read from the
+ * environment. Callers bound how many requests they keep open.
+ */
+public final class HttpTeacherClient implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(HttpTeacherClient.class);
+  private static final Pattern DURATION_PART = Pattern.compile("(\\d+(?:\\.\\d+)?)(ms|s|m|h)");
+
+  private final Settings.Teacher spec;
+  private final URI endpoint;
+  private final HttpClient http;
+  private final Optional<String> authorization;
+  private final AdaptiveRateLimiter limiter;
+  private final ScheduledExecutorService scheduler;
+
+  /** A successful answer: the parsed body, the attempts it took and the latency of the answering attempt. */
+  public record Response(JsonNode body, int attempts, double latencyMs) {}
+
+  private HttpTeacherClient(Settings.Teacher spec, double share) {
+    this.spec = spec;
+    Settings.Http h = spec.http();
+    this.endpoint = URI.create(h.baseUrl() + OpenAiProtocol.path(spec));
+    this.authorization = apiKey(h).map(k -> "Bearer " + k);
+    this.http = HttpClient.newBuilder()
+        .connectTimeout(h.connectTimeout())
+        // h2 where TLS negotiates it; plain-text servers (vLLM, llama.cpp, serve-teacher) speak HTTP/1.1.
+        .version(endpoint.getScheme().equals("https") ? HttpClient.Version.HTTP_2 : HttpClient.Version.HTTP_1_1)
+        .build();
+    this.limiter = new AdaptiveRateLimiter(h.requestsPerMinute() * share, h.tokensPerMinute() * share);
+    this.scheduler = Executors.newScheduledThreadPool(2, r -> {
+      Thread t = new Thread(r, "distillery-http-teacher");
+      t.setDaemon(true);
+      return t;
+    });
+    LOG.info("Remote teacher {} at {} (model {}; this JVM's share of the job's limits: {} requests/min, {} tokens/min; "
+        + "API key {})", spec.kind(), endpoint, spec.model(), fmt(h.requestsPerMinute() * share),
+        fmt(h.tokensPerMinute() * share), authorization.isPresent() ? "from $" + h.apiKeyEnv() : "none");
+  }
+
+  /**
+   * The JVM's client for this teacher; {@code share} is the fraction of the job's rate limits this JVM may use
+   * (1 / the number of executor JVMs).
+   */
+  public static HttpTeacherClient shared(Settings.Teacher spec, double share) {
+    return JvmShared.get(List.of(HttpTeacherClient.class.getName(), spec, share),
+        () -> new HttpTeacherClient(spec, share));
+  }
+
+  /** The API key from {@code teacher.http.api-key-env}; a named but unset variable is an error. */
+  public static Optional<String> apiKey(Settings.Http h) {
+    if (h.apiKeyEnv().isEmpty()) {
+      return Optional.empty();
+    }
+    String key = System.getenv(h.apiKeyEnv());
+    if (key == null || key.isBlank()) {
+      throw new IllegalStateException("distillery.teacher.http.api-key-env names the environment variable "
+          + h.apiKeyEnv() + ", which is not set here; set it on the driver and every executor (on YARN: "
+          + "spark.yarn.appMasterEnv." + h.apiKeyEnv() + " and spark.executorEnv." + h.apiKeyEnv() + ").");
+    }
+    return Optional.of(key.strip());
+  }
+
+  public URI endpoint() {
+    return endpoint;
+  }
+
+  public AdaptiveRateLimiter limiter() {
+    return limiter;
+  }
+
+  /** Tokens a request is estimated to use before it is sent: its characters, plus the answer's for chat. */
+  public static long estimateTokens(Settings.Teacher spec, String text) {
+    long prompt = (long) Math.ceil(text.length() / spec.http().charsPerToken());
+    return prompt + (spec.kind().equals("openai-chat") ? spec.http().maxCompletionTokens() : 0);
+  }
+
+  /**
+   * Posts {@code body}, retrying as configured. Completes with the answer, or exceptionally with {@link Failed}
+   * (possibly wrapped in a {@code CompletionException}).
+   */
+  public CompletableFuture<Response> post(String body, long estimatedTokens) {
+    AtomicInteger attempts = new AtomicInteger();
+    AtomicLong latencyNanos = new AtomicLong();
+    return Retry.<JsonNode>async(spec.http().retry(), scheduler,
+        e -> e instanceof TeacherHttpException t && t.retryable(),
+        e -> e instanceof TeacherHttpException t ? t.retryAfter() : Optional.empty(),
+        "POST " + endpoint, attempt -> {
+          attempts.set(attempt);
+          try {
+            limiter.acquire(estimatedTokens);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return CompletableFuture.failedFuture(new TeacherHttpException(TeacherHttpException.NO_STATUS, false,
+                null, "interrupted while waiting for the rate limit", e));
+          }
+          HttpRequest.Builder request = HttpRequest.newBuilder(endpoint)
+              .timeout(spec.http().requestTimeout())
+              .header("Content-Type", "application/json")
+              .POST(HttpRequest.BodyPublishers.ofString(body));
+          authorization.ifPresent(a -> request.header("Authorization", a));
+          long start = System.nanoTime();
+          return http.sendAsync(request.build(), HttpResponse.BodyHandlers.ofString())
+              .handle((response, error) -> {
+                latencyNanos.set(System.nanoTime() - start);
+                return check(response, error, estimatedTokens);
+              });
+        })
+        .handle((json, error) -> {
+          if (error == null) {
+            return new Response(json, attempts.get(), latencyNanos.get() / 1e6);
+          }
+          Throwable e = Retry.unwrap(error);
+          throw new Failed(e instanceof TeacherHttpException t ? t : new TeacherHttpException(
+              TeacherHttpException.NO_STATUS, false, null, "request to " + endpoint + " failed: " + e, e),
+              attempts.get());
+        });
+  }
+
+  /** A request that failed for good: its last error and the attempts made. */
+  public static final class Failed extends RuntimeException {
+    private final int attempts;
+
+    Failed(TeacherHttpException last, int attempts) {
+      super(last.getMessage() + " (after " + attempts + " attempt" + (attempts == 1 ? "" : "s") + ")", last);
+      this.attempts = attempts;
+    }
+
+    public TeacherHttpException last() {
+      return (TeacherHttpException) getCause();
+    }
+
+    public int attempts() {
+      return attempts;
+    }
+  }
+
+  private JsonNode check(HttpResponse<String> response, Throwable error, long estimatedTokens) {
+    if (error != null) {
+      Throwable e = Retry.unwrap(error);
+      if (e instanceof HttpTimeoutException) {
+        throw new TeacherHttpException(TeacherHttpException.NO_STATUS, true, null, "no answer from " + endpoint
+            + " within teacher.http.request-timeout = " + spec.http().requestTimeout(), e);
+      }
+      if (e instanceof IOException) {
+        throw new TeacherHttpException(TeacherHttpException.NO_STATUS, true, null, "connection to " + endpoint
+            + " failed: " + e, e);
+      }
+      throw new TeacherHttpException(TeacherHttpException.NO_STATUS, false, null, "request to " + endpoint
+          + " failed: " + e, e);
+    }
+    int status = response.statusCode();
+    HttpHeaders headers = response.headers();
+    if (status / 100 == 2) {
+      JsonNode json = OpenAiProtocol.parse(status, response.body());
+      rateLimitHeaders(headers);
+      limiter.settle(estimatedTokens, OpenAiProtocol.served(json, spec.model()).totalTokens());
+      limiter.succeeded();
+      return json;
+    }
+    Duration retryAfter = retryAfter(headers).orElse(null);
+    if (status == 429) {
+      limiter.throttled(retryAfter);
+    } else if (retryAfter != null) {
+      limiter.pauseFor(retryAfter);
+    }
+    throw new TeacherHttpException(status, TeacherHttpException.retryableStatus(status), retryAfter,
+        "HTTP " + status + " from POST " + endpoint + ": " + OpenAiProtocol.errorMessage(response.body()), null);
+  }
+
+  /** OpenAI's x-ratelimit-remaining-* = 0: pause until the matching x-ratelimit-reset-*. */
+  private void rateLimitHeaders(HttpHeaders headers) {
+    for (String kind : List.of("requests", "tokens")) {
+      Optional<String> remaining = headers.firstValue("x-ratelimit-remaining-" + kind);
+      if (remaining.isPresent() && remaining.get().strip().equals("0")) {
+        headers.firstValue("x-ratelimit-reset-" + kind).flatMap(HttpTeacherClient::duration)
+            .ifPresent(limiter::pauseFor);
+      }
+    }
+  }
+
+  /** Retry-After (seconds or an HTTP date), else OpenAI's x-ratelimit-reset-requests / -tokens. */
+  static Optional<Duration> retryAfter(HttpHeaders headers) {
+    Optional<String> value = headers.firstValue("Retry-After");
+    if (value.isPresent()) {
+      String v = value.get().strip();
+      try {
+        return Optional.of(Duration.ofMillis(Math.round(Double.parseDouble(v) * 1000)));
+      } catch (NumberFormatException e) {
+        try {
+          Duration d = Duration.between(ZonedDateTime.now(),
+              ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME));
+          return Optional.of(d.isNegative() ? Duration.ZERO : d);
+        } catch (java.time.format.DateTimeParseException ignored) {
+          LOG.debug("Unreadable Retry-After '{}'", v);
+        }
+      }
+    }
+    Optional<Duration> requests = headers.firstValue("x-ratelimit-reset-requests").flatMap(HttpTeacherClient::duration);
+    Optional<Duration> tokens = headers.firstValue("x-ratelimit-reset-tokens").flatMap(HttpTeacherClient::duration);
+    if (requests.isPresent() && tokens.isPresent()) {
+      return Optional.of(requests.get().compareTo(tokens.get()) >= 0 ? requests.get() : tokens.get());
+    }
+    return requests.isPresent() ? requests : tokens;
+  }
+
+  /** OpenAI's reset durations: "1s", "6m0s", "20ms", "1h2m3.5s". */
+  static Optional<Duration> duration(String value) {
+    Matcher m = DURATION_PART.matcher(value.strip());
+    double millis = 0;
+    int end = 0;
+    while (m.find()) {
+      if (m.start() != end) {
+        return Optional.empty();
+      }
+      double n = Double.parseDouble(m.group(1));
+      millis += n * switch (m.group(2)) {
+        case "ms" -> 1;
+        case "s" -> 1_000;
+        case "m" -> 60_000;
+        default -> 3_600_000;
+      };
+      end = m.end();
+    }
+    return end == value.strip().length() && end > 0 ? Optional.of(Duration.ofMillis(Math.round(millis)))
+        : Optional.empty();
+  }
+
+  private static String fmt(double perMinute) {
+    return perMinute > 0 ? String.format("%.1f", perMinute) : "unlimited";
+  }
+
+  @Override
+  public void close() {
+    scheduler.shutdownNow();
+  }
+}
