@@ -28,6 +28,13 @@ public record TeacherIdentity(
         spec.terms().url(), spec.terms().distillationAllowed());
   }
 
+  /** One line for reports: name, version, the model file's hash (or the remote artifact) and the terms. */
+  public String describe() {
+    String model = modelSha256.isEmpty() ? "remote: " + artifact
+        : "sha256 " + modelSha256.substring(0, Math.min(12, modelSha256.length()));
+    return name + " " + version + " (" + model + ", terms " + termsId + ")";
+  }
+
   /** Throws if the teacher's terms forbid distillation: the run is refused before any work is done. */
   public static void requireDistillationAllowed(Settings.Teacher spec, String stage) {
     if (!spec.terms().distillationAllowed()) {

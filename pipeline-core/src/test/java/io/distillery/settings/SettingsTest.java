@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.distillery.TestSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -68,8 +69,8 @@ class SettingsTest {
   void aTaskNeedsItsOwnTeacherAndStudentKinds() {
     SettingsException e = assertThrows(SettingsException.class,
         () -> TestSettings.withOverrides(Map.of("distillery.task", "classify")));
-    assertTrue(e.getMessage().contains("teacher.kind: task classify needs teacher.kind = opennlp-langdetect"),
-        e.getMessage());
+    assertTrue(e.getMessage().contains("teacher.kind: task classify needs teacher.kind in [openai-chat, "
+        + "opennlp-langdetect], was onnx-embedding"), e.getMessage());
     assertTrue(e.getMessage().contains("student.kind: task classify needs student.kind = char-ngram-mlp"),
         e.getMessage());
     assertTrue(e.getMessage().contains("student.init"), e.getMessage());
@@ -77,6 +78,26 @@ class SettingsTest {
         () -> TestSettings.langid(Map.of("distillery.corpus.label-column", "lang")));
     assertTrue(gold.getMessage().contains("corpus.label-column: needs corpus.source = jsonl or parquet"),
         gold.getMessage());
+  }
+
+  @Test
+  void theRemoteLangidExampleAsksServeTeacherAndRemoteTeachersAreChecked() {
+    Settings s = Settings.load(Optional.of(TestSettings.repoFile("conf/examples/langid-remote.conf")), Map.of());
+    assertEquals("classify", s.task());
+    assertTrue(s.teacher().remote());
+    assertEquals("http://127.0.0.1:8080/v1", s.teacher().http().baseUrl());
+    assertEquals("apache-opennlp/langdetect-183", s.teacher().model());
+    assertEquals(java.time.Duration.ofSeconds(30), s.teacher().http().requestTimeout());
+    assertEquals(new Settings.Budget(0, 0), s.generate().budget());
+
+    SettingsException e = assertThrows(SettingsException.class, () -> TestSettings.withOverrides(Map.of(
+        "distillery.teacher.kind", "openai-embeddings", "distillery.teacher.http.base-url", "localhost:8080",
+        "distillery.teacher.http.retry.initial-backoff", "2s", "distillery.teacher.http.retry.max-backoff", "1s",
+        "distillery.teacher.http.request-timeout", "0s", "distillery.generate.budget.max-tokens", "-1")));
+    for (String key : List.of("teacher.http.base-url", "student.init: teacher-tokens needs an in-process teacher",
+        "teacher.http.retry.max-backoff", "teacher.http.request-timeout", "generate.budget.max-tokens")) {
+      assertTrue(e.getMessage().contains(key), key + " in " + e.getMessage());
+    }
   }
 
   @Test

@@ -19,6 +19,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
@@ -129,7 +130,10 @@ public final class HttpTeacherClient implements AutoCloseable {
               .POST(HttpRequest.BodyPublishers.ofString(body));
           authorization.ifPresent(a -> request.header("Authorization", a));
           long start = System.nanoTime();
+          // The client's own timeout covers the wait for the response headers; this guard bounds the whole
+          // exchange (a body that never ends, a connection the client never notices is gone).
           return http.sendAsync(request.build(), HttpResponse.BodyHandlers.ofString())
+              .orTimeout(spec.http().requestTimeout().toMillis() * 2 + 1000, TimeUnit.MILLISECONDS)
               .handle((response, error) -> {
                 latencyNanos.set(System.nanoTime() - start);
                 return check(response, error, estimatedTokens);
@@ -167,7 +171,11 @@ public final class HttpTeacherClient implements AutoCloseable {
   private JsonNode check(HttpResponse<String> response, Throwable error, long estimatedTokens) {
     if (error != null) {
       Throwable e = Retry.unwrap(error);
-      if (e instanceof HttpTimeoutException) {
+      if (e instanceof java.util.concurrent.TimeoutException) {
+        LOG.warn("No complete answer from {} within twice teacher.http.request-timeout; abandoning the attempt",
+            endpoint);
+      }
+      if (e instanceof HttpTimeoutException || e instanceof java.util.concurrent.TimeoutException) {
         throw new TeacherHttpException(TeacherHttpException.NO_STATUS, true, null, "no answer from " + endpoint
             + " within teacher.http.request-timeout = " + spec.http().requestTimeout(), e);
       }

@@ -47,7 +47,7 @@ public final class TeacherHttpException extends RuntimeException {
       return "http_" + status;
     }
     Throwable c = getCause();
-    if (c instanceof java.net.http.HttpTimeoutException) {
+    if (c instanceof java.net.http.HttpTimeoutException || c instanceof java.util.concurrent.TimeoutException) {
       return "timeout";
     }
     if (c instanceof java.io.IOException) {

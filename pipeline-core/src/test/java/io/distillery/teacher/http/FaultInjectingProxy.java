@@ -137,15 +137,16 @@ public final class FaultInjectingProxy implements AutoCloseable {
     }
   }
 
-  /** The request's input: the embeddings input, or the last message's content. */
+  /** The request's input: the embeddings input, or the messages' contents, one per line. */
   static String inputOf(String body) {
     try {
       JsonNode n = JSON.readTree(body);
       if (n.has("input")) {
         return n.get("input").asText();
       }
-      JsonNode messages = n.path("messages");
-      return messages.get(messages.size() - 1).path("content").asText();
+      List<String> contents = new java.util.ArrayList<>();
+      n.path("messages").forEach(m -> contents.add(m.path("content").asText()));
+      return String.join("\n", contents);
     } catch (Exception e) {
       return body;
     }

@@ -6,6 +6,7 @@ import io.distillery.jobs.Pipeline;
 import io.distillery.jobs.SparkSessions;
 import io.distillery.jobs.Stages;
 import io.distillery.jobs.evaluate.EvaluateJob;
+import io.distillery.jobs.generate.GenerateJob;
 import io.distillery.settings.Settings;
 import io.distillery.settings.SettingsException;
 import io.distillery.teacher.TeacherIdentity;
@@ -162,9 +163,33 @@ public final class DistilleryCli {
 
   @Command(name = "generate", description = "Prompts -> teacher answers with provenance (and failures).")
   static final class Generate extends StageCommand {
+    @Option(names = "--dry-run", description = "Remote teachers: send nothing; print how many prompts the response "
+        + "cache does not answer and the tokens and cost of asking them (needs the run's prompts: ingest first).")
+    boolean dryRun;
+
     @Override
     List<Stage> stages() {
       return List.of(Stage.GENERATE);
+    }
+
+    @Override
+    public Integer call() {
+      if (!dryRun) {
+        return super.call();
+      }
+      Settings settings = common.settings();
+      SparkSession spark = SparkSessions.create(settings);
+      try {
+        PrintWriter out = spec.commandLine().getOut();
+        out.println(StageManifest.json().writerWithDefaultPrettyPrinter().writeValueAsString(
+            GenerateJob.estimate(settings, spark)));
+        out.flush();
+        return 0;
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        throw new IllegalStateException(e);
+      } finally {
+        spark.stop();
+      }
     }
   }
 

@@ -82,8 +82,7 @@ public final class EvaluateJob implements StageJob {
       HadoopFiles.write(spark, layout.metrics(), json(doc));
       HadoopFiles.write(spark, layout.report(), Report.html(settings.run().id(),
           settings.student().kind() + " (width " + settings.student().width() + ", " + model.length + " bytes)",
-          teacher.name() + " " + teacher.version() + " (sha256 " + teacher.modelSha256().substring(0, 12)
-              + ", terms " + teacher.termsId() + ")", result, gate).getBytes(StandardCharsets.UTF_8));
+          teacher.describe(), result, gate).getBytes(StandardCharsets.UTF_8));
       if (gate.passed()) {
         doc.put("promoted_at", Instant.now().toString());
         HadoopFiles.write(spark, layout.root() + "/models/promoted.json", json(doc));

@@ -5,6 +5,8 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.length;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.max;
+import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
@@ -27,6 +29,7 @@ import io.distillery.teacher.http.HttpTeacherClient;
 import io.distillery.teacher.http.OpenAiProtocol;
 import io.distillery.util.Hashing;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Encoder;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
@@ -190,11 +193,16 @@ public final class GenerateJob implements StageJob {
 
   /** Requests sent and answered from the cache, tokens the server counted, and their cost. */
   private static Map<String, Long> remoteCounts(Dataset<Row> outputs, Settings.Teacher spec) {
+    // The request phase: from the first request sent (an answer's time less its latency) to the last answer.
+    Column answeredAt = col(Cols.CREATED_AT).cast("double");
     Row r = outputs.agg(
         sum(when(col(Cols.FROM_CACHE), 1).otherwise(0)),
         sum(when(col(Cols.FROM_CACHE), 0).otherwise(1)),
         sum(when(col(Cols.FROM_CACHE), 0).otherwise(col(Cols.PROMPT_TOKENS))),
-        sum(when(col(Cols.FROM_CACHE), 0).otherwise(col(Cols.COMPLETION_TOKENS)))).first();
+        sum(when(col(Cols.FROM_CACHE), 0).otherwise(col(Cols.COMPLETION_TOKENS))),
+        max(when(col(Cols.FROM_CACHE), null).otherwise(answeredAt)),
+        min(when(col(Cols.FROM_CACHE), null).otherwise(answeredAt.minus(col(Cols.LATENCY_MS).divide(1000)))))
+        .first();
     long input = r.isNullAt(2) ? 0 : r.getLong(2);
     long output = r.isNullAt(3) ? 0 : r.getLong(3);
     Map<String, Long> counts = new TreeMap<>();
@@ -203,6 +211,7 @@ public final class GenerateJob implements StageJob {
     counts.put("prompt_tokens", input);
     counts.put("completion_tokens", output);
     counts.put("cost_micros", Math.round(spec.http().price().cost(input, output) * 1e6));
+    counts.put("request_phase_ms", r.isNullAt(4) ? 0 : Math.round((r.getDouble(4) - r.getDouble(5)) * 1000));
     LOG.info("generate: {} answers from the cache, {} from requests; {} input + {} output tokens, cost {} {}",
         counts.get("answered_from_cache"), counts.get("answered_by_requests"), input, output,
         spec.http().price().cost(input, output), spec.http().price().currency());

@@ -73,7 +73,14 @@ record RemoteTeacherFunction(Settings.Teacher spec, DatasetKind output, TeacherI
     private final ResponseCache.Segment segment; // null: cache off
     private final Map<String, ResponseCache.Entry> earlier;
     private final BlockingQueue<Row> done = new LinkedBlockingQueue<>();
+    /** Requests open (the callbacks decrement it): bounds how many are started. */
     private final AtomicInteger inFlight = new AtomicInteger();
+    /**
+     * Rows started and not yet handed out, touched by the consumer's thread only. hasNext() must not use
+     * {@link #inFlight}: a callback queues its row before it leaves the in-flight count, so the consumer can take
+     * the row while the count still includes it, and would then wait for a row that never comes.
+     */
+    private long owed;
     private final AtomicLong spentTokens = new AtomicLong();
     private final DoubleAdder spentCost = new DoubleAdder();
     private long sent;
@@ -90,8 +97,7 @@ record RemoteTeacherFunction(Settings.Teacher spec, DatasetKind output, TeacherI
     @Override
     public boolean hasNext() {
       fill();
-      // An answer is queued before its request leaves the in-flight count, so this never misses one.
-      boolean more = !done.isEmpty() || inFlight.get() > 0;
+      boolean more = owed > 0;
       if (!more && (sent > 0 || budgetStopped > 0)) {
         LOG.info("Remote teacher task done: {} requests answered or failed, {} tokens, cost {}; {} rows not sent "
             + "(budget)", sent, spentTokens.get(), spentCost.sum(), budgetStopped);
@@ -107,7 +113,12 @@ record RemoteTeacherFunction(Settings.Teacher spec, DatasetKind output, TeacherI
         throw new NoSuchElementException();
       }
       try {
-        return done.take();
+        Row row;
+        while ((row = done.poll(30, java.util.concurrent.TimeUnit.SECONDS)) == null) {
+          LOG.info("Waiting for the remote teacher: {} requests open", inFlight.get());
+        }
+        owed--;
+        return row;
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new IllegalStateException("interrupted while waiting for the teacher", e);
@@ -122,6 +133,7 @@ record RemoteTeacherFunction(Settings.Teacher spec, DatasetKind output, TeacherI
     }
 
     private void start(Row prompt) {
+      owed++;
       String key = prompt.getAs(ResponseCache.KEY);
       String cached = prompt.getAs(ResponseCache.RESPONSE);
       if (cached != null) {
@@ -144,13 +156,16 @@ record RemoteTeacherFunction(Settings.Teacher spec, DatasetKind output, TeacherI
       inFlight.incrementAndGet();
       sent++;
       client.post(OpenAiProtocol.requestBody(spec, text), estimate).whenComplete((response, error) -> {
+        Row out;
         try {
-          done.add(error == null ? answered(prompt, key, response) : failed(prompt, Retry.unwrap(error)));
-        } catch (RuntimeException e) {
-          done.add(failed(prompt, e));
-        } finally {
-          inFlight.decrementAndGet();
+          out = error == null ? answered(prompt, key, response) : failed(prompt, Retry.unwrap(error));
+        } catch (Throwable t) { // whatever happens, the row comes out: a lost row would leave next() waiting
+          LOG.error("Could not record the teacher's answer to row {}", prompt.<String>getAs(Cols.ROW_ID), t);
+          out = TeacherAttempts.failed(output, prompt.getAs(Cols.ROW_ID), prompt.getAs(Cols.TEXT),
+              t.getClass().getName(), String.valueOf(t.getMessage()), 1, null);
         }
+        done.add(out);
+        inFlight.decrementAndGet();
       });
     }
 

@@ -1,0 +1,266 @@
+package io.distillery.jobs;
+
+import static org.apache.spark.sql.functions.col;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.distillery.TestSettings;
+import io.distillery.corpus.Europarl;
+import io.distillery.dataset.DatasetKind;
+import io.distillery.dataset.DatasetKind.Cols;
+import io.distillery.dataset.Stage;
+import io.distillery.dataset.StageManifest;
+import io.distillery.jobs.generate.GenerateJob;
+import io.distillery.settings.Settings;
+import io.distillery.teacher.OpenNlpLanguageTeacher;
+import io.distillery.teacher.http.FaultInjectingProxy;
+import io.distillery.teacher.http.FaultInjectingProxy.Fault;
+import io.distillery.teacher.server.TeacherServer;
+import java.io.BufferedWriter;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Task classify with a remote teacher: the generate stage asks serve-teacher (the real language detector, over
+ * real HTTP on loopback) through a proxy that injects 429s with Retry-After, 500s, 503s, timeouts, truncated and
+ * non-JSON bodies and resets into a fifth of the first attempts, and answers 400 to a few inputs always.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class RemoteTeacherPipelineTest {
+  private static final List<Fault> FAULTS = List.of(Fault.TOO_MANY_REQUESTS, Fault.SERVER_ERROR, Fault.UNAVAILABLE,
+      Fault.SLOW, Fault.TRUNCATED, Fault.NOT_JSON, Fault.RESET);
+  private static final String MODEL = "apache-opennlp/langdetect-183";
+
+  @TempDir
+  static Path root;
+
+  private TeacherServer server;
+  private FaultInjectingProxy proxy;
+  private SparkSession spark;
+  private Path corpus;
+
+  /** The planned fault of an input's attempt: 400 always for inputs containing "Erika"; else a fifth faulted once. */
+  private static Fault plan(String input, int attempt) {
+    if (input.contains("Erika")) {
+      return Fault.BAD_REQUEST;
+    }
+    int h = Math.floorMod(input.hashCode(), 5 * FAULTS.size());
+    return attempt == 1 && h < FAULTS.size() ? FAULTS.get(h) : Fault.NONE;
+  }
+
+  @BeforeAll
+  void startTheTeacher() throws Exception {
+    server = TeacherServer.start(TestSettings.langid(Map.of("distillery.serve.port", "0",
+        "distillery.serve.max-concurrent", "8")), Optional.empty());
+    corpus = root.resolve("europarl.jsonl");
+    ObjectMapper json = new ObjectMapper();
+    try (BufferedWriter out = Files.newBufferedWriter(corpus, StandardCharsets.UTF_8)) {
+      Europarl.read(0, 1, 400, (line, body) -> {
+        try {
+          out.write(json.writeValueAsString(Map.of("id", line, "text", body)));
+          out.newLine();
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      });
+    }
+  }
+
+  /** A proxy per test, so that each test counts only its own requests. */
+  @BeforeEach
+  void startTheProxy() {
+    proxy = FaultInjectingProxy.start(URI.create("http://127.0.0.1:" + server.address().getPort() + "/v1"),
+        RemoteTeacherPipelineTest::plan, Duration.ofMillis(1500), 0);
+  }
+
+  @AfterEach
+  void stopTheProxy() {
+    proxy.close();
+  }
+
+  @AfterAll
+  void stop() {
+    server.close();
+  }
+
+  private Settings settings(String runId, Map<String, String> more) {
+    Map<String, String> o = new HashMap<>();
+    o.put("distillery.run.root", root.resolve("runs").toUri().toString());
+    o.put("distillery.run.id", runId);
+    o.put("distillery.spark.master", "local[2]");
+    o.put("distillery.spark.partitions", "2");
+    o.put("distillery.corpus.source", "jsonl");
+    o.put("distillery.corpus.path", corpus.toString());
+    o.put("distillery.teacher.kind", "openai-chat");
+    o.put("distillery.teacher.model", MODEL);
+    o.put("distillery.teacher.http.base-url", proxy.baseUrl());
+    o.put("distillery.teacher.http.request-timeout", "1s");
+    o.put("distillery.teacher.http.retry.initial-backoff", "20ms");
+    o.put("distillery.teacher.http.retry.max-backoff", "200ms");
+    o.put("distillery.teacher.http.price.input-per-million-tokens", "2");
+    o.put("distillery.teacher.http.price.output-per-million-tokens", "8");
+    o.put("distillery.generate.max-failure-fraction", "0.05");
+    o.put("distillery.student.char-ngrams.max-chars", "128");
+    o.put("distillery.student.char-ngrams.buckets", "4096");
+    o.put("distillery.evaluate.throughput-rows", "32");
+    o.put("distillery.evaluate.gate.min-agreement", "0");
+    o.putAll(more);
+    Settings s = TestSettings.langid(o);
+    if (spark == null) {
+      spark = TestRuns.spark(s);
+    }
+    return s;
+  }
+
+  @Test
+  void faultsAreRetriedNothingIsLostOrAskedTwiceAndARerunAsksNothing() {
+    Settings first = settings("remote-1", Map.of());
+    Map<Stage, StageManifest> done = Pipeline.runAll(first, spark);
+    StageManifest generate = done.get(Stage.GENERATE);
+    Map<String, Long> c = generate.counts();
+    long rows = c.get("rows_in");
+    assertTrue(rows > 300, c.toString());
+    assertEquals(rows, c.get("written") + c.get("failed"), c.toString());
+
+    // The 400s failed at once, with their status; nothing else failed.
+    var failures = Datasets.read(spark, DatasetKind.TEACHER_FAILURES, Stages.layout(first));
+    long erika = Datasets.read(spark, DatasetKind.PROMPTS, Stages.layout(first))
+        .where(col(Cols.TEXT).contains("Erika")).count();
+    assertTrue(erika > 0 && erika < rows * 0.05, "documents about Erika: " + erika);
+    assertEquals(erika, c.get("failed"));
+    assertEquals(erika, failures.where(col(Cols.HTTP_STATUS).equalTo(400).and(col(Cols.ATTEMPTS).equalTo(1))
+        .and(col(Cols.ERROR_CLASS).equalTo("http_400"))).count());
+
+    // Every answered input was answered once by the server, whatever its first attempt met.
+    Map<String, Integer> answered = proxy.answered();
+    assertEquals(rows - erika, answered.size());
+    assertTrue(answered.values().stream().allMatch(n -> n == 1), answered.toString());
+    assertEquals(rows - erika, c.get("answered_by_requests"));
+    assertEquals(0L, c.get("answered_from_cache"));
+    assertTrue(c.get("prompt_tokens") > 1000 && c.get("completion_tokens") == rows - erika, c.toString());
+    assertEquals(Math.round((c.get("prompt_tokens") * 2 + c.get("completion_tokens") * 8) / 1e6 * 1e6),
+        c.get("cost_micros"));
+
+    // Each row: the same distribution as the in-process teacher, and what the server said about it.
+    OpenNlpLanguageTeacher local = OpenNlpLanguageTeacher.shared(TestSettings.langid(Map.of()).teacher());
+    var out = Datasets.read(spark, DatasetKind.TEACHER_LABELS, Stages.layout(first));
+    for (Row r : out.collectAsList()) {
+      assertEquals(MODEL, r.getAs(Cols.SERVED_MODEL));
+      assertTrue(r.<String>getAs(Cols.SYSTEM_FINGERPRINT).startsWith("sha256-"));
+      assertEquals(((String) r.getAs(Cols.TEXT)).length(), r.<Long>getAs(Cols.PROMPT_TOKENS));
+      assertFalse(r.<Boolean>getAs(Cols.FROM_CACHE));
+      assertEquals(64, r.<String>getAs(Cols.REQUEST_HASH).length());
+      float[] expected = local.distribution(r.getAs(Cols.TEXT));
+      List<String> labels = r.getList(r.fieldIndex(Cols.TOP_LABELS));
+      List<Float> p = r.getList(r.fieldIndex(Cols.TOP_PROBABILITIES));
+      for (int k = 0; k < labels.size(); k++) {
+        assertEquals(expected[local.labels().indexOf(labels.get(k))], p.get(k), 1e-5, labels.get(k));
+      }
+    }
+    assertEquals("", generate.teacher().modelSha256(), "a remote teacher's weights are not visible");
+    assertTrue(generate.teacher().artifact().contains("/v1/chat/completions model=" + MODEL));
+
+    // Train and evaluate ran on the remote teacher's answers; its speed comes from the recorded latencies.
+    assertTrue(done.containsKey(Stage.EVALUATE));
+    var metrics = readMetrics(first);
+    // (400 documents and 2 epochs make a weak student; its quality is ClassifyPipelineTest's business.)
+    assertTrue(metrics.get("held_out_rows").asDouble() > 20, metrics.toString());
+    double agreement = metrics.get("top1_agreement").asDouble();
+    assertTrue(agreement >= 0 && agreement <= 1, metrics.toString());
+    assertTrue(metrics.get("student_docs_per_second").asDouble() > 0, metrics.toString());
+    assertTrue(metrics.get("teacher_mean_latency_ms").asDouble() > 0, metrics.toString());
+    assertFalse(metrics.has("teacher_model_bytes"));
+
+    // A second run over the same corpus asks the server nothing but what never got an answer.
+    int before = proxy.arrivals().size();
+    Map<String, Long> again = Pipeline.run(settings("remote-2", Map.of()), spark, List.of(Stage.INGEST,
+        Stage.GENERATE), false).get(Stage.GENERATE).counts();
+    assertEquals(rows - erika, again.get("answered_from_cache"), again.toString());
+    assertEquals(0L, again.get("answered_by_requests"));
+    assertEquals(erika, (long) (proxy.arrivals().size() - before), "only the 400s were asked again");
+    assertTrue(proxy.answered().values().stream().allMatch(n -> n == 1));
+  }
+
+  private com.fasterxml.jackson.databind.JsonNode readMetrics(Settings s) {
+    try {
+      return StageManifest.json().readTree(HadoopFiles.read(spark, Stages.layout(s).metrics())).get("metrics");
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  @Test
+  void aSpentBudgetStopsSendingKeepsWhatItHasAndALaterRunSendsOnlyTheRest() {
+    Map<String, String> other = Map.of("distillery.corpus.max-documents", "120",
+        "distillery.teacher.http.system-prompt", "Which language is this?"); // other requests: no cache hits
+    Settings dry = settings("budget-1", other);
+    Pipeline.run(dry, spark, List.of(Stage.INGEST), false);
+    Map<String, Object> estimate = GenerateJob.estimate(dry, spark);
+    long prompts = (Long) estimate.get("prompts");
+    assertEquals(prompts, estimate.get("requests_to_send"), estimate.toString());
+    assertTrue((Long) estimate.get("estimated_input_tokens") > prompts * 50, estimate.toString());
+    assertEquals(prompts, estimate.get("estimated_output_tokens"));
+
+    Map<String, String> limited = new HashMap<>(other);
+    limited.put("distillery.generate.budget.max-tokens", Long.toString((Long) estimate.get("estimated_input_tokens") / 3));
+    limited.put("distillery.teacher.http.max-in-flight", "2");
+    Map<String, Long> c = Pipeline.run(settings("budget-1", limited), spark, List.of(Stage.GENERATE), false)
+        .get(Stage.GENERATE).counts();
+    long notSent = c.get("budget_exhausted");
+    assertTrue(notSent > prompts / 3 && notSent < prompts, c.toString());
+    assertEquals(prompts, c.get("written") + c.get("failed"));
+    // Over the budget by at most what was in flight when each task's share ran out: 2 tasks × 2 requests.
+    long largest = Datasets.read(spark, DatasetKind.TEACHER_LABELS, Stages.layout(dry))
+        .agg(org.apache.spark.sql.functions.max(col(Cols.PROMPT_TOKENS).plus(col(Cols.COMPLETION_TOKENS))))
+        .first().getLong(0);
+    assertTrue(c.get("prompt_tokens") + c.get("completion_tokens")
+        <= (Long) estimate.get("estimated_input_tokens") / 3 + 2 * 2 * largest,
+        "over budget by at most what was in flight (largest request " + largest + " tokens): " + c);
+
+    Settings later = settings("budget-2", other);
+    Pipeline.run(later, spark, List.of(Stage.INGEST), false);
+    Map<String, Object> left = GenerateJob.estimate(later, spark);
+    long toSend = (Long) left.get("requests_to_send");
+    assertEquals(c.get("failed"), toSend, "what was not sent or failed (400s are never cached): " + left);
+    Map<String, Integer> before = proxy.attempts();
+    Map<String, Long> rest = Pipeline.run(later, spark, List.of(Stage.GENERATE), false)
+        .get(Stage.GENERATE).counts();
+    assertEquals(0L, rest.get("budget_exhausted"));
+    assertEquals(toSend, rest.get("answered_by_requests") + rest.get("failed"), rest.toString());
+    assertEquals(c.get("written"), rest.get("answered_from_cache"), rest.toString());
+    long asked = proxy.attempts().entrySet().stream()
+        .filter(e -> e.getValue() > before.getOrDefault(e.getKey(), 0)).count();
+    assertEquals(toSend, asked, "only the rows without an answer were asked");
+    assertTrue(proxy.answered().values().stream().allMatch(n -> n == 1), "nothing answered twice");
+  }
+
+  @Test
+  void aMissingApiKeyOrAForbiddingTermsRefuseBeforeAnyRequest() {
+    int before = proxy.arrivals().size();
+    Settings noKey = settings("no-key", Map.of("distillery.teacher.http.api-key-env", "DISTILLERY_TEST_UNSET_KEY"));
+    Pipeline.run(noKey, spark, List.of(Stage.INGEST), false);
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> Pipeline.run(noKey, spark, List.of(Stage.GENERATE), false));
+    assertTrue(e.getMessage().contains("DISTILLERY_TEST_UNSET_KEY"), e.getMessage());
+    assertEquals(before, proxy.arrivals().size());
+  }
+}
