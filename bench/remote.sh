@@ -6,12 +6,16 @@
 # conf/examples/langid-remote.conf with its response cache off (every prompt is sent), 2 partitions of
 # CONCURRENCY/2 requests each. Pipeline throughput = answers / its request phase (first request sent to last
 # answer, from the rows' created_at and latency_ms); the stage's whole wall time is printed too.
+# PIN=1 (default): the server runs on core 0, wrk and the pipeline on core 1 (taskset), so that neither client
+# takes CPU from the server, as on a cluster where the teacher has its own machines. PIN=0: all share the cores.
 # Needs wrk (Debian: apt-get install wrk). Outputs under bench/out/ (ignored by git).
 set -euo pipefail
 home="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$home"
 docs="${1:-6000}"
 conc="${2:-16}"
+if [ "${PIN:-1}" = 1 ]; then server_cpu=(taskset -c 0); client_cpu=(taskset -c 1); max_concurrent=1
+else server_cpu=(); client_cpu=(); max_concurrent=2; fi
 out="$home/bench/out"
 mkdir -p "$out"
 command -v wrk >/dev/null || { echo "bench: needs wrk (Debian/Ubuntu: apt-get install wrk)" >&2; exit 2; }
@@ -19,8 +23,8 @@ root="$out/remote-$(date +%s)"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 model="apache-opennlp/langdetect-183"
 
-bin/distillery serve-teacher --config conf/examples/langid.conf --set serve.port="$port" \
-  --set serve.max-concurrent=2 --set serve.max-queued=1024 > "$out/remote-server.log" 2>&1 &
+"${server_cpu[@]}" bin/distillery serve-teacher --config conf/examples/langid.conf --set serve.port="$port" \
+  --set serve.max-concurrent=$max_concurrent --set serve.max-queued=1024 > "$out/remote-server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 for _ in $(seq 1 120); do
@@ -50,26 +54,38 @@ for line in text.splitlines()[:n]:
                      sort_keys=True, ensure_ascii=False))
 PY
 
+load() { # $1: seconds, $2: log
+  "${client_cpu[@]}" wrk -t1 -c"$conc" -d"$1"s -s bench/wrk-post.lua "http://127.0.0.1:$port/v1/chat/completions" \
+    -- "$out/remote-bodies.jsonl" > "$2" 2>&1
+}
+echo "bench: warming the server up (wrk, 15 s, not counted)" >&2
+load 15 "$out/remote-wrk-warmup.log"
 echo "bench: wrk, $conc connections, 20 s" >&2
-wrk -t2 -c"$conc" -d20s -s bench/wrk-post.lua "http://127.0.0.1:$port/v1/chat/completions" \
-  -- "$out/remote-bodies.jsonl" > "$out/remote-wrk.log" 2>&1
+load 20 "$out/remote-wrk.log"
 echo "bench: the generate stage, $conc requests open" >&2
 start=$(date +%s.%N)
-bin/distillery generate "${common[@]}" > "$out/remote-generate.log" 2>&1
+"${client_cpu[@]}" bin/distillery generate "${common[@]}" > "$out/remote-generate.log" 2>&1
 end=$(date +%s.%N)
+echo "bench: wrk again, 20 s (drift check)" >&2
+load 20 "$out/remote-wrk-after.log"
 
-python3 - "$root/runs/langid-remote/generate.manifest.json" "$out/remote-wrk.log" "$(python3 -c "print($end - $start)")" "$conc" <<'PY'
+python3 - "$root/runs/langid-remote/generate.manifest.json" "$out/remote-wrk.log" "$(python3 -c "print($end - $start)")" "$conc" "$out/remote-wrk-after.log" <<'PY'
 import json, re, sys
 c = json.load(open(sys.argv[1]))["counts"]
-wrk = re.search(r"WRK requests=(\d+) seconds=([\d.]+) errors=(\d+)", open(sys.argv[2]).read())
-wrk_rps = int(wrk.group(1)) / float(wrk.group(2))
+def rps(path):
+    m = re.search(r"WRK requests=(\d+) seconds=([\d.]+) errors=(\d+)", open(path).read())
+    return int(m.group(1)) / float(m.group(2)), int(m.group(3))
+before, errors = rps(sys.argv[2])
+after, errors_after = rps(sys.argv[5])
+wrk_rps = (before + after) / 2
 answered, phase = c["answered_by_requests"], c["request_phase_ms"] / 1000
 pipe_rps = answered / phase
 stage = float(sys.argv[3])
 def row(name, value, note=""):
     print(f"{name:<60} {value:>12} {note}")
 row("concurrency (requests open)", sys.argv[4])
-row("wrk: requests/s (errors)", f"{wrk_rps:.1f}", f"({wrk.group(3)} errors)")
+row("wrk: requests/s, mean of before and after", f"{wrk_rps:.1f}",
+    f"({before:.1f} before, {after:.1f} after; {errors + errors_after} errors)")
 row("pipeline: answers/s over its request phase", f"{pipe_rps:.1f}",
     f"({answered} answers in {phase:.1f} s; failed {c['failed']})")
 row("pipeline / wrk", f"{pipe_rps / wrk_rps:.3f}", "target >= 0.95")
