@@ -137,8 +137,10 @@ record RemoteTeacherFunction(Settings.Teacher spec, DatasetKind output, TeacherI
       String key = prompt.getAs(ResponseCache.KEY);
       String cached = prompt.getAs(ResponseCache.RESPONSE);
       if (cached != null) {
-        done.add(fromCache(prompt, key, new ResponseCache.Entry(cached, prompt.<Double>getAs(ResponseCache.LATENCY_MS),
-            prompt.<Long>getAs(ResponseCache.ATTEMPTS), prompt.<Long>getAs(ResponseCache.CREATED_AT))));
+        done.add(fromCache(prompt, key, new ResponseCache.Entry(cached,
+            orElse(prompt.<Double>getAs(ResponseCache.LATENCY_MS), 0.0),
+            orElse(prompt.<Long>getAs(ResponseCache.ATTEMPTS), 0L),
+            orElse(prompt.<Long>getAs(ResponseCache.CREATED_AT), 0L))));
         return;
       }
       if (earlier.containsKey(key)) {
@@ -167,6 +169,10 @@ record RemoteTeacherFunction(Settings.Teacher spec, DatasetKind output, TeacherI
         done.add(out);
         inFlight.decrementAndGet();
       });
+    }
+
+    private static <T> T orElse(T value, T otherwise) {
+      return value != null ? value : otherwise;
     }
 
     private boolean budgetSpent() {

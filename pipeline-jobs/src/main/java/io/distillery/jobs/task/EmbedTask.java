@@ -98,6 +98,9 @@ public final class EmbedTask implements DistillationTask {
 
   @Override
   public Map<String, Long> generateAuxiliary(Settings settings, SparkSession spark, RunLayout layout) {
+    if (!settings.student().initFromTeacherTokens()) {
+      return Map.of(); // the student's vocabulary comes from the prompts (plan)
+    }
     // Every token of the corpus: for evaluation this equals a student over the teacher's whole vocabulary
     // (a token's vector comes from the teacher's view of the token alone, never from a held-out sentence),
     // without shipping rows no input uses.
@@ -119,8 +122,14 @@ public final class EmbedTask implements DistillationTask {
       throw new IllegalStateException("The generate manifest of run '" + generate.runId() + "' records no "
           + DIMENSION + "; re-run generate.");
     }
-    Dataset<Row> tokens = Datasets.read(spark, DatasetKind.TEACHER_TOKEN_EMBEDDINGS, layout)
-        .where(col(Cols.OCCURRENCES).geq(settings.student().minTokenCount()));
+    // With teacher-tokens, the tokens the teacher embedded; else (random init, e.g. a remote teacher) every token
+    // of the prompts, counted here.
+    Dataset<Row> tokens = settings.student().initFromTeacherTokens()
+        ? Datasets.read(spark, DatasetKind.TEACHER_TOKEN_EMBEDDINGS, layout)
+        : Datasets.read(spark, DatasetKind.PROMPTS, layout).select(Cols.TEXT)
+            .flatMap(new TokenIds(settings.teacher()), Encoders.LONG())
+            .groupBy(col("value").as(Cols.TOKEN_ID)).agg(count(lit(1)).as(Cols.OCCURRENCES));
+    tokens = tokens.where(col(Cols.OCCURRENCES).geq(settings.student().minTokenCount()));
     // Model metadata, bounded by the tokenizer's vocabulary size (tens of thousands of ids).
     long[] ids = tokens.select(Cols.TOKEN_ID).as(Encoders.LONG()).collectAsList().stream()
         .mapToLong(Long::longValue).toArray();
@@ -278,7 +287,8 @@ public final class EmbedTask implements DistillationTask {
             Encoders.row(PROBE))
         .agg(sum("rows"), sum("teacher_nanos"), sum("student_nanos")).first();
     double rows = t.getLong(0);
-    double teacherPerSecond = rows / (t.getLong(1) / 1e9);
+    double teacherPerSecond = settings.teacher().remote() ? Tasks.remoteTeacherPerSecond(heldOut, metrics)
+        : rows / (t.getLong(1) / 1e9);
     double studentPerSecond = rows / (t.getLong(2) / 1e9);
     metrics.put("throughput_rows", rows);
     metrics.put("teacher_embeddings_per_second", teacherPerSecond);
@@ -381,7 +391,8 @@ public final class EmbedTask implements DistillationTask {
       if (texts.isEmpty()) {
         return List.<Row>of().iterator();
       }
-      EmbeddingTeacher teacher = OnnxEmbeddingTeacher.shared(teacherSpec);
+      // A remote teacher is not asked again here (it bills per request): its speed comes from generate's latencies.
+      EmbeddingTeacher teacher = teacherSpec.remote() ? null : OnnxEmbeddingTeacher.shared(teacherSpec);
       // A fresh student, not the executor's shared one: that one has just scored these very texts, and its
       // tokenizer's word cache would time them warm. Both models warm up on the first texts only, and are
       // timed on the rest, which neither has seen.
@@ -389,10 +400,12 @@ public final class EmbedTask implements DistillationTask {
         int warmUp = Math.min(WARM_UP, texts.size() / 2);
         List<String> warm = texts.subList(0, warmUp);
         List<String> timed = texts.subList(warmUp, texts.size());
-        warm.forEach(teacher::embed);
+        if (teacher != null) {
+          warm.forEach(teacher::embed);
+        }
         student.embed(warm);
         long t0 = System.nanoTime();
-        for (String text : timed) {
+        for (String text : teacher == null ? List.<String>of() : timed) {
           teacher.embed(text);
         }
         long t1 = System.nanoTime();
