@@ -95,10 +95,6 @@ public final class HttpTeacherClient implements AutoCloseable {
     return endpoint;
   }
 
-  public AdaptiveRateLimiter limiter() {
-    return limiter;
-  }
-
   /** Tokens a request is estimated to use before it is sent: its characters, plus the answer's for chat. */
   public static long estimateTokens(Settings.Teacher spec, String text) {
     long prompt = (long) Math.ceil(text.length() / spec.http().charsPerToken());

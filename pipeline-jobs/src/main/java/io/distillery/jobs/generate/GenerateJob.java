@@ -142,25 +142,25 @@ public final class GenerateJob implements StageJob {
             cache.col(ResponseCache.KEY)), "left_outer").drop(cache.col(ResponseCache.KEY));
   }
 
-  /** Executor side: each prompt row plus the content hash of the request that asks about it. */
+  /**
+   * Executor side: each prompt row plus the content hash of the request that asks about it: the endpoint and the
+   * canonical body with an empty input (model and parameters; built once per partition), then the input. The
+   * body itself is built once, when the request is sent.
+   */
   record RequestKeys(Settings.Teacher spec) implements MapPartitionsFunction<Row, Row> {
     @Override
     public java.util.Iterator<Row> call(java.util.Iterator<Row> prompts) {
-      String endpoint = spec.http().baseUrl() + OpenAiProtocol.path(spec);
+      String request = spec.http().baseUrl() + OpenAiProtocol.path(spec) + '\u0000'
+          + OpenAiProtocol.requestBody(spec, "") + '\u0000';
       return io.distillery.jobs.task.Iterators.map(prompts, p -> {
         Object[] values = new Object[p.size() + 1];
         for (int i = 0; i < p.size(); i++) {
           values[i] = p.get(i);
         }
-        values[p.size()] = requestKey(endpoint, OpenAiProtocol.requestBody(spec, p.getAs(Cols.TEXT)));
+        values[p.size()] = Hashing.sha256Hex(request + p.<String>getAs(Cols.TEXT));
         return RowFactory.create(values);
       });
     }
-  }
-
-  /** The cache key of a request: endpoint and canonical body (model, parameters, input). */
-  static String requestKey(String endpoint, String canonicalBody) {
-    return Hashing.sha256Hex(endpoint + '\u0000' + canonicalBody);
   }
 
   /**

@@ -137,7 +137,6 @@ public final class ResponseCache {
     private final String endpoint;
     private final String runId;
     private long lastFlush = System.nanoTime();
-    private long lines;
 
     Segment(String dir, String name, String endpoint, String runId) {
       this.endpoint = endpoint;
@@ -163,7 +162,6 @@ public final class ResponseCache {
       try {
         out.write(JSON.writeValueAsString(line));
         out.write('\n');
-        lines++;
         if (System.nanoTime() - lastFlush >= FLUSH_NANOS) {
           flush();
         }
@@ -176,10 +174,6 @@ public final class ResponseCache {
       out.flush();
       stream.hflush();
       lastFlush = System.nanoTime();
-    }
-
-    synchronized long lines() {
-      return lines;
     }
 
     @Override
