@@ -49,7 +49,7 @@ class DistributedClusterTest {
           .config("spark.cores.max", "2")
           .config("spark.executor.memory", "1536m")
           .config("spark.executor.extraClassPath", cluster.classpath())
-          .config("spark.executor.extraJavaOptions", StandaloneCluster.jvmFlags())
+          .config("spark.executor.extraJavaOptions", String.join(" ", TestJvms.flags()))
           .config("spark.sql.shuffle.partitions", "2")
           .config("spark.ui.enabled", "false")
           .getOrCreate();

@@ -14,6 +14,7 @@ import io.distillery.dataset.DatasetKind.Cols;
 import io.distillery.dataset.Stage;
 import io.distillery.dataset.StageManifest;
 import io.distillery.jobs.generate.GenerateJob;
+import io.distillery.jobs.generate.ResponseCache;
 import io.distillery.settings.Settings;
 import io.distillery.teacher.OpenNlpLanguageTeacher;
 import io.distillery.teacher.http.FaultInjectingProxy;
@@ -103,6 +104,15 @@ class RemoteTeacherPipelineTest {
   }
 
   private Settings settings(String runId, Map<String, String> more) {
+    Settings s = TestSettings.langid(overrides(runId, more));
+    if (spark == null) {
+      spark = TestRuns.spark(s);
+    }
+    return s;
+  }
+
+  /** The keys these tests set over conf/examples/langid.conf. */
+  private Map<String, String> overrides(String runId, Map<String, String> more) {
     Map<String, String> o = new HashMap<>();
     o.put("distillery.run.root", root.resolve("runs").toUri().toString());
     o.put("distillery.run.id", runId);
@@ -124,11 +134,7 @@ class RemoteTeacherPipelineTest {
     o.put("distillery.evaluate.throughput-rows", "32");
     o.put("distillery.evaluate.gate.min-agreement", "0");
     o.putAll(more);
-    Settings s = TestSettings.langid(o);
-    if (spark == null) {
-      spark = TestRuns.spark(s);
-    }
-    return s;
+    return o;
   }
 
   @Test
@@ -262,5 +268,98 @@ class RemoteTeacherPipelineTest {
         () -> Pipeline.run(noKey, spark, List.of(Stage.GENERATE), false));
     assertTrue(e.getMessage().contains("DISTILLERY_TEST_UNSET_KEY"), e.getMessage());
     assertEquals(before, proxy.arrivals().size());
+  }
+
+  /**
+   * A generate JVM killed with SIGKILL half-way through: the rerun asks nothing the killed run had recorded in
+   * the response cache, asks everything else exactly once more, and the answers it lost (received but not yet
+   * flushed, or still on the wire) are bounded by what was in flight and one flush interval.
+   */
+  @Test
+  void aKilledRunResumesWithoutAskingAgainWhatItWasAnswered() throws Exception {
+    // Faults that do not slow the run down: 429s would halve the rate the kill's timing relies on.
+    proxy.close();
+    proxy = FaultInjectingProxy.start(URI.create("http://127.0.0.1:" + server.address().getPort() + "/v1"),
+        (input, attempt) -> {
+          Fault f = plan(input, attempt);
+          return f == Fault.TOO_MANY_REQUESTS || f == Fault.SLOW ? Fault.SERVER_ERROR : f;
+        }, Duration.ofMillis(1500), 0);
+    String system = "Name the language of this text."; // requests of their own: no cache hits from other tests
+    int inFlight = 4;
+    int perMinute = 1200; // slow enough to kill the run half-way
+    Map<String, String> more = Map.of("distillery.teacher.http.system-prompt", system,
+        "distillery.teacher.http.max-in-flight", Integer.toString(inFlight),
+        "distillery.teacher.http.requests-per-minute", Integer.toString(perMinute));
+    Settings s = settings("killed", more);
+    Pipeline.run(s, spark, List.of(Stage.INGEST), false);
+    long prompts = Datasets.read(spark, DatasetKind.PROMPTS, Stages.layout(s)).count();
+
+    List<String> args = new java.util.ArrayList<>(List.of("generate", "--config",
+        TestSettings.repoFile("conf/examples/langid.conf").toString()));
+    overrides("killed", more).forEach((k, v) -> args.addAll(List.of("--set", k + "=" + v)));
+    Path log = root.resolve("killed-generate.log");
+    Process generate = new ProcessBuilder(TestJvms.command("1g", "io.distillery.jobs.cli.DistilleryCli", args))
+        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+    try {
+      while (proxy.answered().size() < prompts / 3) {
+        assertTrue(generate.isAlive(), "generate ended before it was killed; its log: " + log);
+        assertTrue(System.nanoTime() < deadline, "generate answered too little in 3 minutes; its log: " + log);
+        Thread.sleep(20);
+      }
+    } finally {
+      generate.destroyForcibly(); // SIGKILL: no shutdown hook, no task-completion listener, no close()
+      generate.waitFor();
+    }
+    Thread.sleep(200); // requests the proxy was still serving end
+    java.util.Set<String> answeredBeforeKill = proxy.answered().keySet();
+    Map<String, Integer> attemptsBeforeRerun = proxy.attempts();
+
+    // What the killed run recorded: the prompts the rerun's join finds in the cache.
+    java.util.Set<String> recorded = new java.util.HashSet<>();
+    java.util.Set<String> all = new java.util.HashSet<>();
+    for (Row r : GenerateJob.keyed(s, spark, Stages.layout(s), Datasets.read(spark, DatasetKind.PROMPTS,
+        Stages.layout(s))).select(Cols.TEXT, ResponseCache.RESPONSE).collectAsList()) {
+      String input = system + "\n" + r.getString(0);
+      all.add(input);
+      if (!r.isNullAt(1)) {
+        recorded.add(input);
+      }
+    }
+    assertTrue(answeredBeforeKill.containsAll(recorded), "the cache holds only answers the server sent");
+    long lost = answeredBeforeKill.size() - recorded.size();
+    org.slf4j.LoggerFactory.getLogger(RemoteTeacherPipelineTest.class).info("Killed run: {} answered by the "
+        + "server, {} recorded in the cache, {} lost", answeredBeforeKill.size(), recorded.size(), lost);
+    // Answers the killed JVM received but had not flushed (one interval at the configured rate), or that were
+    // still on the wire (at most max-in-flight per task), plus slack for a flush thread starved of CPU.
+    long bound = 2L * inFlight + Math.round(perMinute / 60.0 * 1.0);
+    assertTrue(lost <= bound, "answered before the kill " + answeredBeforeKill.size() + ", recorded "
+        + recorded.size() + ": lost " + lost + " > " + bound);
+    assertTrue(recorded.size() >= prompts / 3 - bound, "recorded " + recorded.size());
+
+    // The rerun without the rate limit (not part of a request's key): the same requests, at full speed.
+    Map<String, String> unlimited = new HashMap<>(more);
+    unlimited.remove("distillery.teacher.http.requests-per-minute");
+    Map<String, Long> c = Pipeline.run(settings("killed", unlimited), spark, List.of(Stage.GENERATE), false)
+        .get(Stage.GENERATE).counts();
+    Map<String, Integer> after = proxy.attempts();
+    java.util.Set<String> askedAgain = new java.util.HashSet<>();
+    after.forEach((input, n) -> {
+      if (n > attemptsBeforeRerun.getOrDefault(input, 0)) {
+        askedAgain.add(input);
+      }
+    });
+    java.util.Set<String> askedRecorded = new java.util.HashSet<>(askedAgain);
+    askedRecorded.retainAll(recorded);
+    assertEquals(java.util.Set.of(), askedRecorded, "recorded answers were asked again");
+    java.util.Set<String> missing = new java.util.HashSet<>(all);
+    missing.removeAll(recorded);
+    assertEquals(missing, askedAgain, "the rerun asks exactly what the killed run had not recorded");
+    assertEquals(prompts, c.get("rows_in"));
+    assertEquals(prompts, c.get("written") + c.get("failed"), c.toString());
+    assertEquals(recorded.size(), c.get("answered_from_cache"), c.toString());
+    assertEquals(prompts - recorded.size() - c.get("failed"), c.get("answered_by_requests"), c.toString());
+    long twice = proxy.answered().values().stream().filter(n -> n > 1).count();
+    assertEquals(lost, twice, "only the lost answers were paid for twice");
   }
 }

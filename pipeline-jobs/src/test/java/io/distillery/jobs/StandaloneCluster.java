@@ -2,7 +2,6 @@ package io.distillery.jobs;
 
 import java.io.File;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -15,7 +14,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Properties;
 import java.util.Set;
 
 /**
@@ -37,7 +35,7 @@ final class StandaloneCluster implements AutoCloseable {
   }
 
   static StandaloneCluster start(Path dir, int workers, int workerMemoryMb) throws Exception {
-    String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    String classpath = TestJvms.classpath();
     Path home = dir.resolve("spark-home");
     Path jars = Files.createDirectories(home.resolve("jars"));
     Files.writeString(home.resolve("RELEASE"), "Spark from the Maven test classpath\n");
@@ -70,26 +68,8 @@ final class StandaloneCluster implements AutoCloseable {
     return classpath;
   }
 
-  /** The JVM flags from conf/jvm.properties, the one place they are declared. */
-  static String jvmFlags() {
-    Path file = Path.of(System.getProperty("test.repo.root", "..")).resolve("conf/jvm.properties");
-    Properties p = new Properties();
-    try (var in = Files.newInputStream(file)) {
-      p.load(in);
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot read " + file, e);
-    }
-    return p.getProperty("distillery.jvm.opens") + " " + p.getProperty("distillery.jvm.offheap");
-  }
-
   private void launch(String name, List<String> mainAndArgs) throws IOException {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-Xmx512m");
-    command.addAll(List.of(jvmFlags().trim().split("\\s+")));
-    command.add("-cp");
-    command.add(classpath);
-    command.addAll(mainAndArgs);
+    List<String> command = TestJvms.command("512m", mainAndArgs.get(0), mainAndArgs.subList(1, mainAndArgs.size()));
     ProcessBuilder pb = new ProcessBuilder(command)
         .redirectErrorStream(true)
         .redirectOutput(home.resolve(name + ".log").toFile());

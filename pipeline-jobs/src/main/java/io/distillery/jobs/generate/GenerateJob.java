@@ -131,7 +131,7 @@ public final class GenerateJob implements StageJob {
    * Prompt rows with their request key ({@link ResponseCache#KEY}) and, when the cache has answered that request
    * before, the cached response and how it was answered (else nulls).
    */
-  static Dataset<Row> keyed(Settings settings, SparkSession spark, RunLayout layout, Dataset<Row> prompts) {
+  public static Dataset<Row> keyed(Settings settings, SparkSession spark, RunLayout layout, Dataset<Row> prompts) {
     Settings.Teacher spec = settings.teacher();
     StructType withKey = prompts.schema().add(ResponseCache.KEY, DataTypes.StringType, false);
     Dataset<Row> keys = prompts.mapPartitions(new RequestKeys(spec), Encoders.row(withKey));

@@ -125,18 +125,30 @@ public final class ResponseCache {
     }
   }
 
+  /** Flushes every open segment that has unflushed answers, every {@link Segment#FLUSH_INTERVAL}. */
+  private static final java.util.concurrent.ScheduledExecutorService FLUSHER =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "distillery-response-cache-flush");
+        t.setDaemon(true);
+        return t;
+      });
+
   /**
-   * Appends answers to one segment file, thread-safe (HTTP callbacks call it), flushing to the file system at
-   * least every {@link #FLUSH_NANOS} and on close.
+   * Appends answers to one segment file, thread-safe (HTTP callbacks call it). A background thread flushes it to
+   * the file system ({@code hflush}) every {@link #FLUSH_INTERVAL} while it has new lines, and close flushes the
+   * rest: a JVM killed at any moment loses at most the answers of its last interval (plus those still on the
+   * wire), and the callbacks never wait for the file system.
    */
   static final class Segment implements Closeable {
-    static final long FLUSH_NANOS = 200_000_000L;
+    static final java.time.Duration FLUSH_INTERVAL = java.time.Duration.ofMillis(200);
     private final FileSystem fs;
     private final FSDataOutputStream stream;
     private final Writer out;
     private final String endpoint;
     private final String runId;
-    private long lastFlush = System.nanoTime();
+    private final java.util.concurrent.ScheduledFuture<?> flushing;
+    private boolean dirty;
+    private boolean closed;
 
     Segment(String dir, String name, String endpoint, String runId) {
       this.endpoint = endpoint;
@@ -153,6 +165,9 @@ public final class ResponseCache {
       } catch (IOException e) {
         throw new UncheckedIOException("Cannot create a response-cache segment in " + dir, e);
       }
+      long ms = FLUSH_INTERVAL.toMillis();
+      this.flushing = FLUSHER.scheduleWithFixedDelay(this::flushIfDirty, ms, ms,
+          java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     synchronized void append(String key, JsonNode response, double latencyMs, long attempts, long createdAtMillis) {
@@ -162,22 +177,35 @@ public final class ResponseCache {
       try {
         out.write(JSON.writeValueAsString(line));
         out.write('\n');
-        if (System.nanoTime() - lastFlush >= FLUSH_NANOS) {
-          flush();
-        }
+        dirty = true;
       } catch (IOException e) {
         throw new UncheckedIOException("Cannot append to the response cache", e);
+      }
+    }
+
+    private synchronized void flushIfDirty() {
+      if (dirty && !closed) {
+        try {
+          flush();
+        } catch (IOException e) {
+          LOG.warn("Flushing a response-cache segment failed (retried in {})", FLUSH_INTERVAL, e);
+        }
       }
     }
 
     private void flush() throws IOException {
       out.flush();
       stream.hflush();
-      lastFlush = System.nanoTime();
+      dirty = false;
     }
 
     @Override
     public synchronized void close() {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      flushing.cancel(false);
       try {
         flush();
         out.close();
