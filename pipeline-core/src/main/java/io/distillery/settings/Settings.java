@@ -76,12 +76,15 @@ public record Settings(
 
   /**
    * How a remote teacher (teacher.kind = openai-embeddings or openai-chat) is asked: see teacher.http in
-   * reference.conf. The API key is read from the environment variable {@code apiKeyEnv} on each executor; it is
-   * never part of the settings.
+   * reference.conf. The API key is read on each executor from the environment variable {@code apiKeyEnv} or
+   * from the Hadoop credential providers {@code credentialProviders} under {@code apiKeyAlias}; it is never part
+   * of the settings.
    */
   public record Http(
       String baseUrl,
       String apiKeyEnv,
+      String apiKeyAlias,
+      String credentialProviders,
       String systemPrompt,
       List<String> labels,
       int maxInFlight,
@@ -251,6 +254,7 @@ public record Settings(
     Terms terms = new Terms(nonEmpty(r, "teacher.terms.id"), r.string("teacher.terms.url"),
         r.oneOf("teacher.terms.distillation", Set.of("allowed", "forbidden")).equals("allowed"));
     Http http = new Http(r.string("teacher.http.base-url").replaceAll("/+$", ""), r.string("teacher.http.api-key-env"),
+        r.string("teacher.http.api-key-alias"), r.string("teacher.http.credential-providers"),
         r.string("teacher.http.system-prompt"), r.strings("teacher.http.labels"),
         r.intBetween("teacher.http.max-in-flight", 1, 10_000),
         r.doubleBetween("teacher.http.requests-per-minute", 0, Double.MAX_VALUE),
@@ -271,6 +275,13 @@ public record Settings(
     if (teacher.remote() && !http.baseUrl().matches("https?://[^\\s/]+(/\\S*)?")) {
       r.problem("teacher.http.base-url", "teacher.kind = " + teacher.kind() + " needs the API's base URL up to /v1 "
           + "(e.g. \"http://127.0.0.1:8080/v1\"), was '" + http.baseUrl() + "'");
+    }
+    if (!http.apiKeyEnv().isEmpty() && !http.apiKeyAlias().isEmpty()) {
+      r.problem("teacher.http.api-key-alias", "set either teacher.http.api-key-env or teacher.http.api-key-alias, "
+          + "not both (were '" + http.apiKeyEnv() + "' and '" + http.apiKeyAlias() + "')");
+    }
+    if (!http.credentialProviders().isEmpty() && http.apiKeyAlias().isEmpty()) {
+      r.problem("teacher.http.credential-providers", "is only read for teacher.http.api-key-alias, which is empty");
     }
     if (http.retry().maxBackoff().compareTo(http.retry().initialBackoff()) < 0) {
       r.problem("teacher.http.retry.max-backoff", "must be >= teacher.http.retry.initial-backoff");

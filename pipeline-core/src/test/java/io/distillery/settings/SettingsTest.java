@@ -98,6 +98,15 @@ class SettingsTest {
         "teacher.http.retry.max-backoff", "teacher.http.request-timeout", "generate.budget.max-tokens")) {
       assertTrue(e.getMessage().contains(key), key + " in " + e.getMessage());
     }
+
+    SettingsException twoKeys = assertThrows(SettingsException.class, () -> TestSettings.withOverrides(Map.of(
+        "distillery.teacher.http.api-key-env", "TEACHER_KEY", "distillery.teacher.http.api-key-alias", "teacher.key")));
+    assertTrue(twoKeys.getMessage().contains("teacher.http.api-key-alias: set either teacher.http.api-key-env or "
+        + "teacher.http.api-key-alias, not both"), twoKeys.getMessage());
+    SettingsException stray = assertThrows(SettingsException.class, () -> TestSettings.withOverrides(Map.of(
+        "distillery.teacher.http.credential-providers", "jceks://file/tmp/keys.jceks")));
+    assertTrue(stray.getMessage().contains("teacher.http.credential-providers: is only read for "
+        + "teacher.http.api-key-alias"), stray.getMessage());
   }
 
   @Test

@@ -362,4 +362,45 @@ class RemoteTeacherPipelineTest {
     long twice = proxy.answered().values().stream().filter(n -> n > 1).count();
     assertEquals(lost, twice, "only the lost answers were paid for twice");
   }
+
+  /**
+   * The API key kept in a Hadoop credential provider (a JCEKS keystore, as `hadoop credential create` makes):
+   * serve-teacher requires it, generate sends it, and it appears in no file of the run; an alias the keystore
+   * lacks stops generate before any request, naming the alias and the provider.
+   */
+  @Test
+  void anApiKeyFromAHadoopCredentialProviderIsSentAndWrittenNowhere() throws Exception {
+    String key = "sk-test-" + java.util.UUID.randomUUID();
+    String provider = "jceks://file" + root.resolve("teacher-keys.jceks").toAbsolutePath();
+    org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration(false);
+    conf.set(org.apache.hadoop.security.alias.CredentialProviderFactory.CREDENTIAL_PROVIDER_PATH, provider);
+    var keystore = org.apache.hadoop.security.alias.CredentialProviderFactory.getProviders(conf).get(0);
+    keystore.createCredentialEntry("distillery.teacher.key", key.toCharArray());
+    keystore.flush();
+
+    try (TeacherServer guarded = TeacherServer.start(TestSettings.langid(Map.of("distillery.serve.port", "0")),
+        Optional.of(key))) {
+      Map<String, String> o = new HashMap<>(Map.of("distillery.corpus.max-documents", "60",
+          "distillery.teacher.http.base-url", "http://127.0.0.1:" + guarded.address().getPort() + "/v1",
+          "distillery.teacher.http.credential-providers", provider));
+      o.put("distillery.teacher.http.api-key-alias", "no.such.alias");
+      Settings wrong = settings("credential-key", o);
+      Pipeline.run(wrong, spark, List.of(Stage.INGEST), false);
+      IllegalStateException e = assertThrows(IllegalStateException.class,
+          () -> Pipeline.run(wrong, spark, List.of(Stage.GENERATE), false));
+      assertTrue(e.getMessage().contains("no.such.alias") && e.getMessage().contains(provider), e.getMessage());
+
+      o.put("distillery.teacher.http.api-key-alias", "distillery.teacher.key");
+      Settings s = settings("credential-key", o);
+      Map<String, Long> c = Pipeline.run(s, spark, List.of(Stage.GENERATE), false).get(Stage.GENERATE).counts();
+      assertEquals(60L, c.get("rows_in"));
+      assertEquals(60L, c.get("written"), "every request carried the key serve-teacher requires: " + c);
+      assertEquals(60L, c.get("answered_by_requests"));
+    }
+    try (var files = Files.walk(root.resolve("runs"))) {
+      for (Path f : files.filter(Files::isRegularFile).toList()) {
+        assertFalse(new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1).contains(key), f.toString());
+      }
+    }
+  }
 }

@@ -22,6 +22,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -30,8 +31,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Asynchronous client of a remote OpenAI-compatible teacher (one per JVM, {@link #shared}): posts canonical
  * request bodies ({@link OpenAiProtocol#requestBody}) to the configured endpoint through the JVM's
- * {@link AdaptiveRateLimiter}, with {@link Retry}'s policy, a per-request timeout and the API key read from the
- * environment. Callers bound how many requests they keep open.
+ * {@link AdaptiveRateLimiter}, with {@link Retry}'s policy, a per-request timeout and the API key its caller
+ * resolved (from wherever the deployment keeps it). Callers bound how many requests they keep open.
  */
 public final class HttpTeacherClient implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(HttpTeacherClient.class);
@@ -47,11 +48,11 @@ public final class HttpTeacherClient implements AutoCloseable {
   /** A successful answer: the parsed body, the attempts it took and the latency of the answering attempt. */
   public record Response(JsonNode body, int attempts, double latencyMs) {}
 
-  private HttpTeacherClient(Settings.Teacher spec, double share) {
+  private HttpTeacherClient(Settings.Teacher spec, double share, Optional<String> apiKey) {
     this.spec = spec;
     Settings.Http h = spec.http();
     this.endpoint = URI.create(h.baseUrl() + OpenAiProtocol.path(spec));
-    this.authorization = apiKey(h).map(k -> "Bearer " + k);
+    this.authorization = apiKey.map(k -> "Bearer " + k);
     this.http = HttpClient.newBuilder()
         .connectTimeout(h.connectTimeout())
         // h2 where TLS negotiates it; plain-text servers (vLLM, llama.cpp, serve-teacher) speak HTTP/1.1.
@@ -65,30 +66,16 @@ public final class HttpTeacherClient implements AutoCloseable {
     });
     LOG.info("Remote teacher {} at {} (model {}; this JVM's share of the job's limits: {} requests/min, {} tokens/min; "
         + "API key {})", spec.kind(), endpoint, spec.model(), fmt(h.requestsPerMinute() * share),
-        fmt(h.tokensPerMinute() * share), authorization.isPresent() ? "from $" + h.apiKeyEnv() : "none");
+        fmt(h.tokensPerMinute() * share), authorization.isPresent() ? "sent" : "none");
   }
 
   /**
    * The JVM's client for this teacher; {@code share} is the fraction of the job's rate limits this JVM may use
-   * (1 / the number of executor JVMs).
+   * (1 / the number of executor JVMs). {@code apiKey} is asked once per JVM, when the client is made.
    */
-  public static HttpTeacherClient shared(Settings.Teacher spec, double share) {
+  public static HttpTeacherClient shared(Settings.Teacher spec, double share, Supplier<Optional<String>> apiKey) {
     return JvmShared.get(List.of(HttpTeacherClient.class.getName(), spec, share),
-        () -> new HttpTeacherClient(spec, share));
-  }
-
-  /** The API key from {@code teacher.http.api-key-env}; a named but unset variable is an error. */
-  public static Optional<String> apiKey(Settings.Http h) {
-    if (h.apiKeyEnv().isEmpty()) {
-      return Optional.empty();
-    }
-    String key = System.getenv(h.apiKeyEnv());
-    if (key == null || key.isBlank()) {
-      throw new IllegalStateException("distillery.teacher.http.api-key-env names the environment variable "
-          + h.apiKeyEnv() + ", which is not set here; set it on the driver and every executor (on YARN: "
-          + "spark.yarn.appMasterEnv." + h.apiKeyEnv() + " and spark.executorEnv." + h.apiKeyEnv() + ").");
-    }
-    return Optional.of(key.strip());
+        () -> new HttpTeacherClient(spec, share, apiKey.get()));
   }
 
   public URI endpoint() {

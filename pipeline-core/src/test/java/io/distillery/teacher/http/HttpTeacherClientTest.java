@@ -69,7 +69,7 @@ class HttpTeacherClientTest {
             (input, attempt) -> attempt == 1 ? FAULTS.get(Math.floorMod(input.hashCode(), FAULTS.size()))
                 : Fault.NONE, Duration.ofMillis(1500), 0)) {
       Settings s = client(proxy.baseUrl(), Map.of());
-      HttpTeacherClient client = HttpTeacherClient.shared(s.teacher(), 1.0);
+      HttpTeacherClient client = HttpTeacherClient.shared(s.teacher(), 1.0, Optional::empty);
       List<String> inputs = new ArrayList<>();
       for (int i = 0; i < 42; i++) {
         inputs.add(TEXTS[i % TEXTS.length] + " (" + i + ")");
@@ -102,7 +102,7 @@ class HttpTeacherClientTest {
             (input, attempt) -> input.startsWith("always") ? Fault.SERVER_ERROR : Fault.BAD_REQUEST,
             Duration.ofMillis(10), 0)) {
       Settings s = client(proxy.baseUrl(), Map.of());
-      HttpTeacherClient client = HttpTeacherClient.shared(s.teacher(), 1.0);
+      HttpTeacherClient client = HttpTeacherClient.shared(s.teacher(), 1.0, Optional::empty);
       HttpTeacherClient.Failed always = failure(client.post(OpenAiProtocol.requestBody(s.teacher(), "always 500"), 1));
       assertEquals(4, always.attempts());
       assertEquals(500, always.last().status());
@@ -123,7 +123,7 @@ class HttpTeacherClientTest {
             Duration.ofMillis(10), 1)) {
       // 1 s Retry-After, well beyond the 100 ms backoff: the second attempt must wait for it.
       Settings s = client(proxy.baseUrl(), Map.of("distillery.teacher.http.retry.max-backoff", "2s"));
-      HttpTeacherClient client = HttpTeacherClient.shared(s.teacher(), 1.0);
+      HttpTeacherClient client = HttpTeacherClient.shared(s.teacher(), 1.0, Optional::empty);
       assertEquals(2, client.post(OpenAiProtocol.requestBody(s.teacher(), "throttled"), 1).join().attempts());
       List<Long> t = proxy.arrivals("throttled");
       assertTrue(t.get(1) - t.get(0) >= 950_000_000L, "Retry-After: 1 honoured, waited " + (t.get(1) - t.get(0)));
@@ -134,7 +134,7 @@ class HttpTeacherClientTest {
             (input, attempt) -> Fault.NONE, Duration.ofMillis(10), 0)) {
       // 600 requests/min = 10/s with a one-second burst of 10: 40 requests take at least 3 s however many are open.
       Settings s = client(proxy.baseUrl(), Map.of("distillery.teacher.http.requests-per-minute", "600"));
-      HttpTeacherClient client = HttpTeacherClient.shared(s.teacher(), 1.0);
+      HttpTeacherClient client = HttpTeacherClient.shared(s.teacher(), 1.0, Optional::empty);
       List<CompletableFuture<HttpTeacherClient.Response>> all = new ArrayList<>();
       for (int i = 0; i < 40; i++) {
         all.add(client.post(OpenAiProtocol.requestBody(s.teacher(), TEXTS[i % TEXTS.length] + i), 1));

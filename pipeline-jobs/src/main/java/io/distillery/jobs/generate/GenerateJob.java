@@ -69,10 +69,11 @@ public final class GenerateJob implements StageJob {
     Encoder<Row> attemptRows = Encoders.row(TeacherAttempts.schema(task.outputDataset()));
     if (settings.teacher().remote()) {
       Settings.Teacher spec = settings.teacher();
-      HttpTeacherClient.apiKey(spec.http()); // a missing key fails here, not on every executor
+      ApiKeys apiKey = ApiKeys.of(spec.http(), spark);
+      apiKey.get(); // a missing key fails here, not on every executor
       int partitions = settings.spark().partitions();
       Settings.Budget budget = settings.generate().budget();
-      RemoteTeacherFunction ask = new RemoteTeacherFunction(spec, task.outputDataset(), remoteIdentity(spec),
+      RemoteTeacherFunction ask = new RemoteTeacherFunction(spec, apiKey, task.outputDataset(), remoteIdentity(spec),
           1.0 / executorJvms(spark, partitions),
           new Settings.Budget(budget.maxTokens() == 0 ? 0 : Math.max(1, budget.maxTokens() / partitions),
               budget.maxCost() / partitions), layout.responseCache(), layout.runId());
