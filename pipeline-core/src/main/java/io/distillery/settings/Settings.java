@@ -75,7 +75,7 @@ public record Settings(
   }
 
   /**
-   * How a remote teacher (teacher.kind = openai-embeddings or openai-chat) is asked: see teacher.http in
+   * How a remote teacher (teacher.kind = openai-embeddings, openai-chat or openai-completions) is asked: see teacher.http in
    * reference.conf. The API key is read on each executor from the environment variable {@code apiKeyEnv} or
    * from the Hadoop credential providers {@code credentialProviders} under {@code apiKeyAlias}; it is never part
    * of the settings.
@@ -178,7 +178,7 @@ public record Settings(
   /** Task kinds and the teacher and student kinds each one runs with. */
   private static final Map<String, TaskKinds> TASK_KINDS = Map.of(
       "embed", new TaskKinds(Set.of("onnx-embedding", "openai-embeddings"), "static-embedding"),
-      "classify", new TaskKinds(Set.of("opennlp-langdetect", "openai-chat"), "char-ngram-mlp"));
+      "classify", new TaskKinds(Set.of("opennlp-langdetect", "openai-chat", "openai-completions"), "char-ngram-mlp"));
 
   private record TaskKinds(Set<String> teachers, String student) {}
 
@@ -268,7 +268,7 @@ public record Settings(
             r.doubleBetween("teacher.http.price.output-per-million-tokens", 0, Double.MAX_VALUE),
             r.string("teacher.http.price.currency")));
     Teacher teacher = new Teacher(r.oneOf("teacher.kind",
-            Set.of("onnx-embedding", "opennlp-langdetect", "openai-embeddings", "openai-chat")),
+            Set.of("onnx-embedding", "opennlp-langdetect", "openai-embeddings", "openai-chat", "openai-completions")),
         nonEmpty(r, "teacher.name"), nonEmpty(r, "teacher.version"), nonEmpty(r, "teacher.model"),
         nonEmpty(r, "teacher.tokenizer"), r.intBetween("teacher.max-tokens", 8, 512),
         r.intAtLeast("teacher.intra-op-threads", 1), r.intBetween("teacher.top-k", 1, 1000), terms, http);

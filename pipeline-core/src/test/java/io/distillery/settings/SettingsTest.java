@@ -70,7 +70,7 @@ class SettingsTest {
     SettingsException e = assertThrows(SettingsException.class,
         () -> TestSettings.withOverrides(Map.of("distillery.task", "classify")));
     assertTrue(e.getMessage().contains("teacher.kind: task classify needs teacher.kind in [openai-chat, "
-        + "opennlp-langdetect], was onnx-embedding"), e.getMessage());
+        + "openai-completions, opennlp-langdetect], was onnx-embedding"), e.getMessage());
     assertTrue(e.getMessage().contains("student.kind: task classify needs student.kind = char-ngram-mlp"),
         e.getMessage());
     assertTrue(e.getMessage().contains("student.init"), e.getMessage());

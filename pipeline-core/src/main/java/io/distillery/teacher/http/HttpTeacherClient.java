@@ -82,10 +82,10 @@ public final class HttpTeacherClient implements AutoCloseable {
     return endpoint;
   }
 
-  /** Tokens a request is estimated to use before it is sent: its characters, plus the answer's for chat. */
+  /** Tokens a request is estimated to use before it is sent: its characters, plus the answer's for completions. */
   public static long estimateTokens(Settings.Teacher spec, String text) {
     long prompt = (long) Math.ceil(text.length() / spec.http().charsPerToken());
-    return prompt + (spec.kind().equals("openai-chat") ? spec.http().maxCompletionTokens() : 0);
+    return prompt + (OpenAiProtocol.completes(spec) ? spec.http().maxCompletionTokens() : 0);
   }
 
   /**

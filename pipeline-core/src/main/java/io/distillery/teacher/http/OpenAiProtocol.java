@@ -16,8 +16,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The OpenAI-compatible wire format, both ways: request bodies for {@code /embeddings} and
- * {@code /chat/completions}, and the answers read from the response variants real servers send.
+ * The OpenAI-compatible wire format, both ways: request bodies for {@code /embeddings}, {@code /chat/completions}
+ * and {@code /completions}, and the answers read from the response variants real servers send.
  *
  * <ul>
  *   <li>Embeddings: {@code data[0].embedding} (OpenAI, vLLM, llama.cpp's {@code /v1/embeddings}).
@@ -31,6 +31,7 @@ import java.util.Map;
 public final class OpenAiProtocol {
   public static final String EMBEDDINGS = "/embeddings";
   public static final String CHAT_COMPLETIONS = "/chat/completions";
+  public static final String COMPLETIONS = "/completions";
   /** Sorted keys, so that equal requests are equal bytes (the cache key hashes them). */
   static final ObjectMapper JSON = new ObjectMapper().configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
 
@@ -48,23 +49,40 @@ public final class OpenAiProtocol {
     return switch (spec.kind()) {
       case "openai-embeddings" -> EMBEDDINGS;
       case "openai-chat" -> CHAT_COMPLETIONS;
+      case "openai-completions" -> COMPLETIONS;
       default -> throw new IllegalArgumentException("teacher.kind = " + spec.kind() + " is not a remote teacher");
     };
   }
 
-  /** The request body for one input text, in canonical form (sorted keys, no whitespace). */
+  /** Whether the teacher answers with generated tokens (chat or completions), which count as output tokens. */
+  public static boolean completes(Settings.Teacher spec) {
+    return spec.kind().equals("openai-chat") || spec.kind().equals("openai-completions");
+  }
+
+  /**
+   * The request body for one input text, in canonical form (sorted keys, no whitespace). Chat: the system prompt
+   * (if any) as the system message, the text as the user message. Completions: the prompt is the system prompt
+   * and a blank line (if any), then the text.
+   */
   public static String requestBody(Settings.Teacher spec, String text) {
     ObjectNode body = JSON.createObjectNode().put("model", spec.model());
-    if (spec.kind().equals("openai-embeddings")) {
-      body.put("input", text);
-    } else {
-      var messages = body.putArray("messages");
-      if (!spec.http().systemPrompt().isEmpty()) {
-        messages.addObject().put("role", "system").put("content", spec.http().systemPrompt());
+    String system = spec.http().systemPrompt();
+    switch (spec.kind()) {
+      case "openai-embeddings" -> body.put("input", text);
+      case "openai-chat" -> {
+        var messages = body.putArray("messages");
+        if (!system.isEmpty()) {
+          messages.addObject().put("role", "system").put("content", system);
+        }
+        messages.addObject().put("role", "user").put("content", text);
+        body.put("logprobs", true).put("top_logprobs", spec.topK());
       }
-      messages.addObject().put("role", "user").put("content", text);
-      body.put("max_tokens", spec.http().maxCompletionTokens()).put("temperature", 0)
-          .put("logprobs", true).put("top_logprobs", spec.topK());
+      case "openai-completions" -> body.put("prompt", system.isEmpty() ? text : system + "\n\n" + text)
+          .put("logprobs", spec.topK()); // the completions API's logprobs is the number of alternatives
+      default -> throw new IllegalArgumentException("teacher.kind = " + spec.kind() + " is not a remote teacher");
+    }
+    if (completes(spec)) {
+      body.put("max_tokens", spec.http().maxCompletionTokens()).put("temperature", 0);
     }
     try {
       return JSON.writeValueAsString(JSON.treeToValue(body, Object.class));

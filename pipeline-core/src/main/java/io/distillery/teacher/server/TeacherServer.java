@@ -70,9 +70,10 @@ public final class TeacherServer implements AutoCloseable {
         .get("/v1/models", authorised(exchange -> send(exchange, 200, models())))
         .post("/v1/embeddings", authorised(json(this::embeddings)))
         .post("/v1/chat/completions", authorised(json(this::chatCompletions)))
+        .post("/v1/completions", authorised(json(this::completions)))
         .setFallbackHandler(exchange -> error(exchange, new ApiError(404, "invalid_request_error", "not_found",
             exchange.getRequestMethod() + " " + exchange.getRequestPath() + " is not served here; try POST "
-                + (embedder != null ? "/v1/embeddings" : "/v1/chat/completions") + " or GET /health")))
+                + (embedder != null ? "/v1/embeddings" : "/v1/chat/completions or POST /v1/completions") + " or GET /health")))
         .setInvalidMethodHandler(exchange -> error(exchange, new ApiError(405, "invalid_request_error",
             "method_not_allowed", exchange.getRequestMethod() + " is not allowed on " + exchange.getRequestPath())));
     RequestLimit limit = new RequestLimit(serve.maxConcurrent(), serve.maxQueued());
@@ -172,7 +173,7 @@ public final class TeacherServer implements AutoCloseable {
   private ObjectNode embeddings(JsonNode request) {
     if (embedder == null) {
       throw new ApiError(404, "invalid_request_error", "not_found", "This server's teacher ("
-          + settings.teacher().kind() + ") answers POST /v1/chat/completions, not embeddings.");
+          + settings.teacher().kind() + ") answers POST /v1/chat/completions and /v1/completions, not embeddings.");
     }
     JsonNode input = request.get("input");
     List<String> texts = new ArrayList<>();
@@ -210,25 +211,14 @@ public final class TeacherServer implements AutoCloseable {
   }
 
   private ObjectNode chatCompletions(JsonNode request) {
-    if (classifier == null) {
-      throw new ApiError(404, "invalid_request_error", "not_found", "This server's teacher ("
-          + settings.teacher().kind() + ") answers POST /v1/embeddings, not chat completions.");
-    }
+    requireClassifier("chat completions");
     String text = lastUserMessage(request.path("messages"));
     boolean logprobs = request.path("logprobs").asBoolean(false);
-    int k = request.path("top_logprobs").asInt(0);
-    if (k < 0 || k > classifier.labels().size()) {
-      throw ApiError.badRequest("'top_logprobs' must be in [0, " + classifier.labels().size() + "], was " + k);
-    }
+    int k = alternatives(request, "top_logprobs");
     LabelTeacher.TopK top = LabelTeacher.TopK.of(classifier.distribution(text), classifier.labels(),
         Math.max(1, k));
     String answer = top.labels()[0];
-    ObjectNode out = JSON.createObjectNode()
-        .put("id", "chatcmpl-" + Hashing.sha256Hex(identity.modelSha256() + '\u0000' + text).substring(0, 24))
-        .put("object", "chat.completion")
-        .put("created", System.currentTimeMillis() / 1000)
-        .put("model", identity.name())
-        .put("system_fingerprint", "sha256-" + identity.modelSha256().substring(0, 16));
+    ObjectNode out = answerHead("chatcmpl-", "chat.completion", text);
     ObjectNode choice = out.putArray("choices").addObject().put("index", 0).put("finish_reason", "stop");
     choice.putObject("message").put("role", "assistant").put("content", answer);
     if (logprobs) {
@@ -244,10 +234,77 @@ public final class TeacherServer implements AutoCloseable {
     } else {
       choice.putNull("logprobs");
     }
-    // The detector reads characters, not tokens: usage counts the characters it read, and one answer token.
+    usage(out, text);
+    return out;
+  }
+
+  /**
+   * The language detector as a legacy completion: it reads the whole prompt, answers the most probable label,
+   * and with {@code logprobs = k} gives the first token's k most probable labels in the completions form
+   * ({@code choices[0].logprobs.top_logprobs[0] = {label: logprob}}).
+   */
+  private ObjectNode completions(JsonNode request) {
+    requireClassifier("completions");
+    JsonNode prompt = request.path("prompt");
+    if (prompt.isArray() && prompt.size() == 1) {
+      prompt = prompt.get(0);
+    }
+    if (!prompt.isTextual()) {
+      throw ApiError.badRequest("'prompt' must be a string (or a list of one string).");
+    }
+    String text = prompt.asText();
+    int k = alternatives(request, "logprobs");
+    LabelTeacher.TopK top = LabelTeacher.TopK.of(classifier.distribution(text), classifier.labels(),
+        Math.max(1, k));
+    String answer = top.labels()[0];
+    ObjectNode out = answerHead("cmpl-", "text_completion", text);
+    ObjectNode choice = out.putArray("choices").addObject().put("index", 0).put("text", answer)
+        .put("finish_reason", "stop");
+    if (request.hasNonNull("logprobs")) {
+      ObjectNode logprobs = choice.putObject("logprobs");
+      logprobs.putArray("tokens").add(answer);
+      logprobs.putArray("token_logprobs").add(Math.log(top.probabilities()[0]));
+      ObjectNode first = logprobs.putArray("top_logprobs").addObject();
+      for (int i = 0; i < k; i++) {
+        first.put(top.labels()[i], Math.log(top.probabilities()[i]));
+      }
+      logprobs.putArray("text_offset").add(0);
+    } else {
+      choice.putNull("logprobs");
+    }
+    usage(out, text);
+    return out;
+  }
+
+  private void requireClassifier(String what) {
+    if (classifier == null) {
+      throw new ApiError(404, "invalid_request_error", "not_found", "This server's teacher ("
+          + settings.teacher().kind() + ") answers POST /v1/embeddings, not " + what + ".");
+    }
+  }
+
+  /** The number of alternatives asked for in {@code field}: in [0, the number of labels]. */
+  private int alternatives(JsonNode request, String field) {
+    int k = request.path(field).isNumber() ? request.path(field).asInt() : 0;
+    if (k < 0 || k > classifier.labels().size()) {
+      throw ApiError.badRequest("'" + field + "' must be in [0, " + classifier.labels().size() + "], was " + k);
+    }
+    return k;
+  }
+
+  private ObjectNode answerHead(String idPrefix, String object, String text) {
+    return JSON.createObjectNode()
+        .put("id", idPrefix + Hashing.sha256Hex(identity.modelSha256() + '\u0000' + text).substring(0, 24))
+        .put("object", object)
+        .put("created", System.currentTimeMillis() / 1000)
+        .put("model", identity.name())
+        .put("system_fingerprint", "sha256-" + identity.modelSha256().substring(0, 16));
+  }
+
+  /** The detector reads characters, not tokens: usage counts the characters it read, and one answer token. */
+  private static void usage(ObjectNode out, String text) {
     out.putObject("usage").put("prompt_tokens", text.length()).put("completion_tokens", 1)
         .put("total_tokens", text.length() + 1);
-    return out;
   }
 
   private static void bytes(ObjectNode node, String token) {

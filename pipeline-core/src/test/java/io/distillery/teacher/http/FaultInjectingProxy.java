@@ -137,12 +137,15 @@ public final class FaultInjectingProxy implements AutoCloseable {
     }
   }
 
-  /** The request's input: the embeddings input, or the messages' contents, one per line. */
+  /** The request's input: the embeddings input, the completions prompt, or the messages' contents, one per line. */
   static String inputOf(String body) {
     try {
       JsonNode n = JSON.readTree(body);
       if (n.has("input")) {
         return n.get("input").asText();
+      }
+      if (n.has("prompt")) {
+        return n.get("prompt").asText();
       }
       List<String> contents = new java.util.ArrayList<>();
       n.path("messages").forEach(m -> contents.add(m.path("content").asText()));

@@ -21,6 +21,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The remote-teacher client against serve-teacher (the real language detector over real HTTP on loopback),
@@ -61,15 +63,19 @@ class HttpTeacherClientTest {
     return "http://127.0.0.1:" + s.address().getPort() + "/v1";
   }
 
-  @Test
-  void everyKindOfFaultIsRetriedAndEachInputIsAnsweredOnceWithTheTeachersDistribution() throws Exception {
+  /** Chat completions and legacy completions: the same faults, the same answers. */
+  @ParameterizedTest
+  @ValueSource(strings = {"openai-chat", "openai-completions"})
+  void everyKindOfFaultIsRetriedAndEachInputIsAnsweredOnceWithTheTeachersDistribution(String kind)
+      throws Exception {
     Settings serve = server();
     try (TeacherServer teacher = TeacherServer.start(serve, Optional.empty());
         FaultInjectingProxy proxy = FaultInjectingProxy.start(URI.create(upstream(teacher)),
             (input, attempt) -> attempt == 1 ? FAULTS.get(Math.floorMod(input.hashCode(), FAULTS.size()))
                 : Fault.NONE, Duration.ofMillis(1500), 0)) {
-      Settings s = client(proxy.baseUrl(), Map.of());
+      Settings s = client(proxy.baseUrl(), Map.of("distillery.teacher.kind", kind));
       HttpTeacherClient client = HttpTeacherClient.shared(s.teacher(), 1.0, Optional::empty);
+      assertTrue(client.endpoint().getPath().endsWith(OpenAiProtocol.path(s.teacher())), client.endpoint() + "");
       List<String> inputs = new ArrayList<>();
       for (int i = 0; i < 42; i++) {
         inputs.add(TEXTS[i % TEXTS.length] + " (" + i + ")");

@@ -93,6 +93,12 @@ class OpenAiProtocolTest {
     assertEquals("Guten Tag", n.at("/messages/1/content").asText());
     assertTrue(body.indexOf("\"logprobs\"") < body.indexOf("\"max_tokens\"") && body.indexOf("\"max_tokens\"")
         < body.indexOf("\"messages\""), "keys sorted: " + body);
+    Settings completions = TestSettings.langid(Map.of("distillery.teacher.kind", "openai-completions",
+        "distillery.teacher.model", "base-test", "distillery.teacher.http.base-url", "http://127.0.0.1:1/v1",
+        "distillery.teacher.http.system-prompt", "Language:", "distillery.teacher.top-k", "4"));
+    assertEquals(OpenAiProtocol.COMPLETIONS, OpenAiProtocol.path(completions.teacher()));
+    assertEquals("{\"logprobs\":4,\"max_tokens\":1,\"model\":\"base-test\",\"prompt\":\"Language:\\n\\nGuten Tag\","
+        + "\"temperature\":0}", OpenAiProtocol.requestBody(completions.teacher(), "Guten Tag"));
   }
 
   @Test

@@ -138,6 +138,33 @@ class TeacherServerTest {
   }
 
   @Test
+  void theLanguageDetectorAnswersLegacyCompletionsInTheCompletionsForm() throws Exception {
+    Settings s = TestSettings.langid(Map.of("distillery.serve.port", "0"));
+    try (TeacherServer server = TeacherServer.start(s, Optional.empty())) {
+      String text = "Die Kommission wird ihren Vorschlag im nächsten Monat vorlegen.";
+      HttpResponse<String> r = post(server, "/v1/completions", JSON.writeValueAsString(Map.of(
+          "model", s.teacher().name(), "logprobs", 3, "max_tokens", 1, "prompt", List.of(text))), null);
+      assertEquals(200, r.statusCode(), r.body());
+      JsonNode body = JSON.readTree(r.body());
+      assertEquals("text_completion", body.get("object").asText());
+      assertEquals("deu", body.at("/choices/0/text").asText());
+      JsonNode top = body.at("/choices/0/logprobs/top_logprobs/0");
+      assertEquals(3, top.size());
+      OpenNlpLanguageTeacher teacher = OpenNlpLanguageTeacher.shared(s.teacher());
+      float[] p = teacher.distribution(text);
+      top.fields().forEachRemaining(e -> assertEquals(p[teacher.labels().indexOf(e.getKey())],
+          Math.exp(e.getValue().asDouble()), 1e-6, e.getKey()));
+      assertEquals("deu", top.fieldNames().next());
+      assertEquals(body.at("/choices/0/logprobs/token_logprobs/0").asDouble(), top.get("deu").asDouble());
+      assertEquals(text.length(), body.at("/usage/prompt_tokens").asInt());
+      HttpResponse<String> noPrompt = post(server, "/v1/completions", JSON.writeValueAsString(Map.of(
+          "model", s.teacher().name(), "prompt", 7)), null);
+      assertEquals(400, noPrompt.statusCode());
+      assertTrue(noPrompt.body().contains("'prompt' must be a string"), noPrompt.body());
+    }
+  }
+
+  @Test
   void beyondItsConcurrencyAndQueueTheServerRefusesWith503AndRetryAfter() throws Exception {
     Settings s = embed(Map.of("distillery.serve.max-concurrent", "1", "distillery.serve.max-queued", "1"));
     List<String> many = new ArrayList<>();

@@ -232,7 +232,7 @@ public final class GenerateJob implements StageJob {
     }
     RunLayout layout = Stages.layout(settings);
     Dataset<Row> keyed = keyed(settings, spark, layout, Datasets.read(spark, DatasetKind.PROMPTS, layout));
-    long completion = spec.kind().equals("openai-chat") ? spec.http().maxCompletionTokens() : 0;
+    long completion = OpenAiProtocol.completes(spec) ? spec.http().maxCompletionTokens() : 0;
     Row r = keyed.agg(count(lit(1)), sum(when(col(ResponseCache.RESPONSE).isNull(), 1).otherwise(0)),
         sum(when(col(ResponseCache.RESPONSE).isNull(),
             ceil(length(col(Cols.TEXT)).divide(spec.http().charsPerToken()))).otherwise(0))).first();
