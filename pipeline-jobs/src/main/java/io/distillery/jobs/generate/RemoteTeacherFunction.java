@@ -17,9 +17,11 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.Queue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.DoubleAdder;
 import org.apache.spark.TaskContext;
@@ -66,25 +68,32 @@ record RemoteTeacherFunction(Settings.Teacher spec, ApiKeys apiKey, DatasetKind 
     return env == null ? "app" : env.conf().getAppId();
   }
 
-  /** The bounded-in-flight iterator: pulls prompts as answers come back. */
+  /**
+   * The bounded-in-flight iterator. The consumer's thread (Spark's task thread, the only one that touches the
+   * prompt iterator) reads prompts ahead into {@link #ready}; a request is sent whenever a slot is free, by the
+   * consumer or by the callback of the request that freed it, so the requests stay open while the consumer is
+   * busy writing rows.
+   */
   private final class Answers implements Iterator<Row> {
     private final Iterator<Row> prompts;
     private final HttpTeacherClient client;
     private final ResponseCache.Segment segment; // null: cache off
     private final Map<String, ResponseCache.Entry> earlier;
     private final BlockingQueue<Row> done = new LinkedBlockingQueue<>();
-    /** Requests open (the callbacks decrement it): bounds how many are started. */
-    private final AtomicInteger inFlight = new AtomicInteger();
+    /** Prompts read and not yet sent. */
+    private final Queue<Row> ready = new ConcurrentLinkedQueue<>();
+    /** Free request slots (max-in-flight in all): taken when a request is sent, given back when it is answered. */
+    private final Semaphore slots;
     /**
-     * Rows started and not yet handed out, touched by the consumer's thread only. hasNext() must not use
-     * {@link #inFlight}: a callback queues its row before it leaves the in-flight count, so the consumer can take
-     * the row while the count still includes it, and would then wait for a row that never comes.
+     * Rows read and not yet handed out, touched by the consumer's thread only: hasNext() must not depend on what
+     * callbacks are doing (a callback queues its row before it gives its slot back; counting open requests, the
+     * consumer could take the row and then wait for one that never comes).
      */
     private long owed;
     private final AtomicLong spentTokens = new AtomicLong();
     private final DoubleAdder spentCost = new DoubleAdder();
-    private long sent;
-    private long budgetStopped;
+    private final AtomicLong sent = new AtomicLong();
+    private final AtomicLong budgetStopped = new AtomicLong();
 
     Answers(Iterator<Row> prompts, HttpTeacherClient client, ResponseCache.Segment segment,
         Map<String, ResponseCache.Entry> earlier) {
@@ -92,17 +101,18 @@ record RemoteTeacherFunction(Settings.Teacher spec, ApiKeys apiKey, DatasetKind 
       this.client = client;
       this.segment = segment;
       this.earlier = earlier;
+      this.slots = new Semaphore(spec.http().maxInFlight());
     }
 
     @Override
     public boolean hasNext() {
       fill();
       boolean more = owed > 0;
-      if (!more && (sent > 0 || budgetStopped > 0)) {
+      if (!more && (sent.get() > 0 || budgetStopped.get() > 0)) {
         LOG.info("Remote teacher task done: {} requests answered or failed, {} tokens, cost {}; {} rows not sent "
-            + "(budget)", sent, spentTokens.get(), spentCost.sum(), budgetStopped);
-        sent = 0;
-        budgetStopped = 0;
+            + "(budget)", sent.get(), spentTokens.get(), spentCost.sum(), budgetStopped.get());
+        sent.set(0);
+        budgetStopped.set(0);
       }
       return more;
     }
@@ -115,7 +125,8 @@ record RemoteTeacherFunction(Settings.Teacher spec, ApiKeys apiKey, DatasetKind 
       try {
         Row row;
         while ((row = done.poll(30, java.util.concurrent.TimeUnit.SECONDS)) == null) {
-          LOG.info("Waiting for the remote teacher: {} requests open", inFlight.get());
+          LOG.info("Waiting for the remote teacher: {} requests open, {} ready to send",
+              spec.http().maxInFlight() - slots.availablePermits(), ready.size());
         }
         owed--;
         return row;
@@ -125,39 +136,70 @@ record RemoteTeacherFunction(Settings.Teacher spec, ApiKeys apiKey, DatasetKind 
       }
     }
 
-    /** Starts requests (and emits cached rows) until max-in-flight are open or the prompts run out. */
+    /**
+     * Consumer's thread: reads prompts until max-in-flight wait to be sent (a cached answer ends the reading, so
+     * cached rows flow out as they are read, not after the whole partition), then sends what slots allow.
+     */
     private void fill() {
-      while (inFlight.get() < spec.http().maxInFlight() && done.isEmpty() && prompts.hasNext()) {
-        start(prompts.next());
+      int max = spec.http().maxInFlight();
+      while (ready.size() < max && prompts.hasNext()) {
+        Row prompt = prompts.next();
+        owed++;
+        Row cached = answeredBefore(prompt);
+        if (cached != null) {
+          done.add(cached);
+          break;
+        }
+        ready.add(prompt);
       }
+      launch();
     }
 
-    private void start(Row prompt) {
-      owed++;
+    /** The row of an answer this prompt already has (response cache, earlier task attempt), else null. */
+    private Row answeredBefore(Row prompt) {
       String key = prompt.getAs(ResponseCache.KEY);
       String cached = prompt.getAs(ResponseCache.RESPONSE);
       if (cached != null) {
-        done.add(fromCache(prompt, key, new ResponseCache.Entry(cached,
+        return fromCache(prompt, key, new ResponseCache.Entry(cached,
             orElse(prompt.<Double>getAs(ResponseCache.LATENCY_MS), 0.0),
             orElse(prompt.<Long>getAs(ResponseCache.ATTEMPTS), 0L),
-            orElse(prompt.<Long>getAs(ResponseCache.CREATED_AT), 0L))));
-        return;
+            orElse(prompt.<Long>getAs(ResponseCache.CREATED_AT), 0L)));
       }
-      if (earlier.containsKey(key)) {
-        done.add(fromCache(prompt, key, earlier.get(key)));
-        return;
+      ResponseCache.Entry entry = earlier.get(key);
+      return entry == null ? null : fromCache(prompt, key, entry);
+    }
+
+    /** Any thread: sends ready prompts while slots are free. */
+    private void launch() {
+      while (!ready.isEmpty() && slots.tryAcquire()) {
+        Row prompt = ready.poll();
+        if (prompt == null) { // another thread took the last one
+          slots.release();
+          return;
+        }
+        send(prompt);
       }
+    }
+
+    /** Sends one prompt in a slot taken for it; its callback queues the row, gives the slot back and sends on. */
+    private void send(Row prompt) {
       if (budgetSpent()) {
-        budgetStopped++;
+        budgetStopped.incrementAndGet();
         done.add(TeacherAttempts.failed(output, prompt.getAs(Cols.ROW_ID), prompt.getAs(Cols.TEXT), BUDGET_EXHAUSTED,
             "not sent: this task's share of the run's budget (" + taskBudget + ") is spent", 0, null));
+        slots.release();
         return;
       }
+      String key = prompt.getAs(ResponseCache.KEY);
       String text = prompt.getAs(Cols.TEXT);
-      long estimate = HttpTeacherClient.estimateTokens(spec, text);
-      inFlight.incrementAndGet();
-      sent++;
-      client.post(OpenAiProtocol.requestBody(spec, text), estimate).whenComplete((response, error) -> {
+      sent.incrementAndGet();
+      java.util.concurrent.CompletableFuture<HttpTeacherClient.Response> answer;
+      try {
+        answer = client.post(OpenAiProtocol.requestBody(spec, text), HttpTeacherClient.estimateTokens(spec, text));
+      } catch (RuntimeException e) { // sending may run on a callback's thread, where a throw would lose the row
+        answer = java.util.concurrent.CompletableFuture.failedFuture(e);
+      }
+      answer.whenComplete((response, error) -> {
         Row out;
         try {
           out = error == null ? answered(prompt, key, response) : failed(prompt, Retry.unwrap(error));
@@ -167,7 +209,8 @@ record RemoteTeacherFunction(Settings.Teacher spec, ApiKeys apiKey, DatasetKind 
               t.getClass().getName(), String.valueOf(t.getMessage()), 1, null);
         }
         done.add(out);
-        inFlight.decrementAndGet();
+        slots.release();
+        launch();
       });
     }
 
