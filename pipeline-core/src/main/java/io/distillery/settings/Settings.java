@@ -146,10 +146,11 @@ public record Settings(
       int workers,
       double learningRate,
       long seed,
+      double fraction,
       Loss loss,
       boolean hardLabelAblation) implements Serializable {
     public Train withLoss(Loss newLoss) {
-      return new Train(epochs, batchSize, averagingFrequency, workers, learningRate, seed, newLoss,
+      return new Train(epochs, batchSize, averagingFrequency, workers, learningRate, seed, fraction, newLoss,
           hardLabelAblation);
     }
   }
@@ -327,8 +328,13 @@ public record Settings(
     }
     Train train = new Train(r.intAtLeast("train.epochs", 1), r.intAtLeast("train.batch-size", 1),
         r.intAtLeast("train.averaging-frequency", 1), r.intAtLeast("train.workers", 0),
-        r.doublePositive("train.learning-rate"), r.longValue("train.seed"), loss,
+        r.doublePositive("train.learning-rate"), r.longValue("train.seed"), r.doubleBetween("train.fraction", 0, 1),
+        loss,
         r.bool("train.hard-label-ablation"));
+
+    if (!(train.fraction() > 0)) {
+      r.problem("train.fraction", "must be in (0, 1] (1 = the whole training split), was " + train.fraction());
+    }
 
     Serve serve = new Serve(nonEmpty(r, "serve.host"), r.intBetween("serve.port", 0, 65535),
         r.string("serve.token-env"), r.intAtLeast("serve.max-concurrent", 1), r.intAtLeast("serve.max-queued", 1),

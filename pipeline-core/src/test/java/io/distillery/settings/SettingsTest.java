@@ -110,6 +110,17 @@ class SettingsTest {
   }
 
   @Test
+  void aTrainingFractionIsInZeroToOne() {
+    assertEquals(1.0, TestSettings.defaults().train().fraction());
+    assertEquals(0.05, TestSettings.withOverrides(Map.of("distillery.train.fraction", "0.05")).train().fraction());
+    for (String bad : List.of("0", "1.5")) {
+      SettingsException e = assertThrows(SettingsException.class,
+          () -> TestSettings.withOverrides(Map.of("distillery.train.fraction", bad)));
+      assertTrue(e.getMessage().contains("train.fraction"), e.getMessage());
+    }
+  }
+
+  @Test
   void crossFieldRulesHold() {
     SettingsException e = assertThrows(SettingsException.class, () -> TestSettings.withOverrides(Map.of(
         "distillery.corpus.min-words", "10", "distillery.corpus.max-words", "5",

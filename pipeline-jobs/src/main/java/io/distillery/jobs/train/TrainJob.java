@@ -64,7 +64,8 @@ public final class TrainJob implements StageJob {
     TrainingPlan plan = task.plan(settings, spark, layout, generate);
     int batch = settings.train().batchSize();
     JavaRDD<DataSet> train = TrainingMasters.minibatches(task.trainingExamples(settings,
-            outputs.where(col(Cols.SPLIT).equalTo(Split.TRAIN.label())), plan).repartition(workers), batch)
+            sample(outputs.where(col(Cols.SPLIT).equalTo(Split.TRAIN.label())), settings.train().fraction()), plan)
+            .repartition(workers), batch)
         .persist(TrainingMasters.EXAMPLES);
     JavaRDD<DataSet> validation = TrainingMasters.minibatches(task.trainingExamples(settings,
             outputs.where(col(Cols.SPLIT).equalTo(Split.VALIDATION.label())), plan), batch)
@@ -120,6 +121,19 @@ public final class TrainJob implements StageJob {
 
   /** A trained network: the chosen epoch's model file, and the per-epoch record. */
   private record Trained(byte[] model, MultiLayerNetwork network, int chosenEpoch, List<Map<String, Object>> epochs) {}
+
+  /**
+   * {@code train.fraction} of the rows, chosen by a hash of the row id: the same rows whatever the seed, the run
+   * or the partitioning (all of them at 1).
+   */
+  static Dataset<Row> sample(Dataset<Row> rows, double fraction) {
+    if (fraction >= 1) {
+      return rows;
+    }
+    long buckets = 1_000_000;
+    return rows.where(org.apache.spark.sql.functions.pmod(org.apache.spark.sql.functions.xxhash64(col(Cols.ROW_ID)),
+        org.apache.spark.sql.functions.lit(buckets)).lt(Math.round(fraction * buckets)));
+  }
 
   /**
    * Trains one network with parameter averaging, scoring the validation split and checkpointing after every
