@@ -38,8 +38,8 @@ import org.slf4j.LoggerFactory;
  * response cache as it arrives. When the task's share of the run's budget is spent it stops sending: the rest
  * of its rows fail as {@code budget_exhausted}. Rows come out in the order they are answered.
  */
-record RemoteTeacherFunction(Settings.Teacher spec, ApiKeys apiKey, DatasetKind output, TeacherIdentity identity, double share,
-    Settings.Budget taskBudget, String cacheDir, String runId) implements MapPartitionsFunction<Row, Row> {
+record RemoteTeacherFunction(Settings.Teacher spec, ApiKeys apiKey, DatasetKind output, TeacherIdentity identity,
+    double share, Settings.Budget taskBudget, String cacheDir, String runId) implements MapPartitionsFunction<Row, Row> {
   private static final Logger LOG = LoggerFactory.getLogger(RemoteTeacherFunction.class);
   static final String BUDGET_EXHAUSTED = "budget_exhausted";
   private static final ObjectMapper JSON = new ObjectMapper();
