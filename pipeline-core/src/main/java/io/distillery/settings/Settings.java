@@ -75,8 +75,8 @@ public record Settings(
   }
 
   /**
-   * How a remote teacher (teacher.kind = openai-embeddings, openai-chat or openai-completions) is asked: see teacher.http in
-   * reference.conf. The API key is read on each executor from the environment variable {@code apiKeyEnv} or
+   * How a remote teacher (teacher.kind = openai-embeddings, openai-chat or openai-completions) is asked: see
+   * teacher.http in reference.conf. The API key is read on each executor from the environment variable {@code apiKeyEnv} or
    * from the Hadoop credential providers {@code credentialProviders} under {@code apiKeyAlias}; it is never part
    * of the settings.
    */

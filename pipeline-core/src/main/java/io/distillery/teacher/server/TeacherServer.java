@@ -73,7 +73,8 @@ public final class TeacherServer implements AutoCloseable {
         .post("/v1/completions", authorised(json(this::completions)))
         .setFallbackHandler(exchange -> error(exchange, new ApiError(404, "invalid_request_error", "not_found",
             exchange.getRequestMethod() + " " + exchange.getRequestPath() + " is not served here; try POST "
-                + (embedder != null ? "/v1/embeddings" : "/v1/chat/completions or POST /v1/completions") + " or GET /health")))
+                + (embedder != null ? "/v1/embeddings" : "/v1/chat/completions or POST /v1/completions")
+                + " or GET /health")))
         .setInvalidMethodHandler(exchange -> error(exchange, new ApiError(405, "invalid_request_error",
             "method_not_allowed", exchange.getRequestMethod() + " is not allowed on " + exchange.getRequestPath())));
     RequestLimit limit = new RequestLimit(serve.maxConcurrent(), serve.maxQueued());
