@@ -47,6 +47,18 @@ public enum DatasetKind {
       Column.required(Cols.EMBEDDING, FLOAT_ARRAY, "teacher embedding of the token alone, L2-normalised")))),
 
   /**
+   * generate (task embed, in-process teacher): the teacher's last hidden state at each token, averaged over the
+   * token's occurrences in the training split's prompts (special tokens included), for the student's start. A
+   * by-product of answering the prompts: no extra teacher pass, and nothing from the validation or test split.
+   */
+  TEACHER_TOKEN_CONTEXTS("teacher-token-contexts", withTeacher(List.of(
+      Column.required(Cols.TOKEN_ID, LONG, "teacher tokenizer's token id (special tokens included)"),
+      Column.required(Cols.OCCURRENCES, LONG, "times the token occurs in the training split's prompts as the teacher "
+          + "read them"),
+      Column.required(Cols.EMBEDDING, FLOAT_ARRAY, "mean of the teacher's last hidden state at those occurrences "
+          + "(not normalised)")))),
+
+  /**
    * generate (task classify): the teacher's label distribution of each prompt, its top-k labels only, with
    * provenance. The teacher's whole label vocabulary, in its order, is in the generate manifest.
    */
@@ -92,6 +104,18 @@ public enum DatasetKind {
 
   public List<String> columnNames() {
     return columns.stream().map(Column::name).toList();
+  }
+
+  /** Columns naming the teacher an aggregate of its outputs came from, and when it was made. */
+  private static List<Column> withTeacher(List<Column> payload) {
+    List<Column> all = new ArrayList<>(payload);
+    all.add(Column.required(Cols.TEACHER_NAME, STRING, "teacher model name"));
+    all.add(Column.required(Cols.TEACHER_VERSION, STRING, "teacher model version"));
+    all.add(Column.required(Cols.TEACHER_ARTIFACT, STRING, "where the teacher model file came from"));
+    all.add(Column.required(Cols.TEACHER_SHA256, STRING, "sha256 of the teacher model file"));
+    all.add(Column.required(Cols.TERMS, STRING, "terms the output comes under"));
+    all.add(Column.required(Cols.CREATED_AT, TIMESTAMP, "when it was aggregated"));
+    return all;
   }
 
   private static List<Column> withProvenance(List<Column> payload) {

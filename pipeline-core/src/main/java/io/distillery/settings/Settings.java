@@ -123,6 +123,15 @@ public record Settings(
     public boolean initFromTeacherTokens() {
       return init.equals("teacher-tokens");
     }
+
+    public boolean initFromTeacherContexts() {
+      return init.equals("teacher-context");
+    }
+
+    /** Token vectors start from the teacher's own (teacher-context or teacher-tokens). */
+    public boolean initFromTeacher() {
+      return initFromTeacherTokens() || initFromTeacherContexts();
+    }
   }
 
   /** Hashed character n-grams of the classify student's input (see student.char-ngrams in reference.conf). */
@@ -299,7 +308,7 @@ public record Settings(
       r.problem("student.char-ngrams.max", "must be >= student.char-ngrams.min (" + ngramMin + "), was " + ngramMax);
     }
     Student student = new Student(r.oneOf("student.kind", Set.of("static-embedding", "char-ngram-mlp")),
-        r.oneOf("student.init", Set.of("teacher-tokens", "random")), r.intAtLeast("student.width", 8),
+        r.oneOf("student.init", Set.of("teacher-context", "teacher-tokens", "random")), r.intAtLeast("student.width", 8),
         r.intAtLeast("student.min-token-count", 1), r.intBetween("student.max-tokens", 4, 512),
         r.intAtLeast("student.hidden", 0),
         new CharNgrams(ngramMin, ngramMax, r.intBetween("student.char-ngrams.buckets", 16, 1 << 24),
@@ -312,12 +321,13 @@ public record Settings(
     if (!student.kind().equals(kinds.student())) {
       r.problem("student.kind", "task " + task + " needs student.kind = " + kinds.student() + ", was " + student.kind());
     }
-    if (teacher.remote() && student.initFromTeacherTokens()) {
-      r.problem("student.init", "teacher-tokens needs an in-process teacher that can embed single tokens; with "
-          + "teacher.kind = " + teacher.kind() + " use student.init = random");
+    if (teacher.remote() && student.initFromTeacher()) {
+      r.problem("student.init", student.init() + " needs an in-process teacher whose hidden states and single-token "
+          + "embeddings it can read; with teacher.kind = " + teacher.kind() + " use student.init = random");
     }
-    if (task.equals("classify") && student.initFromTeacherTokens()) {
-      r.problem("student.init", "teacher-tokens needs an embedding teacher; task classify needs student.init = random");
+    if (task.equals("classify") && student.initFromTeacher()) {
+      r.problem("student.init", student.init() + " needs an embedding teacher; task classify needs student.init = "
+          + "random");
     }
 
     Loss loss = new Loss(r.doubleBetween("train.loss.cosine-weight", 0, Double.MAX_VALUE),

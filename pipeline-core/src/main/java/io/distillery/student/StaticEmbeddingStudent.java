@@ -3,6 +3,8 @@ package io.distillery.student;
 import io.distillery.settings.Settings;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -43,12 +45,7 @@ public final class StaticEmbeddingStudent {
    */
   public static void initialiseFromTeacherTokens(MultiLayerNetwork net, Iterator<Map.Entry<Integer, float[]>> tokenVectors) {
     INDArray table = net.getLayer(EMBEDDING_LAYER).getParam(DefaultParamInitializer.WEIGHT_KEY);
-    INDArray projection = net.getLayer(PROJECTION_LAYER).getParam(DefaultParamInitializer.WEIGHT_KEY);
-    if (table.size(1) != projection.size(1)) {
-      throw new IllegalArgumentException("distillery.student.init = teacher-tokens needs distillery.student.width"
-          + " = the teacher's dimension (" + projection.size(1) + "), but width is " + table.size(1)
-          + ". Set the width to " + projection.size(1) + " or use student.init = random.");
-    }
+    requireTeacherWidth(net, "teacher-tokens");
     INDArray sum = Nd4j.zeros(DataType.FLOAT, table.size(1));
     java.util.List<Integer> rows = new java.util.ArrayList<>();
     while (tokenVectors.hasNext()) {
@@ -67,6 +64,72 @@ public final class StaticEmbeddingStudent {
       }
       table.putRow(Vocabulary.UNKNOWN_ROW, Nd4j.zeros(DataType.FLOAT, table.size(1)));
     }
+    identityProjection(net);
+  }
+
+  /** A vocabulary token's teacher vectors: the token seen alone, and in context where the training split has it. */
+  public record TokenVectors(int row, Optional<float[]> alone, Optional<float[]> context) {}
+
+  /**
+   * Starts the student from the teacher's hidden states in context: row r is the teacher's mean last hidden state
+   * at its token over the training split (special tokens included), the projection is the identity, so the
+   * student's mean pooling starts as the teacher's own over static vectors. A token without contexts (seen only
+   * in the validation or test split) starts from its vector alone mapped into the context space by a least-squares
+   * fit over the tokens that have both (from the mean context if fewer tokens than dimensions have both); the
+   * unknown row is the mean context. Needs width = teacher dimension.
+   *
+   * @param tokens every vocabulary row's vectors, twice (once to fit the map, once to place the rows)
+   */
+  public static void initialiseFromTeacherContexts(MultiLayerNetwork net, Supplier<Iterator<TokenVectors>> tokens) {
+    INDArray table = net.getLayer(EMBEDDING_LAYER).getParam(DefaultParamInitializer.WEIGHT_KEY);
+    requireTeacherWidth(net, "teacher-context");
+    int dim = (int) table.size(1);
+    LinearMap.Fit fit = new LinearMap.Fit(dim, dim);
+    double[] meanContext = new double[dim];
+    long contexts = 0;
+    for (Iterator<TokenVectors> it = tokens.get(); it.hasNext(); ) {
+      TokenVectors t = it.next();
+      if (t.context().isPresent()) {
+        float[] c = t.context().get();
+        for (int d = 0; d < dim; d++) {
+          meanContext[d] += c[d];
+        }
+        contexts++;
+        t.alone().ifPresent(a -> fit.add(a, c));
+      }
+    }
+    if (contexts == 0) {
+      throw new IllegalArgumentException("student.init = teacher-context, but the teacher recorded no token "
+          + "contexts: the training split is empty or was answered by a remote teacher. Use student.init = random.");
+    }
+    float[] mean = new float[dim];
+    for (int d = 0; d < dim; d++) {
+      mean[d] = (float) (meanContext[d] / contexts);
+    }
+    // Too few tokens with both vectors to fit the map (a tiny corpus): the others start from the mean context.
+    Optional<LinearMap> map = fit.solve();
+    for (Iterator<TokenVectors> it = tokens.get(); it.hasNext(); ) {
+      TokenVectors t = it.next();
+      float[] start = t.context().orElseGet(() -> map.isPresent() && t.alone().isPresent()
+          ? map.get().apply(t.alone().get()) : mean);
+      table.putRow(t.row(), Nd4j.createFromArray(start));
+    }
+    table.putRow(Vocabulary.UNKNOWN_ROW, Nd4j.createFromArray(mean));
+    identityProjection(net);
+  }
+
+  private static void requireTeacherWidth(MultiLayerNetwork net, String init) {
+    INDArray table = net.getLayer(EMBEDDING_LAYER).getParam(DefaultParamInitializer.WEIGHT_KEY);
+    INDArray projection = net.getLayer(PROJECTION_LAYER).getParam(DefaultParamInitializer.WEIGHT_KEY);
+    if (table.size(1) != projection.size(1)) {
+      throw new IllegalArgumentException("distillery.student.init = " + init + " needs distillery.student.width"
+          + " = the teacher's dimension (" + projection.size(1) + "), but width is " + table.size(1)
+          + ". Set the width to " + projection.size(1) + " or use student.init = random.");
+    }
+  }
+
+  private static void identityProjection(MultiLayerNetwork net) {
+    INDArray projection = net.getLayer(PROJECTION_LAYER).getParam(DefaultParamInitializer.WEIGHT_KEY);
     projection.assign(Nd4j.eye(projection.size(0)).castTo(DataType.FLOAT));
     net.getLayer(PROJECTION_LAYER).getParam(DefaultParamInitializer.BIAS_KEY).assign(0);
   }

@@ -9,8 +9,7 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Turns texts into the student's inputs: the teacher's tokens mapped to the student's vocabulary rows, padded
- * to a fixed length,
- * with a mask so mean pooling only sees real tokens. Fixed length lets DL4J merge examples into batches.
+ * to a fixed length, with a mask so mean pooling only sees real tokens. Fixed length lets DL4J merge examples into batches.
  */
 public final class StudentInputs {
   private final Tokenizer tokenizer;
@@ -21,22 +20,40 @@ public final class StudentInputs {
     this.tokenizer = tokenizer;
     this.vocabulary = vocabulary;
     this.maxTokens = maxTokens;
+    long[] special = tokenizer.specialIds();
+    boolean all = special.length > 0 && special.length < maxTokens;
+    int[] rows = new int[special.length];
+    for (int i = 0; i < special.length && all; i++) {
+      rows[i] = vocabulary.row(special[i]);
+      all = rows[i] != Vocabulary.UNKNOWN_ROW;
+    }
+    this.specialRows = all ? rows : new int[0];
   }
+
+  /**
+   * Rows of the special tokens the teacher reads around every text, when the vocabulary has them all (a student
+   * started from the teacher's context vectors): the student then pools what the teacher pools. Else none.
+   */
+  private final int[] specialRows;
 
   public int maxTokens() {
     return maxTokens;
   }
 
-  /** Student rows of one text's tokens (the unknown row alone for a text with no tokens). */
+  /**
+   * Student rows of one text's tokens, then of the special tokens if the student has them (without them, the
+   * unknown row alone for a text with no tokens).
+   */
   public int[] rows(String text) {
-    long[] tokens = tokenizer.tokenIds(text, maxTokens);
-    if (tokens.length == 0) {
+    long[] tokens = tokenizer.tokenIds(text, maxTokens - specialRows.length);
+    if (tokens.length == 0 && specialRows.length == 0) {
       return new int[] {Vocabulary.UNKNOWN_ROW};
     }
-    int[] rows = new int[tokens.length];
+    int[] rows = new int[tokens.length + specialRows.length];
     for (int t = 0; t < tokens.length; t++) {
       rows[t] = vocabulary.row(tokens[t]);
     }
+    System.arraycopy(specialRows, 0, rows, tokens.length, specialRows.length);
     return rows;
   }
 

@@ -93,6 +93,15 @@ public final class OnnxEmbeddingTeacher implements EmbeddingTeacher {
   }
 
   /**
+   * {@link #embed}, and also adds the text's last hidden states (special tokens included) to {@code contexts}:
+   * the same single run of the model, so the answer is bit-identical to {@link #embed}'s.
+   */
+  public float[] embed(String text, TokenContexts contexts) {
+    Encoding enc = tokenizer.encodeForModel(text);
+    return run(enc.getIds(), enc.getAttentionMask(), enc.getTypeIds(), contexts);
+  }
+
+  /**
    * The teacher's embedding of one vocabulary token on its own (with the model's special tokens around it):
    * the static vector a student can start from, as in Model2Vec.
    */
@@ -103,15 +112,16 @@ public final class OnnxEmbeddingTeacher implements EmbeddingTeacher {
     System.arraycopy(specialIds, 1, ids, 2, specialIds.length - 1);
     long[] mask = new long[ids.length];
     java.util.Arrays.fill(mask, 1L);
-    return run(ids, mask, new long[ids.length]);
+    return run(ids, mask, new long[ids.length], null);
   }
 
   private float[] rawEmbed(String text) {
     Encoding enc = tokenizer.encodeForModel(text);
-    return run(enc.getIds(), enc.getAttentionMask(), enc.getTypeIds());
+    return run(enc.getIds(), enc.getAttentionMask(), enc.getTypeIds(), null);
   }
 
-  private float[] run(long[] ids, long[] mask, long[] typeIds) {
+  /** Runs the encoder on one input; adds its hidden states to {@code contexts} unless that is null. */
+  private float[] run(long[] ids, long[] mask, long[] typeIds, TokenContexts contexts) {
     Map<String, OnnxTensor> inputs = new HashMap<>();
     try {
       inputs.put("input_ids", OnnxTensor.createTensor(env, new long[][] {ids}));
@@ -123,7 +133,11 @@ public final class OnnxEmbeddingTeacher implements EmbeddingTeacher {
         // Read the [1, tokens, dim] output in place: no nested Java arrays per row.
         OnnxTensor hidden = (OnnxTensor) result.get(0);
         long[] shape = hidden.getInfo().getShape();
-        return meanPoolNormalize(hidden.getFloatBuffer(), (int) shape[1], (int) shape[2], mask);
+        java.nio.FloatBuffer states = hidden.getFloatBuffer();
+        if (contexts != null) {
+          contexts.add(ids, mask, states, (int) shape[2]);
+        }
+        return meanPoolNormalize(states, (int) shape[1], (int) shape[2], mask);
       }
     } catch (OrtException e) {
       throw new IllegalStateException("ONNX Runtime failed on an input of " + ids.length + " tokens", e);

@@ -64,6 +64,14 @@ public final class Tokenizer implements AutoCloseable {
     }
   }
 
+  /**
+   * The special tokens the model reads around every text (e.g. [CLS] and [SEP]), in order: the encoding of the empty
+   * text.
+   */
+  public long[] specialIds() {
+    return tokenizer.encode("").getIds();
+  }
+
   /** Encoding with the model's special tokens ([CLS] ... [SEP]), for the teacher. */
   public Encoding encodeForModel(String text) {
     return tokenizer.encode(text);

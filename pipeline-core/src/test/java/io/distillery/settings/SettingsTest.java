@@ -94,7 +94,7 @@ class SettingsTest {
         "distillery.teacher.kind", "openai-embeddings", "distillery.teacher.http.base-url", "localhost:8080",
         "distillery.teacher.http.retry.initial-backoff", "2s", "distillery.teacher.http.retry.max-backoff", "1s",
         "distillery.teacher.http.request-timeout", "0s", "distillery.generate.budget.max-tokens", "-1")));
-    for (String key : List.of("teacher.http.base-url", "student.init: teacher-tokens needs an in-process teacher",
+    for (String key : List.of("teacher.http.base-url", "student.init: teacher-context needs an in-process teacher",
         "teacher.http.retry.max-backoff", "teacher.http.request-timeout", "generate.budget.max-tokens")) {
       assertTrue(e.getMessage().contains(key), key + " in " + e.getMessage());
     }

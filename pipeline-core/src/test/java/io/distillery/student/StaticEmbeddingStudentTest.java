@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.distillery.TestSettings;
 import io.distillery.settings.Settings;
 import io.distillery.teacher.OnnxEmbeddingTeacher;
+import io.distillery.teacher.TokenContexts;
 import io.distillery.util.Hashing;
 import java.util.ArrayList;
 import java.util.List;
@@ -104,6 +105,120 @@ class StaticEmbeddingStudentTest {
       }
       student.close();
     }
+  }
+
+  @Test
+  void contextInitialisationReproducesTheTeacherOnTheTextsItsContextsCameFrom() {
+    Settings s = TestSettings.defaults();
+    String seen = "The vote on the fisheries report will take place tomorrow at noon.";
+    String other = "Farmers need fair prices for their products.";
+    try (OnnxEmbeddingTeacher teacher = OnnxEmbeddingTeacher.open(s.teacher())) {
+      TokenContexts contexts = new TokenContexts(teacher.dimension());
+      float[] answer = teacher.embed(seen, contexts);
+      // Collecting contexts is the same single run: the answer is bit-identical.
+      assertArrayEquals(teacher.embed(seen), answer, 0f);
+      long[] special = teacher.tokenizer().specialIds();
+      long[] tokens = teacher.tokenizer().tokenIds(seen, 64);
+      Map<Long, float[]> context = new java.util.HashMap<>();
+      long occurrences = 0;
+      for (java.util.Iterator<TokenContexts.Total> it = contexts.totals(); it.hasNext(); ) {
+        TokenContexts.Total t = it.next();
+        float[] mean = t.sum().clone();
+        for (int d = 0; d < mean.length; d++) {
+          mean[d] /= t.occurrences();
+        }
+        context.put(t.tokenId(), mean);
+        occurrences += t.occurrences();
+      }
+      assertEquals(tokens.length + special.length, occurrences, "every position the teacher read, specials included");
+
+      // The student's vocabulary: the seen text's tokens, another text's (no context: they start from the mean),
+      // and the special tokens.
+      long[] otherTokens = teacher.tokenizer().tokenIds(other, 64);
+      Vocabulary vocabulary = Vocabulary.of(java.util.stream.LongStream.concat(java.util.stream.LongStream.concat(
+          java.util.Arrays.stream(tokens), java.util.Arrays.stream(otherTokens)), java.util.Arrays.stream(special))
+          .toArray());
+      MultiLayerNetwork net = new MultiLayerNetwork(StaticEmbeddingStudent.configuration(s.student(), s.train(),
+          vocabulary.size(), teacher.dimension()));
+      net.init();
+      List<StaticEmbeddingStudent.TokenVectors> rows = new ArrayList<>();
+      for (int r = 1; r < vocabulary.size(); r++) {
+        long id = vocabulary.teacherId(r);
+        rows.add(new StaticEmbeddingStudent.TokenVectors(r, java.util.Optional.of(teacher.embedToken(id)),
+            java.util.Optional.ofNullable(context.get(id))));
+      }
+      StaticEmbeddingStudent.initialiseFromTeacherContexts(net, rows::iterator);
+      byte[] model = StudentArtifact.of(net, vocabulary).toBytes();
+      try (StudentModel student = StudentModel.load(model, new StudentModel.Spec(Hashing.sha256Hex(model),
+          s.teacher().tokenizer(), s.teacher().maxTokens(), s.student().maxTokens()))) {
+        // Each of the text's tokens (and [CLS], [SEP]) starts as its hidden state there: untrained, the student's
+        // mean pooling is the teacher's own, up to float rounding.
+        assertEquals(1.0, cosine(answer, student.embed(List.of(seen))[0]), 1e-5);
+        // The DL4J network computes the same function as the folded student, special tokens included.
+        assertArrayEquals(student.embedWithNetwork(List.of(seen, other))[1], student.embed(List.of(other))[0], 1e-5f);
+        // A text none of whose tokens has a context is not reproduced: its tokens all start from the mean context
+        // (too few tokens here to fit the map from their vectors alone).
+        double otherCosine = cosine(teacher.embed(other), student.embed(List.of(other))[0]);
+        assertTrue(otherCosine < 0.9, "cosine of a text without contexts " + otherCosine);
+      }
+    }
+  }
+
+  @Test
+  void aLeastSquaresMapRecoversAnAffineMapAndNeedsEnoughPairs() {
+    java.util.Random random = new java.util.Random(7);
+    int in = 6;
+    int out = 3;
+    float[][] a = new float[in][out];
+    float[] b = {0.5f, -1f, 2f};
+    for (float[] row : a) {
+      for (int j = 0; j < out; j++) {
+        row[j] = (float) random.nextGaussian();
+      }
+    }
+    LinearMap.Fit fit = new LinearMap.Fit(in, out);
+    for (int n = 0; n < in; n++) {
+      fit.add(randomVector(random, in), new float[out]);
+    }
+    assertTrue(fit.solve().isEmpty(), "6 pairs cannot fix 7 unknowns per output");
+    fit = new LinearMap.Fit(in, out);
+    for (int n = 0; n < 50; n++) {
+      float[] x = randomVector(random, in);
+      fit.add(x, affine(a, b, x));
+    }
+    LinearMap map = fit.solve().orElseThrow();
+    float[] x = randomVector(random, in);
+    assertArrayEquals(affine(a, b, x), map.apply(x), 1e-3f);
+  }
+
+  private static float[] randomVector(java.util.Random random, int n) {
+    float[] x = new float[n];
+    for (int i = 0; i < n; i++) {
+      x[i] = (float) random.nextGaussian();
+    }
+    return x;
+  }
+
+  private static float[] affine(float[][] a, float[] b, float[] x) {
+    float[] y = b.clone();
+    for (int i = 0; i < x.length; i++) {
+      for (int j = 0; j < y.length; j++) {
+        y[j] += x[i] * a[i][j];
+      }
+    }
+    return y;
+  }
+
+  private static double cosine(float[] a, float[] b) {
+    double dot = 0;
+    double na = 0;
+    double nb = 0;
+    for (int d = 0; d < a.length; d++) {
+      dot += a[d] * b[d];
+      na += a[d] * a[d];
+      nb += b[d] * b[d];
+    }
+    return dot / Math.sqrt(na * nb);
   }
 
   @Test

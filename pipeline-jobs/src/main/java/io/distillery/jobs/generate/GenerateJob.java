@@ -36,6 +36,7 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
@@ -66,7 +67,8 @@ public final class GenerateJob implements StageJob {
     String staging = layout.staging(Stage.GENERATE, "attempts");
 
     Dataset<Row> prompts = Datasets.read(spark, DatasetKind.PROMPTS, layout);
-    Encoder<Row> attemptRows = Encoders.row(TeacherAttempts.schema(task.outputDataset()));
+    Optional<StructType> byproduct = task.byproductSchema(settings);
+    Encoder<Row> attemptRows = Encoders.row(TeacherAttempts.schema(task.outputDataset(), byproduct));
     if (settings.teacher().remote()) {
       Settings.Teacher spec = settings.teacher();
       ApiKeys apiKey = ApiKeys.of(spec.http(), spark);
@@ -83,10 +85,15 @@ public final class GenerateJob implements StageJob {
       Datasets.stage(prompts.repartition(settings.spark().partitions())
           .mapPartitions(task.teacherFunction(settings), attemptRows), staging);
     }
-    Dataset<Row> attempts = spark.read().parquet(staging);
+    Dataset<Row> staged = spark.read().parquet(staging);
+    Dataset<Row> attempts = byproduct.isPresent() ? staged.where(col(TeacherAttempts.BYPRODUCT).isNull()) : staged;
     Datasets.write(attempts.where(col(TeacherAttempts.ANSWERED)), task.outputDataset(), layout);
     Datasets.write(attempts.where(col(TeacherAttempts.ANSWERED).equalTo(false)), DatasetKind.TEACHER_FAILURES,
         layout);
+    Map<String, Long> byproductCounts = byproduct.isPresent()
+        ? task.writeByproduct(settings, spark, layout,
+            staged.where(col(TeacherAttempts.BYPRODUCT).isNotNull()).select(TeacherAttempts.BYPRODUCT + ".*"))
+        : Map.of();
     HadoopFiles.delete(spark, staging);
 
     Dataset<Row> outputs = Datasets.read(spark, task.outputDataset(), layout);
@@ -121,6 +128,7 @@ public final class GenerateJob implements StageJob {
           + "%s.", teacherFailed, rowsIn, 100 * failedFraction, settings.generate().maxFailureFraction(), byClass,
           layout.partition(DatasetKind.TEACHER_FAILURES)));
     }
+    counts.putAll(byproductCounts);
     counts.putAll(task.generateAuxiliary(settings, spark, layout));
     Map<String, Object> details = new TreeMap<>(task.describeOutputs(settings, outputs));
     details.put("task", task.name());

@@ -11,9 +11,11 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructType;
 import io.distillery.evaluation.Gate;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.dataset.DataSet;
 
@@ -34,6 +36,24 @@ public interface DistillationTask {
    * {@link TeacherAttempts#schema(DatasetKind)} rows out, one per prompt, answered or failed.
    */
   MapPartitionsFunction<Row, Row> teacherFunction(Settings settings);
+
+  /**
+   * Schema of the partial results the teacher function emits beside its answers, from the same pass over the
+   * prompts, in the attempts' {@link TeacherAttempts#BYPRODUCT} column (e.g. the teacher's hidden states summed per
+   * token over a partition); empty if it emits none. {@link #writeByproduct} combines them.
+   */
+  default Optional<StructType> byproductSchema(Settings settings) {
+    return Optional.empty();
+  }
+
+  /**
+   * Combines the by-product rows ({@link #byproductSchema}) of every partition and writes them, once the prompts are
+   * answered; returns their counts for the generate manifest.
+   */
+  default Map<String, Long> writeByproduct(Settings settings, SparkSession spark, RunLayout layout,
+      Dataset<Row> partials) {
+    throw new UnsupportedOperationException("task " + name() + " emits no by-product");
+  }
 
   /** Facts about the teacher's answers recorded in the generate manifest (e.g. dimension, label vocabulary). */
   Map<String, Object> describeOutputs(Settings settings, Dataset<Row> outputs);

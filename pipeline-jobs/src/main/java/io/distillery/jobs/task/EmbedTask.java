@@ -35,10 +35,13 @@ import io.distillery.student.StudentModel;
 import io.distillery.teacher.EmbeddingTeacher;
 import io.distillery.teacher.OnnxEmbeddingTeacher;
 import io.distillery.teacher.Tokenizer;
+import io.distillery.teacher.TokenContexts;
+import io.distillery.corpus.Split;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.function.FlatMapFunction;
@@ -67,6 +70,9 @@ public final class EmbedTask implements DistillationTask {
   static final String DIMENSION = "embedding_dimension";
   static final String STUDENT = "student";
   static final String COSINE = "cosine";
+  static final String STATE_SUM = "state_sum";
+  private static final String ALONE = "alone";
+  private static final String CONTEXT = "context";
 
   @Override
   public String name() {
@@ -81,6 +87,64 @@ public final class EmbedTask implements DistillationTask {
   @Override
   public MapPartitionsFunction<Row, Row> teacherFunction(Settings settings) {
     return new EmbedPartition(settings.teacher());
+  }
+
+  /** A partition's sums of the teacher's hidden states per token (the by-product of an in-process teacher). */
+  static final StructType PARTIAL_CONTEXTS = new StructType()
+      .add(Cols.TOKEN_ID, DataTypes.LongType, false)
+      .add(Cols.OCCURRENCES, DataTypes.LongType, false)
+      .add(STATE_SUM, DataTypes.createArrayType(DataTypes.FloatType, false), false);
+
+  /**
+   * An in-process teacher also sums its hidden states per token over the training split while it answers: the
+   * student's start for student.init = teacher-context, at no extra teacher pass. Emitted whatever the init, so
+   * that generate does not depend on the student's settings.
+   */
+  @Override
+  public Optional<StructType> byproductSchema(Settings settings) {
+    return settings.teacher().remote() ? Optional.empty() : Optional.of(PARTIAL_CONTEXTS);
+  }
+
+  @Override
+  public Map<String, Long> writeByproduct(Settings settings, SparkSession spark, RunLayout layout,
+      Dataset<Row> partials) {
+    // Bounded per partition by the vocabulary; summed per token across partitions, never on the driver.
+    JavaRDD<Row> totals = partials.javaRDD()
+        .mapToPair(r -> new scala.Tuple2<>(r.getLong(0), new ContextSum(r.getLong(1), floats(r.getList(2)))))
+        .reduceByKey(ContextSum::plus)
+        .map(t -> RowFactory.create(t._1(), t._2().occurrences(), t._2().mean()));
+    Dataset<Row> identity = Datasets.read(spark, DatasetKind.TEACHER_EMBEDDINGS, layout)
+        .select(Cols.TEACHER_NAME, Cols.TEACHER_VERSION, Cols.TEACHER_ARTIFACT, Cols.TEACHER_SHA256, Cols.TERMS)
+        .limit(1);
+    Dataset<Row> contexts = spark.createDataFrame(totals, new StructType()
+            .add(Cols.TOKEN_ID, DataTypes.LongType, false)
+            .add(Cols.OCCURRENCES, DataTypes.LongType, false)
+            .add(Cols.EMBEDDING, DataTypes.createArrayType(DataTypes.FloatType, false), false))
+        .crossJoin(identity)
+        .withColumn(Cols.CREATED_AT, org.apache.spark.sql.functions.current_timestamp());
+    Datasets.write(contexts, DatasetKind.TEACHER_TOKEN_CONTEXTS, layout);
+    Row n = Datasets.read(spark, DatasetKind.TEACHER_TOKEN_CONTEXTS, layout)
+        .agg(count(lit(1)), sum(Cols.OCCURRENCES)).first();
+    return Map.of("context_tokens", n.getLong(0), "context_occurrences", n.isNullAt(1) ? 0 : n.getLong(1));
+  }
+
+  /** Occurrences of a token and the sum of the teacher's hidden states there. */
+  record ContextSum(long occurrences, float[] sum) implements java.io.Serializable {
+    ContextSum plus(ContextSum other) {
+      float[] total = sum.clone();
+      for (int d = 0; d < total.length; d++) {
+        total[d] += other.sum[d];
+      }
+      return new ContextSum(occurrences + other.occurrences, total);
+    }
+
+    Float[] mean() {
+      Float[] mean = new Float[sum.length];
+      for (int d = 0; d < sum.length; d++) {
+        mean[d] = (float) (sum[d] / (double) occurrences);
+      }
+      return mean;
+    }
   }
 
   @Override
@@ -98,7 +162,7 @@ public final class EmbedTask implements DistillationTask {
 
   @Override
   public Map<String, Long> generateAuxiliary(Settings settings, SparkSession spark, RunLayout layout) {
-    if (!settings.student().initFromTeacherTokens()) {
+    if (settings.teacher().remote()) {
       return Map.of(); // the student's vocabulary comes from the prompts (plan)
     }
     // Every token of the corpus: for evaluation this equals a student over the teacher's whole vocabulary
@@ -122,18 +186,23 @@ public final class EmbedTask implements DistillationTask {
       throw new IllegalStateException("The generate manifest of run '" + generate.runId() + "' records no "
           + DIMENSION + "; re-run generate.");
     }
-    // With teacher-tokens, the tokens the teacher embedded; else (random init, e.g. a remote teacher) every token
-    // of the prompts, counted here.
-    Dataset<Row> tokens = settings.student().initFromTeacherTokens()
+    // Starting from the teacher, the tokens the teacher embedded; else (random init, e.g. a remote teacher) every
+    // token of the prompts, counted here.
+    Dataset<Row> tokens = settings.student().initFromTeacher()
         ? Datasets.read(spark, DatasetKind.TEACHER_TOKEN_EMBEDDINGS, layout)
         : Datasets.read(spark, DatasetKind.PROMPTS, layout).select(Cols.TEXT)
             .flatMap(new TokenIds(settings.teacher()), Encoders.LONG())
             .groupBy(col("value").as(Cols.TOKEN_ID)).agg(count(lit(1)).as(Cols.OCCURRENCES));
     tokens = tokens.where(col(Cols.OCCURRENCES).geq(settings.student().minTokenCount()));
     // Model metadata, bounded by the tokenizer's vocabulary size (tens of thousands of ids).
-    long[] ids = tokens.select(Cols.TOKEN_ID).as(Encoders.LONG()).collectAsList().stream()
-        .mapToLong(Long::longValue).toArray();
-    Vocabulary vocabulary = Vocabulary.of(ids);
+    java.util.stream.LongStream ids = tokens.select(Cols.TOKEN_ID).as(Encoders.LONG()).collectAsList().stream()
+        .mapToLong(Long::longValue);
+    if (settings.student().initFromTeacherContexts()) {
+      // The special tokens the teacher reads around every text: with rows for them, the student pools them too.
+      ids = java.util.stream.LongStream.concat(ids, java.util.Arrays.stream(
+          Tokenizer.shared(settings.teacher().tokenizer(), settings.teacher().maxTokens()).specialIds()));
+    }
+    Vocabulary vocabulary = Vocabulary.of(ids.toArray());
     MultiLayerNetwork net = new MultiLayerNetwork(StaticEmbeddingStudent.configuration(settings.student(),
         settings.train(), vocabulary.size(), n.intValue()));
     net.init();
@@ -141,6 +210,22 @@ public final class EmbedTask implements DistillationTask {
       StaticEmbeddingStudent.initialiseFromTeacherTokens(net, Iterators.map(
           tokens.select(Cols.TOKEN_ID, Cols.EMBEDDING).toLocalIterator(),
           r -> Map.entry(vocabulary.row(r.getLong(0)), floats(r.getList(1)))));
+    }
+    if (settings.student().initFromTeacherContexts()) {
+      Dataset<Row> contexts = Datasets.read(spark, DatasetKind.TEACHER_TOKEN_CONTEXTS, layout);
+      // Every vocabulary row with what the teacher has for it: alone (all but the special tokens), in context
+      // (tokens of the training split). Streamed to the driver: one row per vocabulary token.
+      Object[] special = java.util.Arrays.stream(Tokenizer.shared(settings.teacher().tokenizer(),
+          settings.teacher().maxTokens()).specialIds()).boxed().toArray();
+      Dataset<Row> inContext = contexts.select(col(Cols.TOKEN_ID).as("context_id"), col(Cols.EMBEDDING).as(CONTEXT));
+      Dataset<Row> both = tokens.join(inContext, col(Cols.TOKEN_ID).equalTo(col("context_id")), "left_outer")
+          .select(col(Cols.TOKEN_ID), col(Cols.EMBEDDING).as(ALONE), col(CONTEXT))
+          .unionByName(contexts.where(col(Cols.TOKEN_ID).isin(special)).select(col(Cols.TOKEN_ID),
+              lit(null).cast(DataTypes.createArrayType(DataTypes.FloatType)).as(ALONE), col(Cols.EMBEDDING).as(CONTEXT)));
+      StaticEmbeddingStudent.initialiseFromTeacherContexts(net, () -> Iterators.map(both.toLocalIterator(),
+          r -> new StaticEmbeddingStudent.TokenVectors(vocabulary.row(r.getLong(0)),
+              r.isNullAt(1) ? Optional.empty() : Optional.of(floats(r.getList(1))),
+              r.isNullAt(2) ? Optional.empty() : Optional.of(floats(r.getList(2))))));
     }
     return new TrainingPlan(net, vocabulary, Map.of("vocabulary_rows", vocabulary.size(),
         "init", settings.student().init()));
@@ -299,15 +384,25 @@ public final class EmbedTask implements DistillationTask {
   static final StructType PROBE = new StructType()
       .add("rows", DataTypes.LongType).add("teacher_nanos", DataTypes.LongType).add("student_nanos", DataTypes.LongType);
 
-  /** Executor side: embeds each prompt with the JVM's shared teacher. */
+  /**
+   * Executor side: embeds each prompt with the JVM's shared teacher, summing its hidden states per token over the
+   * training split's prompts as it goes; after the last prompt, emits those sums as by-product rows.
+   */
   record EmbedPartition(Settings.Teacher spec) implements MapPartitionsFunction<Row, Row> {
 
     @Override
     public Iterator<Row> call(Iterator<Row> prompts) {
-      EmbeddingTeacher teacher = OnnxEmbeddingTeacher.shared(spec);
+      OnnxEmbeddingTeacher teacher = OnnxEmbeddingTeacher.shared(spec);
+      TokenContexts contexts = new TokenContexts(teacher.dimension());
       String parameters = "max-tokens=" + spec.maxTokens();
-      return Iterators.map(prompts, p -> TeacherAttempts.ask(DatasetKind.TEACHER_EMBEDDINGS, p, teacher.identity(),
-          parameters, prompt -> Map.of(Cols.EMBEDDING, teacher.embed(prompt.getAs(Cols.TEXT)))));
+      Iterator<Row> answers = Iterators.map(prompts, p -> TeacherAttempts.withoutByproduct(TeacherAttempts.ask(
+          DatasetKind.TEACHER_EMBEDDINGS, p, teacher.identity(), parameters, prompt -> {
+            String text = prompt.getAs(Cols.TEXT);
+            boolean train = Split.TRAIN.label().equals(prompt.getAs(Cols.SPLIT));
+            return Map.of(Cols.EMBEDDING, train ? teacher.embed(text, contexts) : teacher.embed(text));
+          })));
+      return Iterators.then(answers, () -> Iterators.map(contexts.totals(), t -> TeacherAttempts.byproduct(
+          DatasetKind.TEACHER_EMBEDDINGS, RowFactory.create(t.tokenId(), t.occurrences(), boxed(t.sum())))));
     }
   }
 

@@ -19,6 +19,35 @@ public final class Iterators {
     return stream(input).flatMap(f).iterator();
   }
 
+  /**
+   * {@code first}'s elements, then those of the iterator {@code then} makes once {@code first} is exhausted (not
+   * before: it may read what iterating {@code first} built).
+   */
+  public static <T> Iterator<T> then(Iterator<T> first, java.util.function.Supplier<Iterator<T>> then) {
+    return new Iterator<>() {
+      private Iterator<T> second;
+
+      @Override
+      public boolean hasNext() {
+        if (second == null) {
+          if (first.hasNext()) {
+            return true;
+          }
+          second = then.get();
+        }
+        return second.hasNext();
+      }
+
+      @Override
+      public T next() {
+        if (!hasNext()) {
+          throw new java.util.NoSuchElementException();
+        }
+        return second == null ? first.next() : second.next();
+      }
+    };
+  }
+
   private static <I> Stream<I> stream(Iterator<I> input) {
     return StreamSupport.stream(Spliterators.spliteratorUnknownSize(input, Spliterator.ORDERED), false);
   }

@@ -22,6 +22,11 @@ import org.apache.spark.sql.types.StructType;
  */
 public final class TeacherAttempts {
   public static final String ANSWERED = "answered";
+  /**
+   * Column of a task's by-product rows ({@link DistillationTask#byproductSchema}): a partial result the teacher
+   * function emits from the same pass over the prompts, null on answer and failure rows.
+   */
+  public static final String BYPRODUCT = "byproduct";
 
   private TeacherAttempts() {}
 
@@ -36,6 +41,39 @@ public final class TeacherAttempts {
     fields.add(DataTypes.createStructField(Cols.ATTEMPTS, DataTypes.LongType, false));
     fields.add(DataTypes.createStructField(Cols.HTTP_STATUS, DataTypes.LongType, true));
     return DataTypes.createStructType(fields);
+  }
+
+  /** {@link #schema(DatasetKind)} plus the {@link #BYPRODUCT} column of type {@code byproduct}, when there is one. */
+  public static StructType schema(DatasetKind output, java.util.Optional<StructType> byproduct) {
+    StructType attempts = schema(output);
+    return byproduct.map(b -> attempts.add(BYPRODUCT, b, true)).orElse(attempts);
+  }
+
+  /** An answer or failure row in a schema with the {@link #BYPRODUCT} column: the row, with that column null. */
+  public static Row withoutByproduct(Row attempt) {
+    Object[] values = new Object[attempt.size() + 1];
+    for (int i = 0; i < attempt.size(); i++) {
+      values[i] = attempt.get(i);
+    }
+    return RowFactory.create(values);
+  }
+
+  /**
+   * A by-product row: {@code partial} in the {@link #BYPRODUCT} column, not answered, no attempts, nulls elsewhere.
+   * Generate counts it neither as written nor as failed.
+   */
+  public static Row byproduct(DatasetKind output, Row partial) {
+    List<Object> values = new ArrayList<>();
+    values.add(false);
+    for (int i = 0; i < output.columnNames().size(); i++) {
+      values.add(null);
+    }
+    values.add(null);
+    values.add(null);
+    values.add(0L);
+    values.add(null);
+    values.add(partial);
+    return RowFactory.create(values.toArray());
   }
 
   /** Hash identifying a request: teacher identity, parameters and input. */
