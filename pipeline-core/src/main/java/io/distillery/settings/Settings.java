@@ -118,8 +118,8 @@ public record Settings(
 
   public record Generate(double maxFailureFraction, Budget budget) implements Serializable {}
 
-  public record Student(String kind, String init, int width, int minTokenCount, int maxTokens, int hidden,
-      CharNgrams charNgrams) implements Serializable {
+  public record Student(String kind, String init, double contextPrior, int width, int minTokenCount, int maxTokens,
+      int hidden, CharNgrams charNgrams) implements Serializable {
     public boolean initFromTeacherTokens() {
       return init.equals("teacher-tokens");
     }
@@ -308,7 +308,8 @@ public record Settings(
       r.problem("student.char-ngrams.max", "must be >= student.char-ngrams.min (" + ngramMin + "), was " + ngramMax);
     }
     Student student = new Student(r.oneOf("student.kind", Set.of("static-embedding", "char-ngram-mlp")),
-        r.oneOf("student.init", Set.of("teacher-context", "teacher-tokens", "random")), r.intAtLeast("student.width", 8),
+        r.oneOf("student.init", Set.of("teacher-context", "teacher-tokens", "random")),
+        r.doubleBetween("student.context-prior", 0, 1e9), r.intAtLeast("student.width", 8),
         r.intAtLeast("student.min-token-count", 1), r.intBetween("student.max-tokens", 4, 512),
         r.intAtLeast("student.hidden", 0),
         new CharNgrams(ngramMin, ngramMax, r.intBetween("student.char-ngrams.buckets", 16, 1 << 24),

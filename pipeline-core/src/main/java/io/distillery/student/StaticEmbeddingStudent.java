@@ -6,6 +6,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.params.DefaultParamInitializer;
@@ -13,27 +15,50 @@ import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * The default embedding student: a static vector per token of its vocabulary (a subset of the teacher's),
- * mean-pooled over the sentence, projected linearly to the teacher's dimension. Trained on cosine (and/or MSE)
- * to the teacher. Layer 0 holds the token vectors, layer 2 the projection.
+ * mean-pooled over the sentence, projected linearly to the teacher's dimension, plus (student.hidden > 0) a small
+ * ReLU head beside the projection that corrects it by what the bag of tokens says as a whole. Trained on cosine
+ * (and/or MSE) to the teacher. Layer 0 holds the token vectors, layer 2 the head (if any), the last the projection.
  */
 public final class StaticEmbeddingStudent {
-  private static final int EMBEDDING_LAYER = 0;
-  private static final int PROJECTION_LAYER = 2;
+  static final int EMBEDDING_LAYER = 0;
+  /** With a head (student.hidden > 0): the dense layer of the linear path and the hidden ReLU units. */
+  static final int HEAD_LAYER = 2;
 
   private StaticEmbeddingStudent() {}
 
   public static MultiLayerConfiguration configuration(Settings.Student student, Settings.Train train,
       int vocabularySize, int teacherDimension) {
-    return EmbeddingBag.layers(train, vocabularySize, student.width(), student.maxTokens())
+    NeuralNetConfiguration.ListBuilder layers = EmbeddingBag.layers(train, vocabularySize, student.width(),
+        student.maxTokens());
+    int in = student.width();
+    if (student.hidden() > 0) {
+      // The pooled vector goes two ways at once: a linear path of the teacher's dimension and `hidden` ReLU units;
+      // the output layer sums the linear path's projection and the units' correction (a residual head).
+      layers.layer(new DenseLayer.Builder().nIn(in).nOut(teacherDimension + student.hidden())
+          .activation(new PartialReluActivation(teacherDimension)).build());
+      in = teacherDimension + student.hidden();
+    }
+    return layers
         .layer(new OutputLayer.Builder(new CosineMseLoss(train.loss().cosineWeight(), train.loss().mseWeight()))
-            .nIn(student.width())
+            .nIn(in)
             .nOut(teacherDimension)
             .activation(Activation.IDENTITY)
             .build())
         .build();
+  }
+
+  /** Index of the output (projection) layer: the last. */
+  static int projectionLayer(MultiLayerNetwork net) {
+    return net.getnLayers() - 1;
+  }
+
+  /** Whether the network has the residual head (student.hidden > 0). */
+  static boolean hasHead(MultiLayerNetwork net) {
+    return net.getnLayers() == 4;
   }
 
   /**
@@ -68,7 +93,10 @@ public final class StaticEmbeddingStudent {
   }
 
   /** A vocabulary token's teacher vectors: the token seen alone, and in context where the training split has it. */
-  public record TokenVectors(int row, Optional<float[]> alone, Optional<float[]> context) {}
+  public record TokenVectors(int row, Optional<float[]> alone, Optional<Context> context) {}
+
+  /** A token's mean hidden state in context, over {@code occurrences} positions. */
+  public record Context(float[] mean, long occurrences) {}
 
   /**
    * Starts the student from the teacher's hidden states in context: row r is the teacher's mean last hidden state
@@ -76,11 +104,13 @@ public final class StaticEmbeddingStudent {
    * student's mean pooling starts as the teacher's own over static vectors. A token without contexts (seen only
    * in the validation or test split) starts from its vector alone mapped into the context space by a least-squares
    * fit over the tokens that have both (from the mean context if fewer tokens than dimensions have both); the
-   * unknown row is the mean context. Needs width = teacher dimension.
+   * unknown row is the mean context. A context mean is shrunk towards that estimate, which weighs as much as
+   * {@code prior} occurrences (student.context-prior). Needs width = teacher dimension.
    *
    * @param tokens every vocabulary row's vectors, twice (once to fit the map, once to place the rows)
    */
-  public static void initialiseFromTeacherContexts(MultiLayerNetwork net, Supplier<Iterator<TokenVectors>> tokens) {
+  public static void initialiseFromTeacherContexts(MultiLayerNetwork net, double prior,
+      Supplier<Iterator<TokenVectors>> tokens) {
     INDArray table = net.getLayer(EMBEDDING_LAYER).getParam(DefaultParamInitializer.WEIGHT_KEY);
     requireTeacherWidth(net, "teacher-context");
     int dim = (int) table.size(1);
@@ -90,7 +120,7 @@ public final class StaticEmbeddingStudent {
     for (Iterator<TokenVectors> it = tokens.get(); it.hasNext(); ) {
       TokenVectors t = it.next();
       if (t.context().isPresent()) {
-        float[] c = t.context().get();
+        float[] c = t.context().get().mean();
         for (int d = 0; d < dim; d++) {
           meanContext[d] += c[d];
         }
@@ -110,17 +140,33 @@ public final class StaticEmbeddingStudent {
     Optional<LinearMap> map = fit.solve();
     for (Iterator<TokenVectors> it = tokens.get(); it.hasNext(); ) {
       TokenVectors t = it.next();
-      float[] start = t.context().orElseGet(() -> map.isPresent() && t.alone().isPresent()
-          ? map.get().apply(t.alone().get()) : mean);
-      table.putRow(t.row(), Nd4j.createFromArray(start));
+      float[] estimate = map.isPresent() && t.alone().isPresent() ? map.get().apply(t.alone().get()) : mean;
+      table.putRow(t.row(), Nd4j.createFromArray(t.context().map(c -> blend(c, estimate, prior)).orElse(estimate)));
     }
     table.putRow(Vocabulary.UNKNOWN_ROW, Nd4j.createFromArray(mean));
     identityProjection(net);
   }
 
+  /**
+   * A token's context mean shrunk towards the estimate from its vector alone, the estimate weighing as much as
+   * {@code prior} occurrences: a token seen a few times has a mean of a few sentences' worth of context, which the
+   * estimate steadies; a frequent one keeps its own.
+   */
+  private static float[] blend(Context context, float[] estimate, double prior) {
+    if (prior == 0) {
+      return context.mean();
+    }
+    float[] out = new float[estimate.length];
+    double n = context.occurrences();
+    for (int d = 0; d < out.length; d++) {
+      out[d] = (float) ((n * context.mean()[d] + prior * estimate[d]) / (n + prior));
+    }
+    return out;
+  }
+
   private static void requireTeacherWidth(MultiLayerNetwork net, String init) {
     INDArray table = net.getLayer(EMBEDDING_LAYER).getParam(DefaultParamInitializer.WEIGHT_KEY);
-    INDArray projection = net.getLayer(PROJECTION_LAYER).getParam(DefaultParamInitializer.WEIGHT_KEY);
+    INDArray projection = net.getLayer(projectionLayer(net)).getParam(DefaultParamInitializer.WEIGHT_KEY);
     if (table.size(1) != projection.size(1)) {
       throw new IllegalArgumentException("distillery.student.init = " + init + " needs distillery.student.width"
           + " = the teacher's dimension (" + projection.size(1) + "), but width is " + table.size(1)
@@ -128,9 +174,22 @@ public final class StaticEmbeddingStudent {
     }
   }
 
+  /**
+   * The student as the pooled vector itself: the projection is the identity, and a head's linear path too, while
+   * its hidden units (randomly started) add nothing yet (their output weights are zero).
+   */
   private static void identityProjection(MultiLayerNetwork net) {
-    INDArray projection = net.getLayer(PROJECTION_LAYER).getParam(DefaultParamInitializer.WEIGHT_KEY);
-    projection.assign(Nd4j.eye(projection.size(0)).castTo(DataType.FLOAT));
-    net.getLayer(PROJECTION_LAYER).getParam(DefaultParamInitializer.BIAS_KEY).assign(0);
+    int out = projectionLayer(net);
+    INDArray projection = net.getLayer(out).getParam(DefaultParamInitializer.WEIGHT_KEY);
+    long dim = projection.size(1);
+    projection.assign(0);
+    projection.get(NDArrayIndex.interval(0, dim), NDArrayIndex.all())
+        .assign(Nd4j.eye(dim).castTo(DataType.FLOAT));
+    net.getLayer(out).getParam(DefaultParamInitializer.BIAS_KEY).assign(0);
+    if (hasHead(net)) {
+      INDArray head = net.getLayer(HEAD_LAYER).getParam(DefaultParamInitializer.WEIGHT_KEY);
+      head.get(NDArrayIndex.all(), NDArrayIndex.interval(0, dim)).assign(Nd4j.eye(dim).castTo(DataType.FLOAT));
+      net.getLayer(HEAD_LAYER).getParam(DefaultParamInitializer.BIAS_KEY).assign(0);
+    }
   }
 }

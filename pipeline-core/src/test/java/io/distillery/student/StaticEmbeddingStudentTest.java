@@ -119,7 +119,7 @@ class StaticEmbeddingStudentTest {
       assertArrayEquals(teacher.embed(seen), answer, 0f);
       long[] special = teacher.tokenizer().specialIds();
       long[] tokens = teacher.tokenizer().tokenIds(seen, 64);
-      Map<Long, float[]> context = new java.util.HashMap<>();
+      Map<Long, StaticEmbeddingStudent.Context> context = new java.util.HashMap<>();
       long occurrences = 0;
       for (java.util.Iterator<TokenContexts.Total> it = contexts.totals(); it.hasNext(); ) {
         TokenContexts.Total t = it.next();
@@ -127,7 +127,7 @@ class StaticEmbeddingStudentTest {
         for (int d = 0; d < mean.length; d++) {
           mean[d] /= t.occurrences();
         }
-        context.put(t.tokenId(), mean);
+        context.put(t.tokenId(), new StaticEmbeddingStudent.Context(mean, t.occurrences()));
         occurrences += t.occurrences();
       }
       assertEquals(tokens.length + special.length, occurrences, "every position the teacher read, specials included");
@@ -147,7 +147,7 @@ class StaticEmbeddingStudentTest {
         rows.add(new StaticEmbeddingStudent.TokenVectors(r, java.util.Optional.of(teacher.embedToken(id)),
             java.util.Optional.ofNullable(context.get(id))));
       }
-      StaticEmbeddingStudent.initialiseFromTeacherContexts(net, rows::iterator);
+      StaticEmbeddingStudent.initialiseFromTeacherContexts(net, 0, rows::iterator); // contexts as they are
       byte[] model = StudentArtifact.of(net, vocabulary).toBytes();
       try (StudentModel student = StudentModel.load(model, new StudentModel.Spec(Hashing.sha256Hex(model),
           s.teacher().tokenizer(), s.teacher().maxTokens(), s.student().maxTokens()))) {

@@ -217,15 +217,19 @@ public final class EmbedTask implements DistillationTask {
       // (tokens of the training split). Streamed to the driver: one row per vocabulary token.
       Object[] special = java.util.Arrays.stream(Tokenizer.shared(settings.teacher().tokenizer(),
           settings.teacher().maxTokens()).specialIds()).boxed().toArray();
-      Dataset<Row> inContext = contexts.select(col(Cols.TOKEN_ID).as("context_id"), col(Cols.EMBEDDING).as(CONTEXT));
+      Dataset<Row> inContext = contexts.select(col(Cols.TOKEN_ID).as("context_id"), col(Cols.EMBEDDING).as(CONTEXT),
+          col(Cols.OCCURRENCES).as("context_occurrences"));
       Dataset<Row> both = tokens.join(inContext, col(Cols.TOKEN_ID).equalTo(col("context_id")), "left_outer")
-          .select(col(Cols.TOKEN_ID), col(Cols.EMBEDDING).as(ALONE), col(CONTEXT))
+          .select(col(Cols.TOKEN_ID), col(Cols.EMBEDDING).as(ALONE), col(CONTEXT), col("context_occurrences"))
           .unionByName(contexts.where(col(Cols.TOKEN_ID).isin(special)).select(col(Cols.TOKEN_ID),
-              lit(null).cast(DataTypes.createArrayType(DataTypes.FloatType)).as(ALONE), col(Cols.EMBEDDING).as(CONTEXT)));
-      StaticEmbeddingStudent.initialiseFromTeacherContexts(net, () -> Iterators.map(both.toLocalIterator(),
-          r -> new StaticEmbeddingStudent.TokenVectors(vocabulary.row(r.getLong(0)),
+              lit(null).cast(DataTypes.createArrayType(DataTypes.FloatType)).as(ALONE), col(Cols.EMBEDDING).as(CONTEXT),
+              col(Cols.OCCURRENCES).as("context_occurrences")));
+      StaticEmbeddingStudent.initialiseFromTeacherContexts(net, settings.student().contextPrior(),
+          () -> Iterators.map(both.toLocalIterator(), r -> new StaticEmbeddingStudent.TokenVectors(
+              vocabulary.row(r.getLong(0)),
               r.isNullAt(1) ? Optional.empty() : Optional.of(floats(r.getList(1))),
-              r.isNullAt(2) ? Optional.empty() : Optional.of(floats(r.getList(2))))));
+              r.isNullAt(2) ? Optional.empty()
+                  : Optional.of(new StaticEmbeddingStudent.Context(floats(r.getList(2)), r.getLong(3))))));
     }
     return new TrainingPlan(net, vocabulary, Map.of("vocabulary_rows", vocabulary.size(),
         "init", settings.student().init()));
