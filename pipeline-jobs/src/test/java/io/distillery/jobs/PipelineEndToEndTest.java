@@ -1,6 +1,9 @@
 package io.distillery.jobs;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.sum;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -15,6 +18,9 @@ import io.distillery.dataset.Stage;
 import io.distillery.dataset.StageManifest;
 import io.distillery.settings.Settings;
 import io.distillery.student.StudentArtifact;
+import io.distillery.teacher.OnnxEmbeddingTeacher;
+import io.distillery.teacher.TokenContexts;
+import io.distillery.teacher.Tokenizer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -99,6 +105,59 @@ class PipelineEndToEndTest {
   }
 
   @Test
+  void generateSumsTheTeachersHiddenStatesOverTheTrainingSplitOnly() {
+    StageManifest m = first.get(Stage.GENERATE);
+    Dataset<Row> contexts = Datasets.read(spark, DatasetKind.TEACHER_TOKEN_CONTEXTS, layout);
+    // Every position the teacher read in a training prompt ([CLS] and [SEP] included), and none of the validation
+    // or test prompts' (the student must not start from the teacher's view of held-out text).
+    Tokenizer tokenizer = Tokenizer.open(settings.teacher().tokenizer(), settings.teacher().maxTokens());
+    long trainPositions = 0;
+    long allPositions = 0;
+    long trainPrompts = 0;
+    for (Row p : Datasets.read(spark, DatasetKind.PROMPTS, layout).select(Cols.TEXT, Cols.SPLIT).collectAsList()) {
+      int n = tokenizer.encodeForModel(p.getString(0)).getIds().length; // test-sized data
+      allPositions += n;
+      if (p.getString(1).equals("train")) {
+        trainPositions += n;
+        trainPrompts++;
+      }
+    }
+    assertTrue(allPositions > trainPositions, "the held-out splits have prompts");
+    Row totals = contexts.agg(sum(Cols.OCCURRENCES), count(lit(1))).first();
+    assertEquals(trainPositions, totals.getLong(0));
+    assertEquals(trainPositions, m.counts().get("context_occurrences"));
+    assertEquals(totals.getLong(1), m.counts().get("context_tokens"));
+    assertEquals(totals.getLong(1), contexts.select(Cols.TOKEN_ID).distinct().count(), "one row per token");
+    long cls = tokenizer.specialIds()[0];
+    assertEquals(trainPrompts, contexts.where(col(Cols.TOKEN_ID).equalTo(cls)).first().getLong(1),
+        "[CLS] once per training prompt");
+    // The means are the teacher's own hidden states: one token's, recomputed from the training prompts it occurs in.
+    Row rare = contexts.where(col(Cols.OCCURRENCES).equalTo(3)).orderBy(Cols.TOKEN_ID).first();
+    long token = rare.getLong(0);
+    TokenContexts recomputed = new TokenContexts(384);
+    try (OnnxEmbeddingTeacher teacher = OnnxEmbeddingTeacher.open(settings.teacher())) {
+      for (Row p : Datasets.read(spark, DatasetKind.PROMPTS, layout).where(col(Cols.SPLIT).equalTo("train"))
+          .select(Cols.TEXT).collectAsList()) {
+        if (Arrays.stream(tokenizer.encodeForModel(p.getString(0)).getIds()).anyMatch(id -> id == token)) {
+          teacher.embed(p.getString(0), recomputed);
+        }
+      }
+    }
+    TokenContexts.Total total = java.util.stream.StreamSupport.stream(java.util.Spliterators.spliteratorUnknownSize(
+        recomputed.totals(), 0), false).filter(t -> t.tokenId() == token).findFirst().orElseThrow();
+    assertEquals(3, total.occurrences());
+    List<Float> mean = rare.getList(rare.fieldIndex(Cols.EMBEDDING));
+    for (int d = 0; d < 384; d++) {
+      assertEquals(total.sum()[d] / 3, mean.get(d), 1e-4, "dimension " + d + " of token " + token);
+    }
+    for (String c : List.of(Cols.TEACHER_NAME, Cols.TEACHER_SHA256, Cols.TERMS, Cols.CREATED_AT)) {
+      assertEquals(0, contexts.where(col(c).isNull()).count(), c + " is set on every row");
+    }
+    assertEquals(m.teacher().modelSha256(), contexts.first().getAs(Cols.TEACHER_SHA256));
+    tokenizer.close();
+  }
+
+  @Test
   void trainWritesAStudentAndAModelCardNamingItsTeacherAndData() throws Exception {
     StageManifest m = first.get(Stage.TRAIN);
     assertTrue(m.counts().get("train_rows") > 300, m.counts().toString());
@@ -108,6 +167,7 @@ class PipelineEndToEndTest {
     assertEquals(first.get(Stage.GENERATE).teacher().modelSha256(), card.at("/teacher/modelSha256").asText());
     assertEquals("Apache-2.0", card.at("/teacher/termsId").asText());
     assertEquals(first.get(Stage.GENERATE).hash(), card.at("/datasets/generate_manifest_hash").asText());
+    assertEquals("teacher-context", card.at("/student_inputs/init").asText());
     JsonNode epochs = card.at("/training/epochs");
     assertEquals(3, epochs.size(), "epoch 0 (before training) and two epochs");
     assertTrue(epochs.get(1).get("validation_loss").asDouble() < epochs.get(0).get("validation_loss").asDouble(),
