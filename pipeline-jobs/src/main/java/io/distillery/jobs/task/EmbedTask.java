@@ -25,6 +25,7 @@ import io.distillery.evaluation.Figure;
 import io.distillery.evaluation.Gate;
 import io.distillery.dataset.RunLayout;
 import io.distillery.jobs.Datasets;
+import io.distillery.jobs.HadoopFiles;
 import io.distillery.jobs.SparkSchemas;
 import io.distillery.settings.Settings;
 import io.distillery.student.StaticEmbeddingStudent;
@@ -186,6 +187,13 @@ public final class EmbedTask implements DistillationTask {
       throw new IllegalStateException("The generate manifest of run '" + generate.runId() + "' records no "
           + DIMENSION + "; re-run generate.");
     }
+    if (settings.student().initFromTeacherContexts()
+        && !HadoopFiles.exists(spark, layout.partition(DatasetKind.TEACHER_TOKEN_CONTEXTS))) {
+      throw new IllegalStateException("student.init = teacher-context needs the teacher's token contexts, which "
+          + "generate writes to " + layout.partition(DatasetKind.TEACHER_TOKEN_CONTEXTS) + " since this version; run '"
+          + layout.runId() + "' was generated before. Re-run generate with --force (one more teacher pass), or set "
+          + "student.init = teacher-tokens.");
+    }
     // Starting from the teacher, the tokens the teacher embedded; else (random init, e.g. a remote teacher) every
     // token of the prompts, counted here.
     Dataset<Row> tokens = settings.student().initFromTeacher()
@@ -224,12 +232,15 @@ public final class EmbedTask implements DistillationTask {
           .unionByName(contexts.where(col(Cols.TOKEN_ID).isin(special)).select(col(Cols.TOKEN_ID),
               lit(null).cast(DataTypes.createArrayType(DataTypes.FloatType)).as(ALONE), col(Cols.EMBEDDING).as(CONTEXT),
               col(Cols.OCCURRENCES).as("context_occurrences")));
-      StaticEmbeddingStudent.initialiseFromTeacherContexts(net, settings.student().contextPrior(),
-          () -> Iterators.map(both.toLocalIterator(), r -> new StaticEmbeddingStudent.TokenVectors(
-              vocabulary.row(r.getLong(0)),
-              r.isNullAt(1) ? Optional.empty() : Optional.of(floats(r.getList(1))),
-              r.isNullAt(2) ? Optional.empty()
-                  : Optional.of(new StaticEmbeddingStudent.Context(floats(r.getList(2)), r.getLong(3))))));
+      // Held on the driver while the student starts (read once, used twice): one row per vocabulary token, like
+      // the embedding table itself.
+      List<StaticEmbeddingStudent.TokenVectors> vectors = new ArrayList<>();
+      both.toLocalIterator().forEachRemaining(r -> vectors.add(new StaticEmbeddingStudent.TokenVectors(
+          vocabulary.row(r.getLong(0)),
+          r.isNullAt(1) ? Optional.empty() : Optional.of(floats(r.getList(1))),
+          r.isNullAt(2) ? Optional.empty()
+              : Optional.of(new StaticEmbeddingStudent.Context(floats(r.getList(2)), r.getLong(3))))));
+      StaticEmbeddingStudent.initialiseFromTeacherContexts(net, settings.student().contextPrior(), vectors::iterator);
     }
     return new TrainingPlan(net, vocabulary, Map.of("vocabulary_rows", vocabulary.size(),
         "init", settings.student().init()));
