@@ -106,25 +106,26 @@ public enum DatasetKind {
     return columns.stream().map(Column::name).toList();
   }
 
-  /** Columns naming the teacher an aggregate of its outputs came from, and when it was made. */
-  private static List<Column> withTeacher(List<Column> payload) {
+  /** The payload, then the columns naming the teacher and the terms its output comes under. */
+  private static List<Column> withTeacherIdentity(List<Column> payload) {
     List<Column> all = new ArrayList<>(payload);
     all.add(Column.required(Cols.TEACHER_NAME, STRING, "teacher model name"));
     all.add(Column.required(Cols.TEACHER_VERSION, STRING, "teacher model version"));
     all.add(Column.required(Cols.TEACHER_ARTIFACT, STRING, "where the teacher model file came from"));
     all.add(Column.required(Cols.TEACHER_SHA256, STRING, "sha256 of the teacher model file"));
     all.add(Column.required(Cols.TERMS, STRING, "terms the output comes under"));
+    return all;
+  }
+
+  /** Columns naming the teacher an aggregate of its outputs came from, and when it was made. */
+  private static List<Column> withTeacher(List<Column> payload) {
+    List<Column> all = withTeacherIdentity(payload);
     all.add(Column.required(Cols.CREATED_AT, TIMESTAMP, "when it was aggregated"));
     return all;
   }
 
   private static List<Column> withProvenance(List<Column> payload) {
-    List<Column> all = new ArrayList<>(payload);
-    all.add(Column.required(Cols.TEACHER_NAME, STRING, "teacher model name"));
-    all.add(Column.required(Cols.TEACHER_VERSION, STRING, "teacher model version"));
-    all.add(Column.required(Cols.TEACHER_ARTIFACT, STRING, "where the teacher model file came from"));
-    all.add(Column.required(Cols.TEACHER_SHA256, STRING, "sha256 of the teacher model file"));
-    all.add(Column.required(Cols.TERMS, STRING, "terms the output comes under"));
+    List<Column> all = withTeacherIdentity(payload);
     all.add(Column.required(Cols.REQUEST_HASH, STRING, "hash of (teacher identity, input, parameters)"));
     all.add(Column.required(Cols.LATENCY_MS, DOUBLE, "teacher latency for this row, milliseconds"));
     all.add(Column.required(Cols.CREATED_AT, TIMESTAMP, "when the teacher answered"));

@@ -29,7 +29,8 @@ public final class FoldedStudent {
   }
 
   public static FoldedStudent fold(MultiLayerNetwork net) {
-    INDArray embeddings = net.getLayer(StaticEmbeddingStudent.EMBEDDING_LAYER).getParam(DefaultParamInitializer.WEIGHT_KEY);
+    INDArray embeddings = net.getLayer(StaticEmbeddingStudent.EMBEDDING_LAYER)
+        .getParam(DefaultParamInitializer.WEIGHT_KEY);
     int out = StaticEmbeddingStudent.projectionLayer(net);
     INDArray projection = net.getLayer(out).getParam(DefaultParamInitializer.WEIGHT_KEY);
     INDArray outBias = net.getLayer(out).getParam(DefaultParamInitializer.BIAS_KEY);

@@ -15,6 +15,11 @@ public final class StudentInputs {
   private final Tokenizer tokenizer;
   private final Vocabulary vocabulary;
   private final int maxTokens;
+  /**
+   * Rows of the special tokens the teacher reads around every text, when the vocabulary has them all (a student
+   * started from the teacher's context vectors): the student then pools what the teacher pools. Else none.
+   */
+  private final int[] specialRows;
 
   public StudentInputs(Tokenizer tokenizer, Vocabulary vocabulary, int maxTokens) {
     this.tokenizer = tokenizer;
@@ -29,12 +34,6 @@ public final class StudentInputs {
     }
     this.specialRows = all ? rows : new int[0];
   }
-
-  /**
-   * Rows of the special tokens the teacher reads around every text, when the vocabulary has them all (a student
-   * started from the teacher's context vectors): the student then pools what the teacher pools. Else none.
-   */
-  private final int[] specialRows;
 
   public int maxTokens() {
     return maxTokens;
