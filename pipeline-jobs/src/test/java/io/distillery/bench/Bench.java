@@ -173,7 +173,7 @@ public final class Bench {
     long start = System.nanoTime();
     // The generate stage's own path: its executor function, written the way it stages its attempts.
     Datasets.stage(input.mapPartitions(task.teacherFunction(settings),
-        Encoders.row(TeacherAttempts.schema(task.outputDataset()))), out);
+        Encoders.row(TeacherAttempts.schema(task.outputDataset(), task.byproductSchema(settings)))), out);
     double seconds = (System.nanoTime() - start) / 1e9;
     double rate = input.count() / seconds;
     double teacherSeconds = spark.read().parquet(out).agg(org.apache.spark.sql.functions.sum(Cols.LATENCY_MS))

@@ -33,7 +33,8 @@ public interface DistillationTask {
 
   /**
    * Executor function for the generate stage: prompt rows (schema of {@link DatasetKind#PROMPTS}) in,
-   * {@link TeacherAttempts#schema(DatasetKind)} rows out, one per prompt, answered or failed.
+   * {@link TeacherAttempts#schema(DatasetKind, Optional)} rows out: one per prompt, answered or failed, then the
+   * task's by-product rows if it has any ({@link #byproductSchema}).
    */
   MapPartitionsFunction<Row, Row> teacherFunction(Settings settings);
 

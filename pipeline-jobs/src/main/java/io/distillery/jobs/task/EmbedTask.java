@@ -117,10 +117,10 @@ public final class EmbedTask implements DistillationTask {
     Dataset<Row> identity = Datasets.read(spark, DatasetKind.TEACHER_EMBEDDINGS, layout)
         .select(Cols.TEACHER_NAME, Cols.TEACHER_VERSION, Cols.TEACHER_ARTIFACT, Cols.TEACHER_SHA256, Cols.TERMS)
         .limit(1);
-    Dataset<Row> contexts = spark.createDataFrame(totals, new StructType()
-            .add(Cols.TOKEN_ID, DataTypes.LongType, false)
-            .add(Cols.OCCURRENCES, DataTypes.LongType, false)
-            .add(Cols.EMBEDDING, DataTypes.createArrayType(DataTypes.FloatType, false), false))
+    StructType schema = SparkSchemas.of(DatasetKind.TEACHER_TOKEN_CONTEXTS);
+    StructType payload = new StructType(java.util.stream.Stream.of(Cols.TOKEN_ID, Cols.OCCURRENCES, Cols.EMBEDDING)
+        .map(schema::apply).toArray(org.apache.spark.sql.types.StructField[]::new));
+    Dataset<Row> contexts = spark.createDataFrame(totals, payload)
         .crossJoin(identity)
         .withColumn(Cols.CREATED_AT, org.apache.spark.sql.functions.current_timestamp());
     Datasets.write(contexts, DatasetKind.TEACHER_TOKEN_CONTEXTS, layout);
@@ -205,10 +205,11 @@ public final class EmbedTask implements DistillationTask {
     // Model metadata, bounded by the tokenizer's vocabulary size (tens of thousands of ids).
     java.util.stream.LongStream ids = tokens.select(Cols.TOKEN_ID).as(Encoders.LONG()).collectAsList().stream()
         .mapToLong(Long::longValue);
+    // The special tokens the teacher reads around every text: with rows for them (teacher-context), the student
+    // pools them too.
+    long[] special = Tokenizer.shared(settings.teacher().tokenizer(), settings.teacher().maxTokens()).specialIds();
     if (settings.student().initFromTeacherContexts()) {
-      // The special tokens the teacher reads around every text: with rows for them, the student pools them too.
-      ids = java.util.stream.LongStream.concat(ids, java.util.Arrays.stream(
-          Tokenizer.shared(settings.teacher().tokenizer(), settings.teacher().maxTokens()).specialIds()));
+      ids = java.util.stream.LongStream.concat(ids, java.util.Arrays.stream(special));
     }
     Vocabulary vocabulary = Vocabulary.of(ids.toArray());
     MultiLayerNetwork net = new MultiLayerNetwork(StaticEmbeddingStudent.configuration(settings.student(),
@@ -222,18 +223,17 @@ public final class EmbedTask implements DistillationTask {
     if (settings.student().initFromTeacherContexts()) {
       Dataset<Row> contexts = Datasets.read(spark, DatasetKind.TEACHER_TOKEN_CONTEXTS, layout);
       // Every vocabulary row with what the teacher has for it: alone (all but the special tokens), in context
-      // (tokens of the training split). Streamed to the driver: one row per vocabulary token.
-      Object[] special = java.util.Arrays.stream(Tokenizer.shared(settings.teacher().tokenizer(),
-          settings.teacher().maxTokens()).specialIds()).boxed().toArray();
+      // (tokens of the training split). Held on the driver while the student starts (read once, used twice): one
+      // row per vocabulary token, like the embedding table itself.
       Dataset<Row> inContext = contexts.select(col(Cols.TOKEN_ID).as("context_id"), col(Cols.EMBEDDING).as(CONTEXT),
           col(Cols.OCCURRENCES).as("context_occurrences"));
+      Dataset<Row> specialInContext = contexts
+          .where(col(Cols.TOKEN_ID).isin(java.util.Arrays.stream(special).boxed().toArray()))
+          .select(col(Cols.TOKEN_ID), lit(null).cast(DataTypes.createArrayType(DataTypes.FloatType)).as(ALONE),
+              col(Cols.EMBEDDING).as(CONTEXT), col(Cols.OCCURRENCES).as("context_occurrences"));
       Dataset<Row> both = tokens.join(inContext, col(Cols.TOKEN_ID).equalTo(col("context_id")), "left_outer")
           .select(col(Cols.TOKEN_ID), col(Cols.EMBEDDING).as(ALONE), col(CONTEXT), col("context_occurrences"))
-          .unionByName(contexts.where(col(Cols.TOKEN_ID).isin(special)).select(col(Cols.TOKEN_ID),
-              lit(null).cast(DataTypes.createArrayType(DataTypes.FloatType)).as(ALONE), col(Cols.EMBEDDING).as(CONTEXT),
-              col(Cols.OCCURRENCES).as("context_occurrences")));
-      // Held on the driver while the student starts (read once, used twice): one row per vocabulary token, like
-      // the embedding table itself.
+          .unionByName(specialInContext);
       List<StaticEmbeddingStudent.TokenVectors> vectors = new ArrayList<>();
       both.toLocalIterator().forEachRemaining(r -> vectors.add(new StaticEmbeddingStudent.TokenVectors(
           vocabulary.row(r.getLong(0)),
