@@ -54,11 +54,12 @@ public final class ClassifierModel {
     this.table = e.dup('c').data().asFloat();
     this.width = (int) e.size(1);
     int layers = network.getnLayers();
-    this.dense = new Dense[layers - 2];
-    for (int l = 2; l < layers; l++) {
+    int first = EmbeddingBag.headStart(network);
+    this.dense = new Dense[layers - first];
+    for (int l = first; l < layers; l++) {
       Layer layer = network.getLayer(l);
       INDArray w = layer.getParam(DefaultParamInitializer.WEIGHT_KEY);
-      dense[l - 2] = new Dense(w.dup('c').data().asFloat(), layer.getParam(DefaultParamInitializer.BIAS_KEY).dup()
+      dense[l - first] = new Dense(w.dup('c').data().asFloat(), layer.getParam(DefaultParamInitializer.BIAS_KEY).dup()
           .data().asFloat(), (int) w.size(0), (int) w.size(1), l < layers - 1);
     }
   }

@@ -2,17 +2,16 @@ package io.distillery.student;
 
 import io.distillery.settings.Settings;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.conf.layers.EmbeddingSequenceLayer;
 import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
-import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.learning.config.Adam;
 
 /**
- * The first two layers every Distillery student starts with: a table of {@code rows} vectors of {@code width}
- * (layer 0), looked up for each input id and mean-pooled over the unmasked ids (layer 1). The students add their
- * heads on top.
+ * The first layer every Distillery student starts with: a table of {@code rows} vectors of {@code width}, looked up
+ * for each input id and mean-pooled over the unmasked ids ({@link EmbeddingBagLayer}). The students add their heads
+ * on top.
  */
 final class EmbeddingBag {
   private EmbeddingBag() {}
@@ -24,13 +23,15 @@ final class EmbeddingBag {
         .updater(new Adam(train.learningRate()))
         .weightInit(WeightInit.XAVIER)
         .list()
-        .layer(new EmbeddingSequenceLayer.Builder()
-            .nIn(rows)
-            .nOut(width)
-            .inputLength(inputLength)
-            .hasBias(false)
-            .weightInit(WeightInit.NORMAL)
-            .build())
-        .layer(new GlobalPoolingLayer.Builder(PoolingType.AVG).collapseDimensions(true).build());
+        .layer(EmbeddingBagLayer.of(rows, width, inputLength));
+  }
+
+  /**
+   * Index of the first layer after the bag: 1; 2 in a network saved before the bag was one layer (DL4J's sequence
+   * embedding, then a separate average pooling layer), which still loads and folds the same.
+   */
+  static int headStart(MultiLayerNetwork net) {
+    return net.getnLayers() > 1
+        && net.getLayerWiseConfigurations().getConf(1).getLayer() instanceof GlobalPoolingLayer ? 2 : 1;
   }
 }

@@ -39,8 +39,9 @@ public final class FoldedStudent {
       return new FoldedStudent(embeddings.mmul(projection).dup('c').data().asFloat(),
           outBias.dup().data().asFloat(), new float[0], dim, 0);
     }
-    INDArray head = net.getLayer(StaticEmbeddingStudent.HEAD_LAYER).getParam(DefaultParamInitializer.WEIGHT_KEY);
-    INDArray headBias = net.getLayer(StaticEmbeddingStudent.HEAD_LAYER).getParam(DefaultParamInitializer.BIAS_KEY)
+    int headLayer = StaticEmbeddingStudent.headLayer(net);
+    INDArray head = net.getLayer(headLayer).getParam(DefaultParamInitializer.WEIGHT_KEY);
+    INDArray headBias = net.getLayer(headLayer).getParam(DefaultParamInitializer.BIAS_KEY)
         .reshape(1, head.size(1));
     int hidden = (int) (head.size(1) - dim);
     INDArray linearOut = projection.get(NDArrayIndex.interval(0, dim), NDArrayIndex.all());

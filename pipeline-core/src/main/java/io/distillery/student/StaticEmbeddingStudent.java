@@ -21,12 +21,11 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * The default embedding student: a static vector per token of its vocabulary (a subset of the teacher's),
  * mean-pooled over the sentence, projected linearly to the teacher's dimension, plus (student.hidden > 0) a small
  * ReLU head beside the projection that corrects it by what the bag of tokens says as a whole. Trained on cosine
- * (and/or MSE) to the teacher. Layer 0 holds the token vectors, layer 2 the head (if any), the last the projection.
+ * (and/or MSE) to the teacher. Layer 0 holds the token vectors (pooled), layer 1 the head (if any), the last the
+ * projection.
  */
 public final class StaticEmbeddingStudent {
   static final int EMBEDDING_LAYER = 0;
-  /** With a head (student.hidden > 0): the dense layer of the linear path and the hidden ReLU units. */
-  static final int HEAD_LAYER = 2;
 
   private StaticEmbeddingStudent() {}
 
@@ -58,7 +57,12 @@ public final class StaticEmbeddingStudent {
 
   /** Whether the network has the residual head (student.hidden > 0). */
   static boolean hasHead(MultiLayerNetwork net) {
-    return net.getnLayers() == 4;
+    return projectionLayer(net) > EmbeddingBag.headStart(net);
+  }
+
+  /** With a head: index of its dense layer, the linear path and the hidden ReLU units. */
+  static int headLayer(MultiLayerNetwork net) {
+    return EmbeddingBag.headStart(net);
   }
 
   /**
@@ -187,9 +191,9 @@ public final class StaticEmbeddingStudent {
         .assign(Nd4j.eye(dim).castTo(DataType.FLOAT));
     net.getLayer(out).getParam(DefaultParamInitializer.BIAS_KEY).assign(0);
     if (hasHead(net)) {
-      INDArray head = net.getLayer(HEAD_LAYER).getParam(DefaultParamInitializer.WEIGHT_KEY);
+      INDArray head = net.getLayer(headLayer(net)).getParam(DefaultParamInitializer.WEIGHT_KEY);
       head.get(NDArrayIndex.all(), NDArrayIndex.interval(0, dim)).assign(Nd4j.eye(dim).castTo(DataType.FLOAT));
-      net.getLayer(HEAD_LAYER).getParam(DefaultParamInitializer.BIAS_KEY).assign(0);
+      net.getLayer(headLayer(net)).getParam(DefaultParamInitializer.BIAS_KEY).assign(0);
     }
   }
 }
