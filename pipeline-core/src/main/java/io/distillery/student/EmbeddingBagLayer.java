@@ -2,9 +2,11 @@ package io.distillery.student;
 
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.MaskState;
+import org.deeplearning4j.nn.api.ParamInitializer;
 import org.deeplearning4j.nn.conf.InputPreProcessor;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -21,6 +23,7 @@ import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.scatter.ScatterUpdate;
+import org.nd4j.linalg.api.ops.impl.transforms.segment.UnsortedSegmentSum;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -28,12 +31,13 @@ import org.nd4j.linalg.factory.Nd4j;
  * output [n, width], the mean of the table rows of each example's unmasked ids. The same function as DL4J's
  * {@code EmbeddingSequenceLayer} followed by an average {@code GlobalPoolingLayer} (the tests compare them,
  * gradients included), computed on the ids an example has rather than on all {@code length} padded positions: the
- * rows a minibatch uses are gathered once and pooled by one matrix product with the examples' averaging weights,
- * and the backward pass scatters one gradient row per distinct id. The sequence pair builds, masks, permutes and
+ * forward pass gathers each id's row, weighted by 1 / the example's length, and sums them per example; the backward
+ * pass scatters each example's gradient, so weighted, back onto its ids' rows. The sequence pair builds, masks, permutes and
  * copies [n, width, length] tensors both ways, which dominated a training step of the default student.
  *
- * <p>The configuration extends {@code EmbeddingSequenceLayer}'s only for its parameters (a weight table, no bias,
- * as DL4J's parameter initializer knows it); it is a plain bean so the network's JSON round-trips (Spark ships it).
+ * <p>The configuration extends {@code EmbeddingSequenceLayer}'s for its settings (rows, width, input length, no
+ * bias); it is a plain bean so the network's JSON round-trips (Spark ships it). The table is laid out row-major
+ * ({@link RowMajorTable}).
  */
 public class EmbeddingBagLayer extends EmbeddingSequenceLayer {
 
@@ -65,6 +69,11 @@ public class EmbeddingBagLayer extends EmbeddingSequenceLayer {
   }
 
   @Override
+  public ParamInitializer initializer() {
+    return RowMajorTable.INSTANCE;
+  }
+
+  @Override
   public InputType getOutputType(int layerIndex, InputType inputType) {
     return InputType.feedForward(getNOut());
   }
@@ -80,37 +89,32 @@ public class EmbeddingBagLayer extends EmbeddingSequenceLayer {
   }
 
   /**
-   * Which table rows a minibatch uses and how much each counts: row {@code rows[j]} weighs {@code weights[i * u + j]}
-   * in example i's mean (u = rows.length; an example without ids weighs nothing and pools to zero).
+   * The ids a minibatch reads, example after example: occurrence k is table row {@code ids[k]} of example
+   * {@code examples[k]}, and counts {@code weights[k]} (1 / that example's number of ids) in its mean. An example
+   * without ids pools to zero.
    */
-  record Bag(int[] rows, float[] weights, int examples) {
+  record Bag(int[] ids, int[] examples, float[] weights, int size) {
     static Bag of(INDArray input, INDArray mask, long tableRows) {
-      float[][] ids = input.toFloatMatrix();
+      float[][] values = input.toFloatMatrix();
       float[][] on = mask == null ? null : mask.toFloatMatrix();
-      int n = ids.length;
-      int[] used = new int[n * (n == 0 ? 0 : ids[0].length)];
-      int count = 0;
+      int n = values.length;
+      int capacity = n == 0 ? 0 : n * values[0].length;
+      int[] ids = new int[capacity];
+      int[] examples = new int[capacity];
+      float[] weights = new float[capacity];
+      int k = 0;
       for (int i = 0; i < n; i++) {
-        for (int t = 0; t < ids[i].length; t++) {
+        int first = k;
+        for (int t = 0; t < values[i].length; t++) {
           if (on == null || on[i][t] != 0) {
-            used[count++] = row(ids[i][t], tableRows, i, t);
+            ids[k] = row(values[i][t], tableRows, i, t);
+            examples[k++] = i;
           }
         }
+        Arrays.fill(weights, first, k, 1f / Math.max(1, k - first));
       }
-      int[] rows = Arrays.stream(used, 0, count).distinct().sorted().toArray();
-      float[] weights = new float[n * rows.length];
-      for (int i = 0; i < n; i++) {
-        int length = 0;
-        for (int t = 0; t < ids[i].length; t++) {
-          length += on == null || on[i][t] != 0 ? 1 : 0;
-        }
-        for (int t = 0; t < ids[i].length; t++) {
-          if (on == null || on[i][t] != 0) {
-            weights[i * rows.length + Arrays.binarySearch(rows, (int) ids[i][t])] += 1f / length;
-          }
-        }
-      }
-      return new Bag(rows, weights, n);
+      return new Bag(Arrays.copyOf(ids, k), Arrays.copyOf(examples, k),
+          Arrays.copyOf(weights, k), n);
     }
 
     private static int row(float id, long tableRows, int example, int position) {
@@ -121,9 +125,71 @@ public class EmbeddingBagLayer extends EmbeddingSequenceLayer {
       return (int) id;
     }
 
-    /** The averaging weights as an [examples, rows] matrix. */
-    INDArray matrix(DataType type) {
-      return Nd4j.create(weights, new long[] {examples, rows.length}, 'c').castTo(type);
+    /** The occurrences' weights as a column [occurrences, 1]. */
+    INDArray weightColumn(DataType type) {
+      return Nd4j.create(weights, new long[] {weights.length, 1}, 'c').castTo(type);
+    }
+  }
+
+  /**
+   * The table's one parameter, {@code W} [rows, width], laid out row after row (DL4J lays weights out column after
+   * column): a row the bag gathers, and its gradient row the bag scatters, are contiguous.
+   */
+  static final class RowMajorTable implements ParamInitializer {
+    static final RowMajorTable INSTANCE = new RowMajorTable();
+    private static final List<String> KEYS = List.of(DefaultParamInitializer.WEIGHT_KEY);
+
+    @Override
+    public long numParams(NeuralNetConfiguration conf) {
+      return numParams(conf.getLayer());
+    }
+
+    @Override
+    public long numParams(org.deeplearning4j.nn.conf.layers.Layer layer) {
+      EmbeddingBagLayer bag = (EmbeddingBagLayer) layer;
+      return bag.getNIn() * bag.getNOut();
+    }
+
+    @Override
+    public List<String> paramKeys(org.deeplearning4j.nn.conf.layers.Layer layer) {
+      return KEYS;
+    }
+
+    @Override
+    public List<String> weightKeys(org.deeplearning4j.nn.conf.layers.Layer layer) {
+      return KEYS;
+    }
+
+    @Override
+    public List<String> biasKeys(org.deeplearning4j.nn.conf.layers.Layer layer) {
+      return List.of();
+    }
+
+    @Override
+    public boolean isWeightParam(org.deeplearning4j.nn.conf.layers.Layer layer, String key) {
+      return KEYS.contains(key);
+    }
+
+    @Override
+    public boolean isBiasParam(org.deeplearning4j.nn.conf.layers.Layer layer, String key) {
+      return false;
+    }
+
+    @Override
+    public Map<String, INDArray> init(NeuralNetConfiguration conf, INDArray paramsView, boolean initializeParams) {
+      EmbeddingBagLayer bag = (EmbeddingBagLayer) conf.getLayer();
+      long[] shape = {bag.getNIn(), bag.getNOut()};
+      INDArray table = paramsView.reshape('c', shape);
+      if (initializeParams) {
+        bag.getWeightInitFn().init(bag.getNIn(), bag.getNOut(), shape, 'c', table);
+      }
+      return Map.of(DefaultParamInitializer.WEIGHT_KEY, table);
+    }
+
+    @Override
+    public Map<String, INDArray> getGradientsFromFlattened(NeuralNetConfiguration conf, INDArray gradientView) {
+      EmbeddingBagLayer bag = (EmbeddingBagLayer) conf.getLayer();
+      return Map.of(DefaultParamInitializer.WEIGHT_KEY, gradientView.reshape('c', bag.getNIn(), bag.getNOut()));
     }
   }
 
@@ -141,11 +207,14 @@ public class EmbeddingBagLayer extends EmbeddingSequenceLayer {
       INDArray table = getParam(DefaultParamInitializer.WEIGHT_KEY);
       bag = Bag.of(input, maskArray, table.size(0));
       INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, table.dataType(),
-          new long[] {bag.examples(), table.size(1)}, 'c');
-      if (bag.rows().length == 0) {
+          new long[] {bag.size(), table.size(1)}, 'c');
+      if (bag.ids().length == 0) {
         return out.assign(0);
       }
-      return bag.matrix(table.dataType()).mmuli(Nd4j.pullRows(table, 1, bag.rows()), out);
+      // Each occurrence's row, weighted, summed per example.
+      INDArray weighted = Nd4j.pullRows(table, 1, bag.ids()).muliColumnVector(bag.weightColumn(table.dataType()));
+      return out.assign(Nd4j.exec(new UnsortedSegmentSum(weighted, Nd4j.createFromArray(bag.examples()),
+          bag.size()))[0]);
     }
 
     @Override
@@ -155,10 +224,11 @@ public class EmbeddingBagLayer extends EmbeddingSequenceLayer {
       Bag b = bag != null ? bag : Bag.of(input, maskArray, table.size(0));
       INDArray tableGradient = gradientViews.get(DefaultParamInitializer.WEIGHT_KEY);
       tableGradient.assign(0);
-      if (b.rows().length > 0) {
-        // Each distinct row once: d(row j) = sum over examples of weight(i, j) * epsilon(i).
-        INDArray rowGradients = b.matrix(epsilon.dataType()).transpose().mmul(epsilon);
-        Nd4j.scatterUpdate(ScatterUpdate.UpdateOp.ADD, tableGradient, Nd4j.createFromArray(b.rows()), rowGradients,
+      if (b.ids().length > 0) {
+        // Occurrence k adds weight(k) * epsilon(its example) to its row (repeated rows accumulate).
+        INDArray perOccurrence = Nd4j.pullRows(epsilon, 1, b.examples())
+            .muliColumnVector(b.weightColumn(epsilon.dataType()));
+        Nd4j.scatterUpdate(ScatterUpdate.UpdateOp.ADD, tableGradient, Nd4j.createFromArray(b.ids()), perOccurrence,
             1);
       }
       Gradient gradient = new DefaultGradient();

@@ -77,9 +77,8 @@ class EmbeddingBagLayerTest {
   void computesAndTrainsAsDl4jsSequenceEmbeddingWithAveragePooling() {
     MultiLayerNetwork pair = network(false);
     MultiLayerNetwork bag = network(true);
-    // Same parameters in the same flattened order (the pooling layer has none).
     assertEquals(pair.numParams(), bag.numParams());
-    bag.setParams(pair.params().dup());
+    copyParameters(pair, bag);
     DataSet data = examples(16, 1);
 
     INDArray expected = pair.output(data.getFeatures(), false, data.getFeaturesMaskArray(), null);
@@ -94,10 +93,14 @@ class EmbeddingBagLayerTest {
       net.computeGradientAndScore();
     }
     assertEquals(pair.score(), bag.score(), 1e-6);
-    INDArray pairGradient = pair.gradient().gradient();
-    INDArray bagGradient = bag.gradient().gradient();
-    assertTrue(pairGradient.norm2Number().doubleValue() > 0, "no gradient to compare");
-    assertTrue(pairGradient.equalsWithEps(bagGradient, 1e-6), "gradients differ");
+    for (int l = 0; l < 3; l++) {
+      for (String key : bag.getLayer(l).paramTable().keySet()) {
+        INDArray expectedGradient = pair.gradient().getGradientFor(l + (l == 0 ? 0 : 1) + "_" + key);
+        INDArray gradient = bag.gradient().getGradientFor(l + "_" + key);
+        assertTrue(expectedGradient.norm2Number().doubleValue() > 0, "no gradient to compare for " + l + key);
+        assertTrue(expectedGradient.equalsWithEps(gradient, 1e-6), "gradients of layer " + l + " " + key + " differ");
+      }
+    }
 
     // A few Adam steps on fresh batches: the same trajectory.
     for (int step = 0; step < 5; step++) {
@@ -105,15 +108,43 @@ class EmbeddingBagLayerTest {
       pair.fit(batch);
       bag.fit(batch);
     }
-    assertTrue(pair.params().equalsWithEps(bag.params(), 1e-5), "parameters diverged in training");
+    for (int l = 0; l < 3; l++) {
+      for (String key : bag.getLayer(l).paramTable().keySet()) {
+        assertTrue(pair.getLayer(l == 0 ? 0 : l + 1).getParam(key).equalsWithEps(bag.getLayer(l).getParam(key), 1e-5),
+            "layer " + l + " " + key + " diverged in training");
+      }
+    }
     assertTrue(pair.params().sub(network(false).params()).norm2Number().doubleValue() > 0.01, "training moved nothing");
+  }
+
+  /** The pair's parameters into the bag network, by name (the table is laid out differently). */
+  private static void copyParameters(MultiLayerNetwork pair, MultiLayerNetwork bag) {
+    for (int l = 0; l < bag.getnLayers(); l++) {
+      MultiLayerNetwork from = pair;
+      int source = l == 0 ? 0 : l + 1; // the pair's pooling layer has no parameters
+      for (String key : bag.getLayer(l).paramTable().keySet()) {
+        bag.getLayer(l).getParam(key).assign(from.getLayer(source).getParam(key));
+      }
+    }
+  }
+
+  @Test
+  void theTableIsRowMajorAndNormallyInitialised() {
+    MultiLayerNetwork bag = network(true);
+    INDArray table = bag.getLayer(0).getParam("W");
+    assertEquals('c', table.ordering());
+    assertArrayEquals(new long[] {ROWS, WIDTH}, table.shape());
+    // Row 1 starts right after row 0 in the flattened parameters.
+    assertEquals(table.getFloat(1, 0), bag.params().getFloat(WIDTH));
+    double std = table.stdNumber().doubleValue();
+    assertTrue(std > 0.5 / Math.sqrt(ROWS) && std < 2 / Math.sqrt(ROWS), "std " + std);
   }
 
   @Test
   void withoutAMaskEveryPositionCounts() {
     MultiLayerNetwork pair = network(false);
     MultiLayerNetwork bag = network(true);
-    bag.setParams(pair.params().dup());
+    copyParameters(pair, bag);
     INDArray features = examples(4, 2).getFeatures();
     assertTrue(pair.output(features).equalsWithEps(bag.output(features), 1e-6));
   }

@@ -14,8 +14,12 @@ import org.nd4j.linalg.dataset.DataSet;
 
 /** DL4J's parameter-averaging training master, configured from the train settings. */
 public final class TrainingMasters {
-  /** Storage level of training examples: DL4J persists the RDD it is given at this level, so callers use it too. */
-  public static final StorageLevel EXAMPLES = StorageLevel.MEMORY_AND_DISK_SER();
+  /**
+   * Storage level of training examples: DL4J persists the RDD it is given at this level, so callers use it too.
+   * Deserialized: every averaging split reads the whole cached partition to pick its share, and every epoch reads
+   * it again; serialized, each read deserialized every minibatch float by float.
+   */
+  public static final StorageLevel EXAMPLES = StorageLevel.MEMORY_AND_DISK();
 
   private TrainingMasters() {}
 
