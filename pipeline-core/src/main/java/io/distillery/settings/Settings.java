@@ -154,13 +154,19 @@ public record Settings(
       int averagingFrequency,
       int workers,
       double learningRate,
+      String tableUpdates,
       long seed,
       double fraction,
       Loss loss,
       boolean hardLabelAblation) implements Serializable {
     public Train withLoss(Loss newLoss) {
-      return new Train(epochs, batchSize, averagingFrequency, workers, learningRate, seed, fraction, newLoss,
-          hardLabelAblation);
+      return new Train(epochs, batchSize, averagingFrequency, workers, learningRate, tableUpdates, seed, fraction,
+          newLoss, hardLabelAblation);
+    }
+
+    /** Whether Adam updates only the table rows a minibatch reads (train.table-updates = lazy). */
+    public boolean lazyTableUpdates() {
+      return tableUpdates.equals("lazy");
     }
   }
 
@@ -339,7 +345,8 @@ public record Settings(
     }
     Train train = new Train(r.intAtLeast("train.epochs", 1), r.intAtLeast("train.batch-size", 1),
         r.intAtLeast("train.averaging-frequency", 1), r.intAtLeast("train.workers", 0),
-        r.doublePositive("train.learning-rate"), r.longValue("train.seed"), r.doubleBetween("train.fraction", 0, 1),
+        r.doublePositive("train.learning-rate"), r.oneOf("train.table-updates", Set.of("lazy", "dense")),
+        r.longValue("train.seed"), r.doubleBetween("train.fraction", 0, 1),
         loss,
         r.bool("train.hard-label-ablation"));
 

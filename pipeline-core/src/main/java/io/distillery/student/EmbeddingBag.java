@@ -23,7 +23,15 @@ final class EmbeddingBag {
         .updater(new Adam(train.learningRate()))
         .weightInit(WeightInit.XAVIER)
         .list()
-        .layer(EmbeddingBagLayer.of(rows, width, inputLength));
+        .layer(table(train, rows, width, inputLength));
+  }
+
+  private static EmbeddingBagLayer table(Settings.Train train, int rows, int width, int inputLength) {
+    EmbeddingBagLayer table = EmbeddingBagLayer.of(rows, width, inputLength);
+    if (train.lazyTableUpdates()) {
+      table.setIUpdater(new RowSparseAdam(train.learningRate(), width));
+    }
+    return table;
   }
 
   /**
