@@ -16,6 +16,11 @@ public final class SparkSessions {
     conf.setIfMissing("spark.app.name", settings.spark().appName() + "-" + settings.run().id());
     conf.setIfMissing("spark.sql.shuffle.partitions", Integer.toString(settings.spark().partitions()));
     conf.setIfMissing("spark.ui.showConsoleProgress", "false");
+    // Arrays of non-null values (embeddings, sums of hidden states) as Parquet's two-level lists: a repeated
+    // primitive, one value after another. The three-level form wraps every float in a group of its own, and
+    // writing those groups cost the teacher stage more than its values did. Spark, Hive, Trino and pyarrow read
+    // both forms.
+    conf.setIfMissing("spark.sql.parquet.writeLegacyFormat", "true");
     return SparkSession.builder().config(conf).getOrCreate();
   }
 }

@@ -90,11 +90,15 @@ public final class EmbedTask implements DistillationTask {
     return new EmbedPartition(settings.teacher());
   }
 
-  /** A partition's sums of the teacher's hidden states per token (the by-product of an in-process teacher). */
+  /**
+   * A partition's sums of the teacher's hidden states per token (the by-product of an in-process teacher). The sum
+   * travels as little-endian float32 bytes ({@link #packed}): a staging column generate reads back once, where an
+   * array of floats cost Parquet's writer a call per value, and a partition has more distinct tokens than rows.
+   */
   static final StructType PARTIAL_CONTEXTS = new StructType()
       .add(Cols.TOKEN_ID, DataTypes.LongType, false)
       .add(Cols.OCCURRENCES, DataTypes.LongType, false)
-      .add(STATE_SUM, DataTypes.createArrayType(DataTypes.FloatType, false), false);
+      .add(STATE_SUM, DataTypes.BinaryType, false);
 
   /**
    * An in-process teacher also sums its hidden states per token over the training split while it answers: the
@@ -111,7 +115,7 @@ public final class EmbedTask implements DistillationTask {
       Dataset<Row> partials) {
     // Bounded per partition by the vocabulary; summed per token across partitions, never on the driver.
     JavaRDD<Row> totals = partials.javaRDD()
-        .mapToPair(r -> new scala.Tuple2<>(r.getLong(0), new ContextSum(r.getLong(1), floats(r.getList(2)))))
+        .mapToPair(r -> new scala.Tuple2<>(r.getLong(0), new ContextSum(r.getLong(1), unpacked(r.getAs(2)))))
         .reduceByKey(ContextSum::plus)
         .map(t -> RowFactory.create(t._1(), t._2().occurrences(), t._2().mean()));
     Dataset<Row> identity = Datasets.read(spark, DatasetKind.TEACHER_EMBEDDINGS, layout)
@@ -417,7 +421,7 @@ public final class EmbedTask implements DistillationTask {
             return Map.of(Cols.EMBEDDING, train ? teacher.embed(text, contexts) : teacher.embed(text));
           })));
       return Iterators.then(answers, () -> Iterators.map(contexts.totals(), t -> TeacherAttempts.byproduct(
-          DatasetKind.TEACHER_EMBEDDINGS, RowFactory.create(t.tokenId(), t.occurrences(), boxed(t.sum())))));
+          DatasetKind.TEACHER_EMBEDDINGS, RowFactory.create(t.tokenId(), t.occurrences(), packed(t.sum())))));
     }
   }
 
@@ -534,6 +538,21 @@ public final class EmbedTask implements DistillationTask {
       out[i] = list.get(i);
     }
     return out;
+  }
+
+  /** {@code values} as little-endian float32 bytes. */
+  static byte[] packed(float[] values) {
+    java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate(values.length * Float.BYTES)
+        .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    bytes.asFloatBuffer().put(values);
+    return bytes.array();
+  }
+
+  /** The floats {@link #packed} wrote. */
+  static float[] unpacked(byte[] bytes) {
+    float[] values = new float[bytes.length / Float.BYTES];
+    java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values);
+    return values;
   }
 
   static Float[] boxed(float[] values) {
