@@ -4,11 +4,11 @@ import java.util.Map;
 import java.util.stream.IntStream;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.scatter.ScatterUpdate;
+import org.nd4j.linalg.api.ops.impl.updaters.AdamUpdater;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.GradientUpdater;
 import org.nd4j.linalg.learning.config.IUpdater;
-import org.nd4j.linalg.ops.transforms.Transforms;
 import org.nd4j.linalg.schedule.ISchedule;
 import org.nd4j.shade.jackson.annotation.JsonCreator;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
@@ -157,12 +157,11 @@ public final class RowSparseAdam implements IUpdater {
       INDArray mRows = m.reshape('c', rows, width);
       INDArray vRows = v.reshape('c', rows, width);
       INDArray indices = Nd4j.createFromArray(touched);
-      INDArray grad = Nd4j.pullRows(g, 1, touched);
-      INDArray first = Nd4j.pullRows(mRows, 1, touched).muli(BETA1).addi(grad.mul(1 - BETA1));
-      INDArray second = Nd4j.pullRows(vRows, 1, touched).muli(BETA2).addi(grad.muli(grad).muli(1 - BETA2));
-      double alpha = config.learningRate * Math.sqrt(1 - Math.pow(BETA2, iteration + 1))
-          / (1 - Math.pow(BETA1, iteration + 1));
-      INDArray update = first.mul(alpha).divi(Transforms.sqrt(second, true).addi(EPSILON));
+      // The touched rows' gradient, moments: ND4J's fused Adam turns them into the update and the new moments.
+      INDArray update = Nd4j.pullRows(g, 1, touched);
+      INDArray first = Nd4j.pullRows(mRows, 1, touched);
+      INDArray second = Nd4j.pullRows(vRows, 1, touched);
+      Nd4j.exec(new AdamUpdater(update, second, first, config.learningRate, BETA1, BETA2, EPSILON, iteration));
       Nd4j.scatterUpdate(ScatterUpdate.UpdateOp.ASSIGN, mRows, indices, first, 1);
       Nd4j.scatterUpdate(ScatterUpdate.UpdateOp.ASSIGN, vRows, indices, second, 1);
       Nd4j.scatterUpdate(ScatterUpdate.UpdateOp.ASSIGN, g, indices, update, 1);
