@@ -7,11 +7,9 @@ home="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$home"
 out="$home/bench/out"
 mkdir -p "$out"
-echo "bench: building..." >&2
-mvn -B -q -ntp install -DskipTests
-mvn -B -q -ntp -o test-compile -pl pipeline-jobs
-mvn -B -q -ntp -o dependency:build-classpath -pl pipeline-jobs -Dmdep.includeScope=test \
-  -Dmdep.outputFile="$out/test-classpath.txt" >/dev/null
+# shellcheck source=bench/build-classpath.sh
+source "$home/bench/build-classpath.sh"
+build_test_classpath pipeline-jobs "$out/test-classpath.txt"
 
 root="$out/work-$(date +%s)"
 run_id="bench"

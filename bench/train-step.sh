@@ -8,11 +8,9 @@ home="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$home"
 out="$home/bench/out"
 mkdir -p "$out"
-echo "bench: building..." >&2
-mvn -B -q -ntp install -DskipTests
-mvn -B -q -ntp -o test-compile -pl pipeline-core
-mvn -B -q -ntp -o dependency:build-classpath -pl pipeline-core -Dmdep.includeScope=test \
-  -Dmdep.outputFile="$out/core-test-classpath.txt" >/dev/null
+# shellcheck source=bench/build-classpath.sh
+source "$home/bench/build-classpath.sh"
+build_test_classpath pipeline-core "$out/core-test-classpath.txt"
 # shellcheck disable=SC2046
 java -Xmx4g $(bin/jvm-flags) -Dlog4j2.configurationFile="$home/conf/log4j2.properties" \
   -cp "pipeline-core/target/test-classes:pipeline-core/target/classes:$(cat "$out/core-test-classpath.txt")" \
