@@ -8,6 +8,7 @@ import org.nd4j.linalg.api.ops.impl.updaters.AdamUpdater;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.GradientUpdater;
+import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.schedule.ISchedule;
 import org.nd4j.shade.jackson.annotation.JsonCreator;
@@ -22,9 +23,10 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * EmbeddingBagLayer}). Immutable and Jackson-serializable (Spark ships the network configuration as JSON).
  */
 public final class RowSparseAdam implements IUpdater {
-  public static final double BETA1 = 0.9;
-  public static final double BETA2 = 0.999;
-  public static final double EPSILON = 1e-8;
+  // Adam's own defaults, as the rest of the network's Adam (EmbeddingBag) uses them.
+  private static final double BETA1 = Adam.DEFAULT_ADAM_BETA1_MEAN_DECAY;
+  private static final double BETA2 = Adam.DEFAULT_ADAM_BETA2_VAR_DECAY;
+  private static final double EPSILON = Adam.DEFAULT_ADAM_EPSILON;
 
   @JsonProperty("learningRate")
   private final double learningRate;

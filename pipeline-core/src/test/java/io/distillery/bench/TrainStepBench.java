@@ -2,25 +2,16 @@ package io.distillery.bench;
 
 import io.distillery.TestSettings;
 import io.distillery.settings.Settings;
+import io.distillery.student.EarlierLayoutStudent;
 import io.distillery.student.StaticEmbeddingStudent;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.conf.layers.DenseLayer;
-import org.deeplearning4j.nn.conf.layers.EmbeddingSequenceLayer;
-import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
-import org.deeplearning4j.nn.conf.layers.OutputLayer;
-import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.nn.weights.WeightInit;
-import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.learning.config.Adam;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,7 +34,9 @@ public final class TrainStepBench {
     int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
     List<DataSet> batches = batches(steps, new Random(1));
     Map<String, MultiLayerNetwork> nets = new java.util.LinkedHashMap<>();
-    nets.put("sequence+pooling, dense Adam", sequenceAndPooling());
+    Settings defaults = TestSettings.defaults();
+    nets.put("sequence+pooling, dense Adam", EarlierLayoutStudent.network(ROWS, DIM, defaults.student().hidden(),
+        LENGTH, defaults.train().seed(), defaults.train().learningRate()));
     nets.put("bag, dense Adam", student("dense"));
     nets.put("bag, lazy table updates", student("lazy"));
     nets.values().forEach(n -> batches.subList(0, 5).forEach(n::fit)); // warm-up
@@ -75,25 +68,6 @@ public final class TrainStepBench {
     Settings s = TestSettings.withOverrides(Map.of("distillery.train.table-updates", tableUpdates));
     MultiLayerNetwork net = new MultiLayerNetwork(StaticEmbeddingStudent.configuration(s.student(), s.train(), ROWS,
         DIM));
-    net.init();
-    return net;
-  }
-
-  /** The earlier layout of the same student, built from DL4J's own layers. */
-  private static MultiLayerNetwork sequenceAndPooling() {
-    Settings s = TestSettings.defaults();
-    MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder()
-        .seed(s.train().seed()).dataType(DataType.FLOAT).updater(new Adam(s.train().learningRate()))
-        .weightInit(WeightInit.XAVIER).list()
-        .layer(new EmbeddingSequenceLayer.Builder().nIn(ROWS).nOut(DIM).inputLength(LENGTH).hasBias(false)
-            .weightInit(WeightInit.NORMAL).build())
-        .layer(new GlobalPoolingLayer.Builder(PoolingType.AVG).collapseDimensions(true).build())
-        .layer(new DenseLayer.Builder().nIn(DIM).nOut(DIM + s.student().hidden())
-            .activation(new io.distillery.student.PartialReluActivation(DIM)).build())
-        .layer(new OutputLayer.Builder(new io.distillery.student.CosineMseLoss(1, 0)).nIn(DIM + s.student().hidden())
-            .nOut(DIM).activation(Activation.IDENTITY).build())
-        .build();
-    MultiLayerNetwork net = new MultiLayerNetwork(conf);
     net.init();
     return net;
   }

@@ -166,23 +166,11 @@ class StaticEmbeddingStudentTest {
 
   @Test
   void aStudentSavedBeforeTheBagWasOneLayerStillFoldsToItsNetwork() {
-    // The earlier layout: DL4J's sequence embedding, a separate average pooling layer, the head, the projection.
     int rows = 12;
     int dim = 6;
     int hidden = 3;
     int length = 5;
-    MultiLayerNetwork net = new MultiLayerNetwork(new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder()
-        .seed(3).dataType(org.nd4j.linalg.api.buffer.DataType.FLOAT).list()
-        .layer(new org.deeplearning4j.nn.conf.layers.EmbeddingSequenceLayer.Builder().nIn(rows).nOut(dim)
-            .inputLength(length).hasBias(false).build())
-        .layer(new org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer.Builder(
-            org.deeplearning4j.nn.conf.layers.PoolingType.AVG).collapseDimensions(true).build())
-        .layer(new org.deeplearning4j.nn.conf.layers.DenseLayer.Builder().nIn(dim).nOut(dim + hidden)
-            .activation(new PartialReluActivation(dim)).build())
-        .layer(new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder(new CosineMseLoss(1, 0)).nIn(dim + hidden)
-            .nOut(dim).activation(org.nd4j.linalg.activations.Activation.IDENTITY).build())
-        .build());
-    net.init();
+    MultiLayerNetwork net = EarlierLayoutStudent.network(rows, dim, hidden, length, 3, 0.001);
     net.params().assign(org.nd4j.linalg.factory.Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT,
         net.params().shape()).subi(0.5)); // every weight, the head's included, non-zero
     assertTrue(StaticEmbeddingStudent.hasHead(net));

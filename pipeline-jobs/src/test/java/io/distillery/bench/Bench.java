@@ -114,19 +114,20 @@ public final class Bench {
         student.embed(warm.subList(i, Math.min(warm.size(), i + batch)));
       }
     }
-    // Interleaved: five rounds, each a fifth of the teacher's texts then a fifth of the student's, so both see the
-    // machine as it is at that second (one student pass is a fraction of a second; alone it measured the noise).
+    // Interleaved: STUDENT_ROUNDS rounds, each a slice of the teacher's texts then a slice of the student's, so both
+    // see the machine as it is at that second (one student pass is a fraction of a second; alone it measured the
+    // noise).
     long teacherNanos = 0;
     long studentNanos = 0;
     for (int round = 0; round < STUDENT_ROUNDS; round++) {
       long t0 = System.nanoTime();
-      for (String t : fifth(teacherSample, round)) {
+      for (String t : slice(teacherSample, round)) {
         teacher.embed(t);
       }
       long s0 = System.nanoTime();
-      List<String> texts5 = fifth(sample, round);
-      for (int i = 0; i < texts5.size(); i += batch) {
-        student.embed(texts5.subList(i, Math.min(texts5.size(), i + batch)));
+      List<String> studentTexts = slice(sample, round);
+      for (int i = 0; i < studentTexts.size(); i += batch) {
+        student.embed(studentTexts.subList(i, Math.min(studentTexts.size(), i + batch)));
       }
       studentNanos += System.nanoTime() - s0;
       teacherNanos += s0 - t0;
@@ -160,7 +161,7 @@ public final class Bench {
   }
 
   /** Slice {@code round} of STUDENT_ROUNDS equal slices of {@code texts}. */
-  private static List<String> fifth(List<String> texts, int round) {
+  private static List<String> slice(List<String> texts, int round) {
     return texts.subList(texts.size() * round / STUDENT_ROUNDS, texts.size() * (round + 1) / STUDENT_ROUNDS);
   }
 
