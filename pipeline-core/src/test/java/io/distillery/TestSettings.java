@@ -1,6 +1,7 @@
 package io.distillery;
 
 import io.distillery.settings.Settings;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
 
@@ -18,8 +19,8 @@ public final class TestSettings {
   }
 
   /** A file of the repository (surefire sets test.repo.root). */
-  public static java.nio.file.Path repoFile(String relative) {
-    return java.nio.file.Path.of(System.getProperty("test.repo.root", "..")).resolve(relative);
+  public static Path repoFile(String relative) {
+    return Path.of(System.getProperty("test.repo.root", "..")).resolve(relative);
   }
 
   public static Settings defaults() {

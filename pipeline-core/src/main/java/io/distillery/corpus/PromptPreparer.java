@@ -1,5 +1,6 @@
 package io.distillery.corpus;
 
+import io.distillery.settings.CorpusUnit;
 import io.distillery.settings.Settings;
 import io.distillery.util.Hashing;
 import java.text.BreakIterator;
@@ -40,7 +41,7 @@ public final class PromptPreparer {
         return List.of(new PromptCandidate(PromptCandidate.Status.OTHER_LANGUAGE, "", "", language, ""));
       }
     }
-    if (spec.unit().equals("document")) {
+    if (spec.unit() == CorpusUnit.DOCUMENT) {
       return List.of(classify(text, language));
     }
     List<PromptCandidate> out = new ArrayList<>();

@@ -2,6 +2,7 @@ package io.distillery.corpus;
 
 import io.distillery.util.Hashing;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Random;
@@ -31,7 +32,7 @@ public final class Spans {
     for (int attempt = 0; attempt < count * 3 && spans.size() < count; attempt++) {
       int length = shortest + random.nextInt(longest - shortest + 1);
       int start = random.nextInt(words.length - length + 1);
-      spans.add(String.join(" ", java.util.Arrays.asList(words).subList(start, start + length)));
+      spans.add(String.join(" ", Arrays.asList(words).subList(start, start + length)));
     }
     return new ArrayList<>(spans);
   }

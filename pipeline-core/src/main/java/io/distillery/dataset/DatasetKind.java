@@ -9,7 +9,10 @@ import static io.distillery.dataset.ColumnType.STRING_ARRAY;
 import static io.distillery.dataset.ColumnType.TIMESTAMP;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 
 /**
  * Every dataset the pipeline writes, with its directory under {@code <root>/datasets/} and its schema.
@@ -87,10 +90,12 @@ public enum DatasetKind {
 
   private final String directory;
   private final List<Column> columns;
+  private final Map<String, Column> byName = new LinkedHashMap<>();
 
   DatasetKind(String directory, List<Column> columns) {
     this.directory = directory;
     this.columns = List.copyOf(columns);
+    columns.forEach(c -> byName.put(c.name(), c));
   }
 
   public String directory() {
@@ -103,7 +108,12 @@ public enum DatasetKind {
   }
 
   public List<String> columnNames() {
-    return columns.stream().map(Column::name).toList();
+    return List.copyOf(byName.keySet());
+  }
+
+  /** The column of that name, if this dataset has one. */
+  public Optional<Column> column(String name) {
+    return Optional.ofNullable(byName.get(name));
   }
 
   /** The payload, then the columns naming the teacher and the terms its output comes under. */

@@ -1,5 +1,6 @@
 package io.distillery.evaluation;
 
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -26,7 +27,7 @@ public record EvaluationResult(Map<String, Double> metrics, List<Table> tables, 
   }
 
   public EvaluationResult withMetric(String name, double value) {
-    Map<String, Double> more = new java.util.HashMap<>(metrics);
+    Map<String, Double> more = new HashMap<>(metrics);
     more.put(name, value);
     return new EvaluationResult(more, tables, figures);
   }

@@ -1,6 +1,7 @@
 package io.distillery.evaluation;
 
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -38,7 +39,7 @@ public final class Report {
       h.append("<h2>").append(escape(t.title())).append("</h2><p>").append(escape(t.caption())).append("</p><table><tr>");
       t.header().forEach(c -> h.append("<th>").append(escape(c)).append("</th>"));
       h.append("</tr>");
-      for (java.util.List<String> row : t.rows()) {
+      for (List<String> row : t.rows()) {
         h.append("<tr>");
         for (int i = 0; i < row.size(); i++) {
           h.append(i == 0 ? "<td>" : "<td class=\"n\">").append(escape(row.get(i))).append("</td>");

@@ -1,9 +1,12 @@
 package io.distillery.settings;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigValue;
 import io.distillery.util.Hashing;
+import io.distillery.util.Retry;
 import java.io.Serializable;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,17 +15,18 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 /**
- * The whole, validated, immutable configuration of a Distillery run. Built once at start-up by
- * {@link #load} and passed around; nothing else reads Typesafe Config.
+ * The whole, validated, immutable configuration of a Distillery run. Built once at start-up by {@link #load} and
+ * passed around; nothing else reads Typesafe Config. Each section is a record that declares its keys ({@link Key}:
+ * name, type, bounds) and reads itself; the checks that span sections are in {@link #checkCombinations}.
  */
 public record Settings(
     Run run,
-    String task,
+    TaskKind task,
     Spark spark,
     Corpus corpus,
     Teacher teacher,
@@ -34,14 +38,31 @@ public record Settings(
     Map<String, String> sectionHashes) implements Serializable {
 
   public static final String ROOT = "distillery";
+  public static final Key<TaskKind> TASK = Key.oneOf("task", TaskKind.class);
 
-  public record Run(String id, String root) implements Serializable {}
+  public record Run(String id, String root) implements Serializable {
+    public static final Key<String> ID = Key.matching("run.id", Pattern.compile("[A-Za-z0-9._-]{1,128}"),
+        "letters, digits, '.', '_' or '-' (1 to 128)");
+    public static final Key<String> ROOT_DIR = Key.nonEmpty("run.root");
 
-  public record Spark(String master, String appName, int partitions) implements Serializable {}
+    static Run read(ConfigReader r) {
+      return new Run(r.get(ID), r.get(ROOT_DIR));
+    }
+  }
+
+  public record Spark(String master, String appName, int partitions) implements Serializable {
+    public static final Key<String> MASTER = Key.string("spark.master");
+    public static final Key<String> APP_NAME = Key.nonEmpty("spark.app-name");
+    public static final Key<Integer> PARTITIONS = Key.intAtLeast("spark.partitions", 1);
+
+    static Spark read(ConfigReader r) {
+      return new Spark(r.get(MASTER), r.get(APP_NAME), r.get(PARTITIONS));
+    }
+  }
 
   public record Corpus(
-      String source,
-      String unit,
+      CorpusSource source,
+      CorpusUnit unit,
       String path,
       String column,
       String labelColumn,
@@ -53,12 +74,52 @@ public record Settings(
       int spansPerSentence,
       int maxDocuments,
       double validationFraction,
-      double testFraction) implements Serializable {}
+      double testFraction) implements Serializable {
+    public static final Key<CorpusSource> SOURCE = Key.oneOf("corpus.source", CorpusSource.class);
+    public static final Key<CorpusUnit> UNIT = Key.oneOf("corpus.unit", CorpusUnit.class);
+    public static final Key<String> PATH = Key.string("corpus.path");
+    public static final Key<String> COLUMN = Key.nonEmpty("corpus.column");
+    public static final Key<String> LABEL_COLUMN = Key.string("corpus.label-column");
+    public static final Key<List<String>> LANGUAGES = Key.strings("corpus.languages");
+    public static final Key<Integer> DETECT_CHARS = Key.intAtLeast("corpus.detect-chars", 32);
+    public static final Key<Integer> MIN_WORDS = Key.intAtLeast("corpus.min-words", 1);
+    public static final Key<Integer> MAX_WORDS = Key.intAtLeast("corpus.max-words", 1);
+    public static final Key<Integer> MAX_CHARS = Key.intAtLeast("corpus.max-chars", 1);
+    public static final Key<Integer> SPANS_PER_SENTENCE = Key.intAtLeast("corpus.spans-per-sentence", 0);
+    public static final Key<Integer> MAX_DOCUMENTS = Key.intAtLeast("corpus.max-documents", 0);
+    public static final Key<Double> VALIDATION_FRACTION = Key.doubleBetween("corpus.validation-fraction", 0, 0.5);
+    public static final Key<Double> TEST_FRACTION = Key.doubleBetween("corpus.test-fraction", 0, 0.5);
 
-  public record Terms(String id, String url, boolean distillationAllowed) implements Serializable {}
+    static Corpus read(ConfigReader r) {
+      Corpus c = new Corpus(r.get(SOURCE), r.get(UNIT), r.get(PATH), r.get(COLUMN), r.get(LABEL_COLUMN),
+          r.get(LANGUAGES), r.get(DETECT_CHARS), r.get(MIN_WORDS), r.get(MAX_WORDS), r.get(MAX_CHARS),
+          r.get(SPANS_PER_SENTENCE), r.get(MAX_DOCUMENTS), r.get(VALIDATION_FRACTION), r.get(TEST_FRACTION));
+      if (c.source() != CorpusSource.EUROPARL && c.path().isBlank()) {
+        r.problem(PATH, "is required when " + SOURCE.is(c.source()));
+      }
+      if (c.maxWords() < c.minWords()) {
+        r.problem(MAX_WORDS, "must be >= " + MIN_WORDS.path() + " (" + c.minWords() + "), was " + c.maxWords());
+      }
+      if (!c.labelColumn().isEmpty() && c.source() != CorpusSource.JSONL && c.source() != CorpusSource.PARQUET) {
+        r.problem(LABEL_COLUMN, "needs " + SOURCE.path() + " = jsonl or parquet (a column to read), was "
+            + c.source());
+      }
+      return c;
+    }
+  }
+
+  public record Terms(String id, String url, boolean distillationAllowed) implements Serializable {
+    public static final Key<String> ID = Key.nonEmpty("teacher.terms.id");
+    public static final Key<String> URL = Key.string("teacher.terms.url");
+    public static final Key<Permission> DISTILLATION = Key.oneOf("teacher.terms.distillation", Permission.class);
+
+    static Terms read(ConfigReader r) {
+      return new Terms(r.get(ID), r.get(URL), r.get(DISTILLATION) == Permission.ALLOWED);
+    }
+  }
 
   public record Teacher(
-      String kind,
+      TeacherKind kind,
       String name,
       String version,
       String model,
@@ -68,17 +129,35 @@ public record Settings(
       int topK,
       Terms terms,
       Http http) implements Serializable {
-    /** Whether the teacher is a remote OpenAI-compatible API (kinds openai-*), asked over HTTP. */
+    public static final Key<TeacherKind> KIND = Key.oneOf("teacher.kind", TeacherKind.class);
+    public static final Key<String> NAME = Key.nonEmpty("teacher.name");
+    public static final Key<String> VERSION = Key.nonEmpty("teacher.version");
+    public static final Key<String> MODEL = Key.nonEmpty("teacher.model");
+    public static final Key<String> TOKENIZER = Key.nonEmpty("teacher.tokenizer");
+    public static final Key<Integer> MAX_TOKENS = Key.intBetween("teacher.max-tokens", 8, 512);
+    public static final Key<Integer> INTRA_OP_THREADS = Key.intAtLeast("teacher.intra-op-threads", 1);
+    public static final Key<Integer> TOP_K = Key.intBetween("teacher.top-k", 1, 1000);
+
+    static Teacher read(ConfigReader r) {
+      Teacher t = new Teacher(r.get(KIND), r.get(NAME), r.get(VERSION), r.get(MODEL), r.get(TOKENIZER),
+          r.get(MAX_TOKENS), r.get(INTRA_OP_THREADS), r.get(TOP_K), Terms.read(r), Http.read(r));
+      if (t.remote() && !t.http().baseUrl().matches("https?://[^\\s/]+(/\\S*)?")) {
+        r.problem(Http.BASE_URL, KIND.is(t.kind()) + " needs the API's base URL up to /v1 (e.g. "
+            + "\"http://127.0.0.1:8080/v1\"), was '" + t.http().baseUrl() + "'");
+      }
+      return t;
+    }
+
+    /** Whether the teacher is a remote API, asked over HTTP ({@link TeacherKind#remote}). */
     public boolean remote() {
-      return kind.startsWith("openai-");
+      return kind.remote();
     }
   }
 
   /**
-   * How a remote teacher (teacher.kind = openai-embeddings, openai-chat or openai-completions) is asked: see
-   * teacher.http in reference.conf. The API key is read on each executor from the environment variable {@code apiKeyEnv} or
-   * from the Hadoop credential providers {@code credentialProviders} under {@code apiKeyAlias}; it is never part
-   * of the settings.
+   * How a remote teacher (a {@link TeacherKind#remote} kind) is asked: see teacher.http in reference.conf. The API
+   * key is read on each executor from the environment variable {@code apiKeyEnv} or from the Hadoop credential
+   * providers {@code credentialProviders} under {@code apiKeyAlias}; it is never part of the settings.
    */
   public record Http(
       String baseUrl,
@@ -94,16 +173,60 @@ public record Settings(
       int maxCompletionTokens,
       Duration connectTimeout,
       Duration requestTimeout,
-      Retry retry,
+      Retry.Policy retry,
       boolean cache,
-      Price price) implements Serializable {}
+      Price price) implements Serializable {
+    public static final Key<String> BASE_URL = Key.string("teacher.http.base-url");
+    public static final Key<String> API_KEY_ENV = Key.string("teacher.http.api-key-env");
+    public static final Key<String> API_KEY_ALIAS = Key.string("teacher.http.api-key-alias");
+    public static final Key<String> CREDENTIAL_PROVIDERS = Key.string("teacher.http.credential-providers");
+    public static final Key<String> SYSTEM_PROMPT = Key.string("teacher.http.system-prompt");
+    public static final Key<List<String>> LABELS = Key.strings("teacher.http.labels");
+    public static final Key<Integer> MAX_IN_FLIGHT = Key.intBetween("teacher.http.max-in-flight", 1, 10_000);
+    public static final Key<Double> REQUESTS_PER_MINUTE = Key.nonNegative("teacher.http.requests-per-minute");
+    public static final Key<Double> TOKENS_PER_MINUTE = Key.nonNegative("teacher.http.tokens-per-minute");
+    public static final Key<Double> CHARS_PER_TOKEN = Key.positive("teacher.http.chars-per-token");
+    public static final Key<Integer> MAX_COMPLETION_TOKENS =
+        Key.intBetween("teacher.http.max-completion-tokens", 1, 1 << 20);
+    public static final Key<Duration> CONNECT_TIMEOUT = Key.duration("teacher.http.connect-timeout");
+    public static final Key<Duration> REQUEST_TIMEOUT = Key.duration("teacher.http.request-timeout");
+    public static final Key<Integer> RETRY_MAX_ATTEMPTS = Key.intBetween("teacher.http.retry.max-attempts", 1, 100);
+    public static final Key<Duration> RETRY_INITIAL_BACKOFF = Key.duration("teacher.http.retry.initial-backoff");
+    public static final Key<Duration> RETRY_MAX_BACKOFF = Key.duration("teacher.http.retry.max-backoff");
+    public static final Key<Boolean> CACHE = Key.bool("teacher.http.cache");
 
-  /** The one retry policy's parameters: attempts in all (first included) and exponential backoff bounds. */
-  public record Retry(int maxAttempts, Duration initialBackoff, Duration maxBackoff) implements Serializable {}
+    static Http read(ConfigReader r) {
+      Retry.Policy retry = new Retry.Policy(r.get(RETRY_MAX_ATTEMPTS), r.get(RETRY_INITIAL_BACKOFF),
+          r.get(RETRY_MAX_BACKOFF));
+      Http h = new Http(r.get(BASE_URL).replaceAll("/+$", ""), r.get(API_KEY_ENV), r.get(API_KEY_ALIAS),
+          r.get(CREDENTIAL_PROVIDERS), r.get(SYSTEM_PROMPT), r.get(LABELS), r.get(MAX_IN_FLIGHT),
+          r.get(REQUESTS_PER_MINUTE), r.get(TOKENS_PER_MINUTE), r.get(CHARS_PER_TOKEN), r.get(MAX_COMPLETION_TOKENS),
+          r.get(CONNECT_TIMEOUT), r.get(REQUEST_TIMEOUT), retry, r.get(CACHE), Price.read(r));
+      if (!h.apiKeyEnv().isEmpty() && !h.apiKeyAlias().isEmpty()) {
+        r.problem(API_KEY_ALIAS, "set either " + API_KEY_ENV.path() + " or " + API_KEY_ALIAS.path() + ", not both "
+            + "(were '" + h.apiKeyEnv() + "' and '" + h.apiKeyAlias() + "')");
+      }
+      if (!h.credentialProviders().isEmpty() && h.apiKeyAlias().isEmpty()) {
+        r.problem(CREDENTIAL_PROVIDERS, "is only read for " + API_KEY_ALIAS.path() + ", which is empty");
+      }
+      if (retry.maxBackoff().compareTo(retry.initialBackoff()) < 0) {
+        r.problem(RETRY_MAX_BACKOFF, "must be >= " + RETRY_INITIAL_BACKOFF.path());
+      }
+      return h;
+    }
+  }
 
   /** Price of a remote teacher's tokens, in {@code currency} per million tokens. */
   public record Price(double inputPerMillionTokens, double outputPerMillionTokens, String currency)
       implements Serializable {
+    public static final Key<Double> INPUT = Key.nonNegative("teacher.http.price.input-per-million-tokens");
+    public static final Key<Double> OUTPUT = Key.nonNegative("teacher.http.price.output-per-million-tokens");
+    public static final Key<String> CURRENCY = Key.string("teacher.http.price.currency");
+
+    static Price read(ConfigReader r) {
+      return new Price(r.get(INPUT), r.get(OUTPUT), r.get(CURRENCY));
+    }
+
     public double cost(long inputTokens, long outputTokens) {
       return (inputTokens * inputPerMillionTokens + outputTokens * outputPerMillionTokens) / 1e6;
     }
@@ -111,31 +234,71 @@ public record Settings(
 
   /** Per-run spending limits of a remote teacher; 0 = no limit. */
   public record Budget(long maxTokens, double maxCost) implements Serializable {
-    public boolean limited() {
-      return maxTokens > 0 || maxCost > 0;
+    public static final Key<Long> MAX_TOKENS = Key.longAtLeast("generate.budget.max-tokens", 0);
+    public static final Key<Double> MAX_COST = Key.nonNegative("generate.budget.max-cost");
+
+    static Budget read(ConfigReader r) {
+      return new Budget(r.get(MAX_TOKENS), r.get(MAX_COST));
+    }
+
+    /** This budget split evenly over {@code parts} (each at least one token when tokens are limited). */
+    public Budget share(int parts) {
+      return new Budget(maxTokens == 0 ? 0 : Math.max(1, maxTokens / parts), maxCost / parts);
     }
   }
 
-  public record Generate(double maxFailureFraction, Budget budget) implements Serializable {}
+  public record Generate(double maxFailureFraction, Budget budget) implements Serializable {
+    public static final Key<Double> MAX_FAILURE_FRACTION = Key.doubleBetween("generate.max-failure-fraction", 0, 1);
 
-  public record Student(String kind, String init, double contextPrior, int width, int minTokenCount, int maxTokens,
-      int hidden, CharNgrams charNgrams) implements Serializable {
+    static Generate read(ConfigReader r) {
+      return new Generate(r.get(MAX_FAILURE_FRACTION), Budget.read(r));
+    }
+  }
+
+  public record Student(StudentKind kind, StudentInit init, double contextPrior, int width, int minTokenCount,
+      int maxTokens, int hidden, CharNgrams charNgrams) implements Serializable {
+    public static final Key<StudentKind> KIND = Key.oneOf("student.kind", StudentKind.class);
+    public static final Key<StudentInit> INIT = Key.oneOf("student.init", StudentInit.class);
+    public static final Key<Double> CONTEXT_PRIOR = Key.doubleBetween("student.context-prior", 0, 1e9);
+    public static final Key<Integer> WIDTH = Key.intAtLeast("student.width", 8);
+    public static final Key<Integer> MIN_TOKEN_COUNT = Key.intAtLeast("student.min-token-count", 1);
+    public static final Key<Integer> MAX_TOKENS = Key.intBetween("student.max-tokens", 4, 512);
+    public static final Key<Integer> HIDDEN = Key.intAtLeast("student.hidden", 0);
+
+    static Student read(ConfigReader r) {
+      return new Student(r.get(KIND), r.get(INIT), r.get(CONTEXT_PRIOR), r.get(WIDTH), r.get(MIN_TOKEN_COUNT),
+          r.get(MAX_TOKENS), r.get(HIDDEN), CharNgrams.read(r));
+    }
+
     public boolean initFromTeacherTokens() {
-      return init.equals("teacher-tokens");
+      return init == StudentInit.TEACHER_TOKENS;
     }
 
     public boolean initFromTeacherContexts() {
-      return init.equals("teacher-context");
+      return init == StudentInit.TEACHER_CONTEXT;
     }
 
     /** Token vectors start from the teacher's own (teacher-context or teacher-tokens). */
     public boolean initFromTeacher() {
-      return initFromTeacherTokens() || initFromTeacherContexts();
+      return init != StudentInit.RANDOM;
     }
   }
 
   /** Hashed character n-grams of the classify student's input (see student.char-ngrams in reference.conf). */
-  public record CharNgrams(int min, int max, int buckets, int maxChars) implements Serializable {}
+  public record CharNgrams(int min, int max, int buckets, int maxChars) implements Serializable {
+    public static final Key<Integer> MIN = Key.intBetween("student.char-ngrams.min", 1, 8);
+    public static final Key<Integer> MAX = Key.intBetween("student.char-ngrams.max", 1, 8);
+    public static final Key<Integer> BUCKETS = Key.intBetween("student.char-ngrams.buckets", 16, 1 << 24);
+    public static final Key<Integer> MAX_CHARS = Key.intBetween("student.char-ngrams.max-chars", 8, 100_000);
+
+    static CharNgrams read(ConfigReader r) {
+      CharNgrams n = new CharNgrams(r.get(MIN), r.get(MAX), r.get(BUCKETS), r.get(MAX_CHARS));
+      if (n.max() < n.min()) {
+        r.problem(MAX, "must be >= " + MIN.path() + " (" + n.min() + "), was " + n.max());
+      }
+      return n;
+    }
+  }
 
   /**
    * Distillation losses. Embed: {@code cosineWeight}, {@code mseWeight}. Classify: {@code softLabelWeight} (the
@@ -143,6 +306,19 @@ public record Settings(
    */
   public record Loss(double cosineWeight, double mseWeight, double softLabelWeight, double temperature)
       implements Serializable {
+    public static final Key<Double> COSINE_WEIGHT = Key.nonNegative("train.loss.cosine-weight");
+    public static final Key<Double> MSE_WEIGHT = Key.nonNegative("train.loss.mse-weight");
+    public static final Key<Double> SOFT_LABEL_WEIGHT = Key.doubleBetween("train.loss.soft-label-weight", 0, 1);
+    public static final Key<Double> TEMPERATURE = Key.doubleBetween("train.loss.temperature", 0.05, 100);
+
+    static Loss read(ConfigReader r) {
+      Loss l = new Loss(r.get(COSINE_WEIGHT), r.get(MSE_WEIGHT), r.get(SOFT_LABEL_WEIGHT), r.get(TEMPERATURE));
+      if (l.cosineWeight() == 0 && l.mseWeight() == 0) {
+        r.problem(MSE_WEIGHT, COSINE_WEIGHT.path() + " and " + MSE_WEIGHT.path() + " must not both be 0");
+      }
+      return l;
+    }
+
     public Loss withSoftLabelWeight(double alpha) {
       return new Loss(cosineWeight, mseWeight, alpha, temperature);
     }
@@ -154,11 +330,31 @@ public record Settings(
       int averagingFrequency,
       int workers,
       double learningRate,
-      String tableUpdates,
+      TableUpdates tableUpdates,
       long seed,
       double fraction,
       Loss loss,
       boolean hardLabelAblation) implements Serializable {
+    public static final Key<Integer> EPOCHS = Key.intAtLeast("train.epochs", 1);
+    public static final Key<Integer> BATCH_SIZE = Key.intAtLeast("train.batch-size", 1);
+    public static final Key<Integer> AVERAGING_FREQUENCY = Key.intAtLeast("train.averaging-frequency", 1);
+    public static final Key<Integer> WORKERS = Key.intAtLeast("train.workers", 0);
+    public static final Key<Double> LEARNING_RATE = Key.positive("train.learning-rate");
+    public static final Key<TableUpdates> TABLE_UPDATES = Key.oneOf("train.table-updates", TableUpdates.class);
+    public static final Key<Long> SEED = Key.anyLong("train.seed");
+    public static final Key<Double> FRACTION = Key.doubleBetween("train.fraction", 0, 1);
+    public static final Key<Boolean> HARD_LABEL_ABLATION = Key.bool("train.hard-label-ablation");
+
+    static Train read(ConfigReader r) {
+      Train t = new Train(r.get(EPOCHS), r.get(BATCH_SIZE), r.get(AVERAGING_FREQUENCY), r.get(WORKERS),
+          r.get(LEARNING_RATE), r.get(TABLE_UPDATES), r.get(SEED), r.get(FRACTION), Loss.read(r),
+          r.get(HARD_LABEL_ABLATION));
+      if (!(t.fraction() > 0)) {
+        r.problem(FRACTION, "must be in (0, 1] (1 = the whole training split), was " + t.fraction());
+      }
+      return t;
+    }
+
     public Train withLoss(Loss newLoss) {
       return new Train(epochs, batchSize, averagingFrequency, workers, learningRate, tableUpdates, seed, fraction,
           newLoss, hardLabelAblation);
@@ -166,16 +362,37 @@ public record Settings(
 
     /** Whether Adam updates only the table rows a minibatch reads (train.table-updates = lazy). */
     public boolean lazyTableUpdates() {
-      return tableUpdates.equals("lazy");
+      return tableUpdates == TableUpdates.LAZY;
     }
   }
 
   /** serve-teacher: where and how the OpenAI-compatible teacher server listens. */
   public record Serve(String host, int port, String tokenEnv, int maxConcurrent, int maxQueued, int maxBodyBytes)
-      implements Serializable {}
+      implements Serializable {
+    public static final Key<String> HOST = Key.nonEmpty("serve.host");
+    public static final Key<Integer> PORT = Key.intBetween("serve.port", 0, 65535);
+    public static final Key<String> TOKEN_ENV = Key.string("serve.token-env");
+    public static final Key<Integer> MAX_CONCURRENT = Key.intAtLeast("serve.max-concurrent", 1);
+    public static final Key<Integer> MAX_QUEUED = Key.intAtLeast("serve.max-queued", 1);
+    public static final Key<Integer> MAX_BODY_BYTES = Key.intAtLeast("serve.max-body-bytes", 1024);
+
+    static Serve read(ConfigReader r) {
+      return new Serve(r.get(HOST), r.get(PORT), r.get(TOKEN_ENV), r.get(MAX_CONCURRENT), r.get(MAX_QUEUED),
+          r.get(MAX_BODY_BYTES));
+    }
+  }
 
   public record Gate(double minMeanCosine, double minNeighbourRecall, double minAgreement)
-      implements Serializable {}
+      implements Serializable {
+    public static final Key<Double> MIN_MEAN_COSINE = Key.doubleBetween("evaluate.gate.min-mean-cosine", -1, 1);
+    public static final Key<Double> MIN_NEIGHBOUR_RECALL =
+        Key.doubleBetween("evaluate.gate.min-neighbour-recall", 0, 1);
+    public static final Key<Double> MIN_AGREEMENT = Key.doubleBetween("evaluate.gate.min-agreement", 0, 1);
+
+    static Gate read(ConfigReader r) {
+      return new Gate(r.get(MIN_MEAN_COSINE), r.get(MIN_NEIGHBOUR_RECALL), r.get(MIN_AGREEMENT));
+    }
+  }
 
   public record Evaluate(
       int neighbours,
@@ -183,22 +400,29 @@ public record Settings(
       int throughputRows,
       int studentBatchSize,
       int calibrationBins,
-      Gate gate) implements Serializable {}
+      Gate gate) implements Serializable {
+    public static final Key<Integer> NEIGHBOURS = Key.intAtLeast("evaluate.neighbours", 1);
+    public static final Key<Integer> PAIRWISE_ROWS = Key.intAtLeast("evaluate.pairwise-rows", 2);
+    public static final Key<Integer> THROUGHPUT_ROWS = Key.intAtLeast("evaluate.throughput-rows", 1);
+    public static final Key<Integer> STUDENT_BATCH_SIZE = Key.intAtLeast("evaluate.student-batch-size", 1);
+    public static final Key<Integer> CALIBRATION_BINS = Key.intBetween("evaluate.calibration-bins", 2, 1000);
+
+    static Evaluate read(ConfigReader r) {
+      Evaluate e = new Evaluate(r.get(NEIGHBOURS), r.get(PAIRWISE_ROWS), r.get(THROUGHPUT_ROWS),
+          r.get(STUDENT_BATCH_SIZE), r.get(CALIBRATION_BINS), Gate.read(r));
+      if (e.pairwiseRows() <= e.neighbours()) {
+        r.problem(PAIRWISE_ROWS, "must be >= " + NEIGHBOURS.path() + " + 1 (" + (e.neighbours() + 1) + "), was "
+            + e.pairwiseRows());
+      }
+      return e;
+    }
+  }
 
   /** The same settings with another train section (e.g. an ablation's loss). */
   public Settings withTrain(Train newTrain) {
     return new Settings(run, task, spark, corpus, teacher, generate, student, newTrain, serve, evaluate,
         sectionHashes);
   }
-
-  /** Task kinds and the teacher and student kinds each one runs with. */
-  private static final Map<String, TaskKinds> TASK_KINDS = Map.of(
-      "embed", new TaskKinds(Set.of("onnx-embedding", "openai-embeddings"), "static-embedding"),
-      "classify", new TaskKinds(Set.of("opennlp-langdetect", "openai-chat", "openai-completions"), "char-ngram-mlp"));
-
-  private record TaskKinds(Set<String> teachers, String student) {}
-
-  private static final Pattern RUN_ID = Pattern.compile("[A-Za-z0-9._-]{1,128}");
 
   /**
    * Layers, highest priority first: {@code overrides} (CLI --set), system properties
@@ -222,7 +446,7 @@ public record Settings(
    * The reference.conf files on the classpath, alone. (ConfigFactory.defaultReference() already has the system
    * properties merged in, which would make a mistyped -D key look declared.)
    */
-  private static Config reference() {
+  static Config reference() {
     return ConfigFactory.parseResources(Settings.class.getClassLoader(), "reference.conf").resolve();
   }
 
@@ -232,7 +456,7 @@ public record Settings(
     List<String> problems = new ArrayList<>(unknownKeys(resolved, reference));
     try {
       resolved.checkValid(reference, ROOT);
-    } catch (com.typesafe.config.ConfigException.ValidationFailed e) {
+    } catch (ConfigException.ValidationFailed e) {
       e.problems().forEach(p -> problems.add(p.path() + ": " + p.problem()));
     }
     if (!problems.isEmpty()) {
@@ -240,140 +464,37 @@ public record Settings(
     }
     Config c = resolved.getConfig(ROOT);
     ConfigReader r = new ConfigReader(c);
+    Settings settings = new Settings(Run.read(r), r.get(TASK), Spark.read(r), Corpus.read(r), Teacher.read(r),
+        Generate.read(r), Student.read(r), Train.read(r), Serve.read(r), Evaluate.read(r), sectionHashes(c));
+    settings.checkCombinations(r);
+    r.throwIfProblems();
+    return settings;
+  }
 
-    Run run = new Run(r.matching("run.id", RUN_ID, "letters, digits, '.', '_' or '-' (1 to 128)"),
-        nonEmpty(r, "run.root"));
-    String task = r.oneOf("task", TASK_KINDS.keySet());
-    Spark spark = new Spark(r.string("spark.master"), nonEmpty(r, "spark.app-name"),
-        r.intAtLeast("spark.partitions", 1));
-
-    String source = r.oneOf("corpus.source", Set.of("europarl", "text", "jsonl", "parquet"));
-    String path = r.string("corpus.path");
-    if (!source.equals("europarl") && path.isBlank()) {
-      r.problem("corpus.path", "is required when corpus.source = " + source);
+  /** The rules that span sections: which teacher and student kinds a task runs with, and how a student starts. */
+  private void checkCombinations(ConfigReader r) {
+    if (!task.teachers().contains(teacher.kind())) {
+      r.problem(Teacher.KIND, "task " + task + " needs " + Teacher.KIND.path() + " in "
+          + new TreeSet<>(task.teachers().stream().map(TeacherKind::configName).toList()) + ", was "
+          + teacher.kind());
     }
-    int minWords = r.intAtLeast("corpus.min-words", 1);
-    int maxWords = r.intAtLeast("corpus.max-words", 1);
-    if (maxWords < minWords) {
-      r.problem("corpus.max-words", "must be >= corpus.min-words (" + minWords + "), was " + maxWords);
-    }
-    String labelColumn = r.string("corpus.label-column");
-    if (!labelColumn.isEmpty() && !Set.of("jsonl", "parquet").contains(source)) {
-      r.problem("corpus.label-column", "needs corpus.source = jsonl or parquet (a column to read), was " + source);
-    }
-    Corpus corpus = new Corpus(source, r.oneOf("corpus.unit", Set.of("sentence", "document")), path,
-        nonEmpty(r, "corpus.column"), labelColumn, r.strings("corpus.languages"),
-        r.intAtLeast("corpus.detect-chars", 32), minWords, maxWords, r.intAtLeast("corpus.max-chars", 1),
-        r.intAtLeast("corpus.spans-per-sentence", 0), r.intAtLeast("corpus.max-documents", 0), r.doubleBetween("corpus.validation-fraction", 0, 0.5),
-        r.doubleBetween("corpus.test-fraction", 0, 0.5));
-
-    Terms terms = new Terms(nonEmpty(r, "teacher.terms.id"), r.string("teacher.terms.url"),
-        r.oneOf("teacher.terms.distillation", Set.of("allowed", "forbidden")).equals("allowed"));
-    Http http = new Http(r.string("teacher.http.base-url").replaceAll("/+$", ""), r.string("teacher.http.api-key-env"),
-        r.string("teacher.http.api-key-alias"), r.string("teacher.http.credential-providers"),
-        r.string("teacher.http.system-prompt"), r.strings("teacher.http.labels"),
-        r.intBetween("teacher.http.max-in-flight", 1, 10_000),
-        r.doubleBetween("teacher.http.requests-per-minute", 0, Double.MAX_VALUE),
-        r.doubleBetween("teacher.http.tokens-per-minute", 0, Double.MAX_VALUE),
-        r.doublePositive("teacher.http.chars-per-token"), r.intBetween("teacher.http.max-completion-tokens", 1, 1 << 20),
-        r.duration("teacher.http.connect-timeout"), r.duration("teacher.http.request-timeout"),
-        new Retry(r.intBetween("teacher.http.retry.max-attempts", 1, 100), r.duration("teacher.http.retry.initial-backoff"),
-            r.duration("teacher.http.retry.max-backoff")),
-        r.bool("teacher.http.cache"),
-        new Price(r.doubleBetween("teacher.http.price.input-per-million-tokens", 0, Double.MAX_VALUE),
-            r.doubleBetween("teacher.http.price.output-per-million-tokens", 0, Double.MAX_VALUE),
-            r.string("teacher.http.price.currency")));
-    Teacher teacher = new Teacher(r.oneOf("teacher.kind",
-            Set.of("onnx-embedding", "opennlp-langdetect", "openai-embeddings", "openai-chat", "openai-completions")),
-        nonEmpty(r, "teacher.name"), nonEmpty(r, "teacher.version"), nonEmpty(r, "teacher.model"),
-        nonEmpty(r, "teacher.tokenizer"), r.intBetween("teacher.max-tokens", 8, 512),
-        r.intAtLeast("teacher.intra-op-threads", 1), r.intBetween("teacher.top-k", 1, 1000), terms, http);
-    if (teacher.remote() && !http.baseUrl().matches("https?://[^\\s/]+(/\\S*)?")) {
-      r.problem("teacher.http.base-url", "teacher.kind = " + teacher.kind() + " needs the API's base URL up to /v1 "
-          + "(e.g. \"http://127.0.0.1:8080/v1\"), was '" + http.baseUrl() + "'");
-    }
-    if (!http.apiKeyEnv().isEmpty() && !http.apiKeyAlias().isEmpty()) {
-      r.problem("teacher.http.api-key-alias", "set either teacher.http.api-key-env or teacher.http.api-key-alias, "
-          + "not both (were '" + http.apiKeyEnv() + "' and '" + http.apiKeyAlias() + "')");
-    }
-    if (!http.credentialProviders().isEmpty() && http.apiKeyAlias().isEmpty()) {
-      r.problem("teacher.http.credential-providers", "is only read for teacher.http.api-key-alias, which is empty");
-    }
-    if (http.retry().maxBackoff().compareTo(http.retry().initialBackoff()) < 0) {
-      r.problem("teacher.http.retry.max-backoff", "must be >= teacher.http.retry.initial-backoff");
-    }
-
-    Generate generate = new Generate(r.doubleBetween("generate.max-failure-fraction", 0, 1), new Budget(r.longValue("generate.budget.max-tokens"),
-            r.doubleBetween("generate.budget.max-cost", 0, Double.MAX_VALUE)));
-    if (generate.budget().maxTokens() < 0) {
-      r.problem("generate.budget.max-tokens", "must be >= 0 (0 = no limit), was " + generate.budget().maxTokens());
-    }
-    int ngramMin = r.intBetween("student.char-ngrams.min", 1, 8);
-    int ngramMax = r.intBetween("student.char-ngrams.max", 1, 8);
-    if (ngramMax < ngramMin) {
-      r.problem("student.char-ngrams.max", "must be >= student.char-ngrams.min (" + ngramMin + "), was " + ngramMax);
-    }
-    Student student = new Student(r.oneOf("student.kind", Set.of("static-embedding", "char-ngram-mlp")),
-        r.oneOf("student.init", Set.of("teacher-context", "teacher-tokens", "random")),
-        r.doubleBetween("student.context-prior", 0, 1e9), r.intAtLeast("student.width", 8),
-        r.intAtLeast("student.min-token-count", 1), r.intBetween("student.max-tokens", 4, 512),
-        r.intAtLeast("student.hidden", 0),
-        new CharNgrams(ngramMin, ngramMax, r.intBetween("student.char-ngrams.buckets", 16, 1 << 24),
-            r.intBetween("student.char-ngrams.max-chars", 8, 100_000)));
-    TaskKinds kinds = TASK_KINDS.getOrDefault(task, new TaskKinds(Set.of(teacher.kind()), student.kind()));
-    if (!kinds.teachers().contains(teacher.kind())) {
-      r.problem("teacher.kind", "task " + task + " needs teacher.kind in " + new java.util.TreeSet<>(kinds.teachers())
-          + ", was " + teacher.kind());
-    }
-    if (!student.kind().equals(kinds.student())) {
-      r.problem("student.kind", "task " + task + " needs student.kind = " + kinds.student() + ", was " + student.kind());
+    if (student.kind() != task.student()) {
+      r.problem(Student.KIND, "task " + task + " needs " + Student.KIND.is(task.student()) + ", was "
+          + student.kind());
     }
     if (teacher.remote() && student.initFromTeacher()) {
-      r.problem("student.init", student.init() + " needs an in-process teacher whose hidden states and single-token "
-          + "embeddings it can read; with teacher.kind = " + teacher.kind() + " use student.init = random");
+      r.problem(Student.INIT, student.init() + " needs an in-process teacher whose hidden states and single-token "
+          + "embeddings it can read; with " + Teacher.KIND.is(teacher.kind()) + " use " + Student.INIT.path()
+          + " = random");
     }
-    if (task.equals("classify") && student.initFromTeacher()) {
-      r.problem("student.init", student.init() + " needs an embedding teacher; task classify needs student.init = "
-          + "random");
+    if (!task.studentStartsFromTeacher() && student.initFromTeacher()) {
+      r.problem(Student.INIT, student.init() + " needs an embedding teacher; task " + task + " needs "
+          + Student.INIT.path() + " = random");
     }
-
-    Loss loss = new Loss(r.doubleBetween("train.loss.cosine-weight", 0, Double.MAX_VALUE),
-        r.doubleBetween("train.loss.mse-weight", 0, Double.MAX_VALUE),
-        r.doubleBetween("train.loss.soft-label-weight", 0, 1), r.doubleBetween("train.loss.temperature", 0.05, 100));
-    if (loss.cosineWeight() == 0 && loss.mseWeight() == 0) {
-      r.problem("train.loss", "cosine-weight and mse-weight must not both be 0");
-    }
-    Train train = new Train(r.intAtLeast("train.epochs", 1), r.intAtLeast("train.batch-size", 1),
-        r.intAtLeast("train.averaging-frequency", 1), r.intAtLeast("train.workers", 0),
-        r.doublePositive("train.learning-rate"), r.oneOf("train.table-updates", Set.of("lazy", "dense")),
-        r.longValue("train.seed"), r.doubleBetween("train.fraction", 0, 1),
-        loss,
-        r.bool("train.hard-label-ablation"));
-
-    if (!(train.fraction() > 0)) {
-      r.problem("train.fraction", "must be in (0, 1] (1 = the whole training split), was " + train.fraction());
-    }
-
-    Serve serve = new Serve(nonEmpty(r, "serve.host"), r.intBetween("serve.port", 0, 65535),
-        r.string("serve.token-env"), r.intAtLeast("serve.max-concurrent", 1), r.intAtLeast("serve.max-queued", 1),
-        r.intAtLeast("serve.max-body-bytes", 1024));
-    int neighbours = r.intAtLeast("evaluate.neighbours", 1);
-    Evaluate evaluate = new Evaluate(neighbours, r.intAtLeast("evaluate.pairwise-rows", neighbours + 1),
-        r.intAtLeast("evaluate.throughput-rows", 1), r.intAtLeast("evaluate.student-batch-size", 1),
-        r.intBetween("evaluate.calibration-bins", 2, 1000),
-        new Gate(r.doubleBetween("evaluate.gate.min-mean-cosine", -1, 1),
-            r.doubleBetween("evaluate.gate.min-neighbour-recall", 0, 1),
-            r.doubleBetween("evaluate.gate.min-agreement", 0, 1)));
-
-    if (!r.problems().isEmpty()) {
-      throw new SettingsException(r.problems().stream().map(p -> ROOT + "." + p).toList());
-    }
-    return new Settings(run, task, spark, corpus, teacher, generate, student, train, serve, evaluate,
-        sectionHashes(c));
   }
 
   /** Hash of the named config sections, e.g. "corpus" or "teacher": stages compare these to reuse work. */
-  public String hashOf(String... sections) {
+  public String hashOf(List<String> sections) {
     StringBuilder sb = new StringBuilder();
     for (String s : sections) {
       String h = sectionHashes.get(s);
@@ -390,7 +511,7 @@ public record Settings(
     for (String section : c.root().keySet()) {
       Map<String, String> flat = new TreeMap<>();
       ConfigValue v = c.root().get(section);
-      if (v instanceof com.typesafe.config.ConfigObject o) {
+      if (v instanceof ConfigObject o) {
         o.toConfig().entrySet().forEach(e -> flat.put(e.getKey(), e.getValue().render()));
       } else {
         flat.put("", v.render());
@@ -398,14 +519,6 @@ public record Settings(
       hashes.put(section, Hashing.sha256Hex(flat.toString()));
     }
     return Map.copyOf(hashes);
-  }
-
-  private static String nonEmpty(ConfigReader r, String key) {
-    String v = r.string(key);
-    if (v.isBlank()) {
-      r.problem(key, "must not be empty");
-    }
-    return v;
   }
 
   private static List<String> unknownKeys(Config resolved, Config reference) {

@@ -5,11 +5,12 @@ import io.distillery.settings.Settings;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -53,7 +54,7 @@ public record ClassifierInputs(Settings.CharNgrams ngrams, List<String> labels) 
         out[count++] = Math.floorMod(h, ngrams.buckets());
       }
     }
-    return java.util.Arrays.copyOf(out, count);
+    return Arrays.copyOf(out, count);
   }
 
   public int labelIndex(String label) {

@@ -3,6 +3,7 @@ package io.distillery.student;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.params.DefaultParamInitializer;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
@@ -51,8 +52,8 @@ public final class FoldedStudent {
     // Linear path: mean(E) * Wl * Pl + bl * Pl + b; units: relu(mean(E) * Wu + bu) * Pu.
     INDArray linear = embeddings.mmul(linearIn).mmul(linearOut);
     INDArray unitsInput = embeddings.mmul(unitsIn);
-    INDArray folded = org.nd4j.linalg.factory.Nd4j.hstack(linear, unitsInput);
-    INDArray bias = org.nd4j.linalg.factory.Nd4j.hstack(
+    INDArray folded = Nd4j.hstack(linear, unitsInput);
+    INDArray bias = Nd4j.hstack(
         headBias.get(NDArrayIndex.all(), NDArrayIndex.interval(0, dim)).mmul(linearOut).addRowVector(outBias),
         headBias.get(NDArrayIndex.all(), NDArrayIndex.interval(dim, dim + hidden)));
     return new FoldedStudent(folded.dup('c').data().asFloat(), bias.dup('c').data().asFloat(),

@@ -1,8 +1,10 @@
 package io.distillery.student;
 
+import java.util.Arrays;
 import java.util.Objects;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
 import org.nd4j.shade.jackson.annotation.JsonCreator;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
@@ -47,21 +49,21 @@ public final class KnowledgeDistillationLoss extends PerExampleLoss {
 
   /** Soft targets (first half of the labels). */
   private static INDArray soft(INDArray labels) {
-    return labels.get(org.nd4j.linalg.indexing.NDArrayIndex.all(),
-        org.nd4j.linalg.indexing.NDArrayIndex.interval(0, labels.size(1) / 2));
+    return labels.get(NDArrayIndex.all(),
+        NDArrayIndex.interval(0, labels.size(1) / 2));
   }
 
   /** Hard one-hot targets (second half of the labels). */
   private static INDArray hard(INDArray labels) {
-    return labels.get(org.nd4j.linalg.indexing.NDArrayIndex.all(),
-        org.nd4j.linalg.indexing.NDArrayIndex.interval(labels.size(1) / 2, labels.size(1)));
+    return labels.get(NDArrayIndex.all(),
+        NDArrayIndex.interval(labels.size(1) / 2, labels.size(1)));
   }
 
   private static void checkShapes(INDArray labels, INDArray z) {
     if (labels.rank() != 2 || z.rank() != 2 || labels.size(1) != 2 * z.size(1) || labels.size(0) != z.size(0)) {
       throw new IllegalArgumentException("KnowledgeDistillationLoss needs labels [batch, 2C] (soft targets, then "
-          + "one-hot) for outputs [batch, C]; got labels " + java.util.Arrays.toString(labels.shape())
-          + " and outputs " + java.util.Arrays.toString(z.shape()));
+          + "one-hot) for outputs [batch, C]; got labels " + Arrays.toString(labels.shape())
+          + " and outputs " + Arrays.toString(z.shape()));
     }
   }
 

@@ -2,6 +2,7 @@ package io.distillery.student;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -56,10 +57,10 @@ final class LinearMap {
     }
 
     /** The least-squares map; empty with fewer pairs than unknowns per output (in + 1). */
-    java.util.Optional<LinearMap> solve() {
+    Optional<LinearMap> solve() {
       int n = xs.size();
       if (n < in + 1) {
-        return java.util.Optional.empty();
+        return Optional.empty();
       }
       INDArray x = Nd4j.create(DataType.DOUBLE, n, in + 1);
       INDArray y = Nd4j.create(DataType.DOUBLE, n, out);
@@ -85,7 +86,7 @@ final class LinearMap {
       for (int i = 0; i <= in; i++) {
         weights[i] = m.getRow(i).toFloatVector();
       }
-      return java.util.Optional.of(new LinearMap(weights));
+      return Optional.of(new LinearMap(weights));
     }
   }
 }

@@ -1,5 +1,6 @@
 package io.distillery.student;
 
+import java.util.Arrays;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** Per-example masks for the distillation losses. */
@@ -15,6 +16,6 @@ final class LossMasks {
       return mask.reshape(mask.length(), 1).castTo(labels.dataType());
     }
     throw new IllegalArgumentException(loss + " supports per-example masks [batch, 1] only, got shape "
-        + java.util.Arrays.toString(mask.shape()));
+        + Arrays.toString(mask.shape()));
   }
 }

@@ -4,6 +4,7 @@ import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.BaseActivationFunction;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.ops.transforms.Transforms;
 import org.nd4j.shade.jackson.annotation.JsonCreator;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
 
@@ -33,7 +34,7 @@ public final class PartialReluActivation extends BaseActivationFunction {
   public INDArray getActivation(INDArray in, boolean training) {
     INDArray hidden = hidden(in);
     if (hidden != null) {
-      hidden.assign(org.nd4j.linalg.ops.transforms.Transforms.relu(hidden, true));
+      hidden.assign(Transforms.relu(hidden, true));
     }
     return in;
   }

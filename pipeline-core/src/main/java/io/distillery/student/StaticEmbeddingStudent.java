@@ -1,7 +1,9 @@
 package io.distillery.student;
 
 import io.distillery.settings.Settings;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -76,7 +78,7 @@ public final class StaticEmbeddingStudent {
     INDArray table = net.getLayer(EMBEDDING_LAYER).getParam(DefaultParamInitializer.WEIGHT_KEY);
     requireTeacherWidth(net, "teacher-tokens");
     INDArray sum = Nd4j.zeros(DataType.FLOAT, table.size(1));
-    java.util.List<Integer> rows = new java.util.ArrayList<>();
+    List<Integer> rows = new ArrayList<>();
     while (tokenVectors.hasNext()) {
       Map.Entry<Integer, float[]> e = tokenVectors.next();
       INDArray v = Nd4j.createFromArray(e.getValue());

@@ -1,6 +1,6 @@
 package io.distillery.student;
 
-import io.distillery.teacher.Tokenizer;
+import io.distillery.tokenizer.Tokenizer;
 import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;

@@ -1,9 +1,11 @@
 package io.distillery.student;
 
-import io.distillery.teacher.Tokenizer;
+import io.distillery.tokenizer.Tokenizer;
 import io.distillery.util.Hashing;
 import io.distillery.util.JvmShared;
+import java.io.Serializable;
 import java.util.List;
+import java.util.function.Supplier;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -27,9 +29,9 @@ public final class StudentModel implements AutoCloseable {
 
   /** Key of a model in the JVM cache: the model's content, not its path. */
   public record Spec(String modelSha256, String tokenizer, int teacherMaxTokens, int maxTokens)
-      implements java.io.Serializable {}
+      implements Serializable {}
 
-  public static StudentModel shared(Spec spec, java.util.function.Supplier<byte[]> modelBytes) {
+  public static StudentModel shared(Spec spec, Supplier<byte[]> modelBytes) {
     return JvmShared.get(spec, () -> load(modelBytes.get(), spec));
   }
 
@@ -71,10 +73,6 @@ public final class StudentModel implements AutoCloseable {
       }
     }
     return rows;
-  }
-
-  public long parameterCount() {
-    return network.numParams();
   }
 
   @Override

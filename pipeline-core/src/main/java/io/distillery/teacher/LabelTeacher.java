@@ -1,11 +1,10 @@
 package io.distillery.teacher;
 
 import java.util.List;
+import java.util.stream.IntStream;
 
 /** A teacher that answers with a probability distribution over a fixed label vocabulary (task classify). */
-public interface LabelTeacher {
-  TeacherIdentity identity();
-
+public interface LabelTeacher extends Teacher {
   /** The label vocabulary, in the order of {@link #distribution}'s values. */
   List<String> labels();
 
@@ -17,7 +16,7 @@ public interface LabelTeacher {
 
     public static TopK of(float[] distribution, List<String> vocabulary, int k) {
       int n = Math.min(k, distribution.length);
-      int[] order = java.util.stream.IntStream.range(0, distribution.length).boxed()
+      int[] order = IntStream.range(0, distribution.length).boxed()
           .sorted((a, b) -> distribution[a] != distribution[b] ? Float.compare(distribution[b], distribution[a])
               : Integer.compare(a, b))
           .limit(n).mapToInt(Integer::intValue).toArray();

@@ -5,10 +5,14 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import io.distillery.provenance.TeacherIdentity;
 import io.distillery.settings.Settings;
+import io.distillery.tokenizer.Tokenizer;
 import io.distillery.util.Hashing;
 import io.distillery.util.JvmShared;
 import io.distillery.util.Resources;
+import java.nio.FloatBuffer;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -22,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * measured here), while batch size 1 is bit-stable, so every row's answer is reproducible. The session is
  * thread-safe and shared by every task of an executor JVM ({@link #shared}).
  */
-public final class OnnxEmbeddingTeacher implements EmbeddingTeacher {
+public final class OnnxEmbeddingTeacher implements ContextualEmbeddingTeacher {
   private static final Logger LOG = LoggerFactory.getLogger(OnnxEmbeddingTeacher.class);
 
   private final OrtEnvironment env;
@@ -30,16 +34,18 @@ public final class OnnxEmbeddingTeacher implements EmbeddingTeacher {
   private final Tokenizer tokenizer;
   private final TeacherIdentity identity;
   private final int dimension;
+  private final long modelBytes;
   private final boolean needsTokenTypes;
   private final long[] specialIds; // what the tokenizer puts around a text, e.g. [CLS] ... [SEP]
 
   private OnnxEmbeddingTeacher(OrtEnvironment env, OrtSession session, Tokenizer tokenizer,
-      TeacherIdentity identity, int dimension) {
+      TeacherIdentity identity, int dimension, long modelBytes) {
     this.env = env;
     this.session = session;
     this.tokenizer = tokenizer;
     this.identity = identity;
     this.dimension = dimension;
+    this.modelBytes = modelBytes;
     this.needsTokenTypes = session.getInputNames().contains("token_type_ids");
     this.specialIds = tokenizer.encodeForModel("").getIds();
   }
@@ -61,11 +67,11 @@ public final class OnnxEmbeddingTeacher implements EmbeddingTeacher {
       options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
       OrtSession session = env.createSession(model, options);
       TeacherIdentity identity = TeacherIdentity.of(spec, Hashing.sha256Hex(model));
-      OnnxEmbeddingTeacher teacher = new OnnxEmbeddingTeacher(env, session, tokenizer, identity, 0);
+      OnnxEmbeddingTeacher teacher = new OnnxEmbeddingTeacher(env, session, tokenizer, identity, 0, model.length);
       int dim = teacher.rawEmbed("dimension probe").length;
       LOG.info("Teacher {} loaded ({} bytes, sha256 {}, dim {}) in {} ms", spec.name(), model.length,
           identity.modelSha256(), dim, (System.nanoTime() - start) / 1_000_000);
-      return new OnnxEmbeddingTeacher(env, session, tokenizer, identity, dim);
+      return new OnnxEmbeddingTeacher(env, session, tokenizer, identity, dim, model.length);
     } catch (OrtException e) {
       tokenizer.close();
       throw new IllegalStateException("Cannot load ONNX teacher model " + spec.model(), e);
@@ -82,9 +88,19 @@ public final class OnnxEmbeddingTeacher implements EmbeddingTeacher {
     return dimension;
   }
 
-  /** The tokenizer this teacher reads with (the student shares its vocabulary). */
+  @Override
+  public long modelBytes() {
+    return modelBytes;
+  }
+
+  @Override
   public Tokenizer tokenizer() {
     return tokenizer;
+  }
+
+  @Override
+  public int inputTokens(String text) {
+    return tokenizer.encodeForModel(text).getIds().length;
   }
 
   @Override
@@ -92,26 +108,26 @@ public final class OnnxEmbeddingTeacher implements EmbeddingTeacher {
     return rawEmbed(text);
   }
 
-  /**
-   * {@link #embed}, and also adds the text's last hidden states (special tokens included) to {@code contexts}:
-   * the same single run of the model, so the answer is bit-identical to {@link #embed}'s.
-   */
+  @Override
+  public TokenContexts newContexts() {
+    return new TokenContexts(dimension);
+  }
+
+  @Override
   public float[] embed(String text, TokenContexts contexts) {
     Encoding enc = tokenizer.encodeForModel(text);
     return run(enc.getIds(), enc.getAttentionMask(), enc.getTypeIds(), contexts);
   }
 
-  /**
-   * The teacher's embedding of one vocabulary token on its own (with the model's special tokens around it):
-   * the static vector a student can start from, as in Model2Vec.
-   */
+  /** The static vector a student can start from, as in Model2Vec. */
+  @Override
   public float[] embedToken(long tokenId) {
     long[] ids = new long[specialIds.length + 1];
     ids[0] = specialIds[0];
     ids[1] = tokenId;
     System.arraycopy(specialIds, 1, ids, 2, specialIds.length - 1);
     long[] mask = new long[ids.length];
-    java.util.Arrays.fill(mask, 1L);
+    Arrays.fill(mask, 1L);
     return run(ids, mask, new long[ids.length], null);
   }
 
@@ -133,7 +149,7 @@ public final class OnnxEmbeddingTeacher implements EmbeddingTeacher {
         // Read the [1, tokens, dim] output in place: no nested Java arrays per row.
         OnnxTensor hidden = (OnnxTensor) result.get(0);
         long[] shape = hidden.getInfo().getShape();
-        java.nio.FloatBuffer states = hidden.getFloatBuffer();
+        FloatBuffer states = hidden.getFloatBuffer();
         if (contexts != null) {
           contexts.add(ids, mask, states, (int) shape[2]);
         }
@@ -146,7 +162,7 @@ public final class OnnxEmbeddingTeacher implements EmbeddingTeacher {
     }
   }
 
-  static float[] meanPoolNormalize(java.nio.FloatBuffer hidden, int tokens, int dim, long[] mask) {
+  static float[] meanPoolNormalize(FloatBuffer hidden, int tokens, int dim, long[] mask) {
     float[] out = new float[dim];
     int n = 0;
     for (int t = 0; t < tokens; t++) {

@@ -1,5 +1,6 @@
 package io.distillery.teacher;
 
+import io.distillery.provenance.TeacherIdentity;
 import io.distillery.settings.Settings;
 import io.distillery.util.Hashing;
 import io.distillery.util.JvmShared;
@@ -60,7 +61,7 @@ public final class OpenNlpLanguageTeacher implements LabelTeacher {
           teacher.labels.size(), (System.nanoTime() - start) / 1_000_000);
       return teacher;
     } catch (IOException e) {
-      throw new UncheckedIOException("distillery.teacher.model = " + spec.model()
+      throw new UncheckedIOException(Settings.Teacher.MODEL.is(spec.model())
           + " is not an OpenNLP language-detector model", e);
     }
   }
@@ -75,7 +76,7 @@ public final class OpenNlpLanguageTeacher implements LabelTeacher {
     return labels;
   }
 
-  /** Size of the model file, for comparing the student's size with the teacher's. */
+  @Override
   public long modelBytes() {
     return modelBytes;
   }
@@ -101,5 +102,10 @@ public final class OpenNlpLanguageTeacher implements LabelTeacher {
       p[i] /= (float) sum;
     }
     return p;
+  }
+
+  @Override
+  public void close() {
+    // Nothing native: the model is heap memory.
   }
 }

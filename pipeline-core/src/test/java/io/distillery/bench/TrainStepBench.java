@@ -5,6 +5,9 @@ import io.distillery.settings.Settings;
 import io.distillery.student.EarlierLayoutStudent;
 import io.distillery.student.StaticEmbeddingStudent;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -33,7 +36,7 @@ public final class TrainStepBench {
     int steps = args.length > 0 ? Integer.parseInt(args[0]) : 30;
     int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
     List<DataSet> batches = batches(steps, new Random(1));
-    Map<String, MultiLayerNetwork> nets = new java.util.LinkedHashMap<>();
+    Map<String, MultiLayerNetwork> nets = new LinkedHashMap<>();
     Settings defaults = TestSettings.defaults();
     nets.put("sequence+pooling, dense Adam", EarlierLayoutStudent.network(ROWS, DIM, defaults.student().hidden(),
         LENGTH, defaults.train().seed(), defaults.train().learningRate()));
@@ -51,7 +54,7 @@ public final class TrainStepBench {
       }
       perRound.add(ms);
     }
-    perRound.sort(java.util.Comparator.comparingDouble(r -> r[2] / r[0]));
+    perRound.sort(Comparator.comparingDouble(r -> r[2] / r[0]));
     double[] median = perRound.get(perRound.size() / 2);
     List<String> names = new ArrayList<>(nets.keySet());
     System.out.printf("training step of the default embed student, median of %d rounds of %d minibatches of %d:%n",
@@ -86,7 +89,7 @@ public final class TrainStepBench {
       for (int i = 0; i < BATCH; i++) {
         int length = 8 + random.nextInt(41);
         for (int t = 0; t < length; t++) {
-          int row = java.util.Arrays.binarySearch(cumulative, random.nextDouble() * total);
+          int row = Arrays.binarySearch(cumulative, random.nextDouble() * total);
           ids[i][t] = Math.min(ROWS - 1, row < 0 ? -row - 1 : row);
           mask[i][t] = 1;
         }

@@ -6,12 +6,21 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.typesafe.config.ConfigFactory;
 import io.distillery.TestSettings;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,9 +29,9 @@ class SettingsTest {
   @Test
   void defaultsComeFromReferenceConf() {
     Settings s = TestSettings.defaults();
-    assertEquals("embed", s.task());
-    assertEquals("europarl", s.corpus().source());
-    assertEquals(java.util.List.of("eng"), s.corpus().languages());
+    assertEquals(TaskKind.EMBED, s.task());
+    assertEquals(CorpusSource.EUROPARL, s.corpus().source());
+    assertEquals(List.of("eng"), s.corpus().languages());
     assertEquals(1, s.teacher().intraOpThreads());
     assertTrue(s.teacher().terms().distillationAllowed());
   }
@@ -56,10 +65,10 @@ class SettingsTest {
   @Test
   void theShippedLangidExampleIsAValidClassifyConfig() {
     Settings s = TestSettings.langid(Map.of());
-    assertEquals("classify", s.task());
-    assertEquals("document", s.corpus().unit());
-    assertEquals(java.util.List.of(), s.corpus().languages());
-    assertEquals("opennlp-langdetect", s.teacher().kind());
+    assertEquals(TaskKind.CLASSIFY, s.task());
+    assertEquals(CorpusUnit.DOCUMENT, s.corpus().unit());
+    assertEquals(List.of(), s.corpus().languages());
+    assertEquals(TeacherKind.OPENNLP_LANGDETECT, s.teacher().kind());
     assertEquals(new Settings.CharNgrams(1, 4, 8192, s.student().charNgrams().maxChars()), s.student().charNgrams());
     assertTrue(s.train().hardLabelAblation());
     assertTrue(s.train().loss().softLabelWeight() > 0 && s.train().loss().temperature() > 1);
@@ -83,11 +92,11 @@ class SettingsTest {
   @Test
   void theRemoteLangidExampleAsksServeTeacherAndRemoteTeachersAreChecked() {
     Settings s = Settings.load(Optional.of(TestSettings.repoFile("conf/examples/langid-remote.conf")), Map.of());
-    assertEquals("classify", s.task());
+    assertEquals(TaskKind.CLASSIFY, s.task());
     assertTrue(s.teacher().remote());
     assertEquals("http://127.0.0.1:8080/v1", s.teacher().http().baseUrl());
     assertEquals("apache-opennlp/langdetect-183", s.teacher().model());
-    assertEquals(java.time.Duration.ofSeconds(30), s.teacher().http().requestTimeout());
+    assertEquals(Duration.ofSeconds(30), s.teacher().http().requestTimeout());
     assertEquals(new Settings.Budget(0, 0), s.generate().budget());
 
     SettingsException e = assertThrows(SettingsException.class, () -> TestSettings.withOverrides(Map.of(
@@ -144,7 +153,7 @@ class SettingsTest {
     Files.writeString(conf, "distillery { train.epochs = 7, student.width = 64 }");
     System.setProperty("distillery.train.epochs", "5");
     System.setProperty("distillery.student.width", "32");
-    com.typesafe.config.ConfigFactory.invalidateCaches();
+    ConfigFactory.invalidateCaches();
     try {
       Settings s = Settings.load(Optional.of(conf), Map.of("distillery.student.width", "48"));
       assertEquals(5, s.train().epochs());
@@ -152,20 +161,20 @@ class SettingsTest {
     } finally {
       System.clearProperty("distillery.train.epochs");
       System.clearProperty("distillery.student.width");
-      com.typesafe.config.ConfigFactory.invalidateCaches();
+      ConfigFactory.invalidateCaches();
     }
   }
 
   @Test
   void aMistypedSystemPropertyIsRejectedByName() {
     System.setProperty("distillery.train.epoch", "3");
-    com.typesafe.config.ConfigFactory.invalidateCaches();
+    ConfigFactory.invalidateCaches();
     try {
       SettingsException e = assertThrows(SettingsException.class, () -> Settings.load(Optional.empty(), Map.of()));
       assertTrue(e.getMessage().contains("distillery.train.epoch: unknown key"), e.getMessage());
     } finally {
       System.clearProperty("distillery.train.epoch");
-      com.typesafe.config.ConfigFactory.invalidateCaches();
+      ConfigFactory.invalidateCaches();
     }
   }
 
@@ -180,16 +189,16 @@ class SettingsTest {
   void sectionHashesChangeOnlyWithTheirSection() {
     Settings a = TestSettings.defaults();
     Settings b = TestSettings.withOverrides(Map.of("distillery.train.epochs", "3"));
-    assertEquals(a.hashOf("corpus", "teacher"), b.hashOf("corpus", "teacher"));
-    assertNotEquals(a.hashOf("train"), b.hashOf("train"));
-    assertFalse(a.hashOf("corpus").isEmpty());
+    assertEquals(a.hashOf(List.of("corpus", "teacher")), b.hashOf(List.of("corpus", "teacher")));
+    assertNotEquals(a.hashOf(List.of("train")), b.hashOf(List.of("train")));
+    assertFalse(a.hashOf(List.of("corpus")).isEmpty());
   }
 
   @Test
   void everyDeclaredKeyIsDocumentedInReferenceConf() throws Exception {
     String reference;
     try (var in = getClass().getResourceAsStream("/reference.conf")) {
-      reference = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      reference = new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }
     String[] lines = reference.split("\n");
     for (int i = 0; i < lines.length; i++) {
@@ -201,5 +210,32 @@ class SettingsTest {
             "reference.conf line " + (i + 1) + " '" + line + "' has no comment documenting it");
       }
     }
+  }
+
+  @Test
+  void everyKeyOfReferenceConfIsDeclaredOnceAndEveryDeclaredKeyIsInReferenceConf() throws Exception {
+    List<String> declared = new ArrayList<>();
+    List<Class<?>> sections = new ArrayList<>(List.of(Settings.class));
+    sections.addAll(List.of(Settings.class.getDeclaredClasses()));
+    for (Class<?> section : sections) {
+      for (Field f : section.getDeclaredFields()) {
+        if (Modifier.isStatic(f.getModifiers()) && f.getType() == Key.class) {
+          declared.add(((Key<?>) f.get(null)).path());
+        }
+      }
+    }
+    Set<String> unique = new TreeSet<>(declared);
+    assertEquals(declared.size(), unique.size(), "a key declared twice: " + declared);
+    Set<String> documented = new TreeSet<>(Settings.reference().getConfig(Settings.ROOT).entrySet().stream()
+        .map(Map.Entry::getKey).toList());
+    assertEquals(documented, unique, "keys of reference.conf vs keys declared in Settings");
+  }
+
+  @Test
+  void kindsAreWrittenAsTheirConfigNames() throws Exception {
+    ObjectMapper json = new ObjectMapper();
+    assertEquals("\"embed\"", json.writeValueAsString(TaskKind.EMBED));
+    assertEquals("\"onnx-embedding\"", json.writeValueAsString(TeacherKind.ONNX_EMBEDDING));
+    assertEquals("teacher-context", json.valueToTree(TestSettings.defaults().student()).get("init").asText());
   }
 }

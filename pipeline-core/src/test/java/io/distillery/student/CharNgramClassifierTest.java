@@ -12,8 +12,10 @@ import io.distillery.teacher.LabelTeacher;
 import io.distillery.teacher.OpenNlpLanguageTeacher;
 import io.distillery.util.Hashing;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.dataset.DataSet;
@@ -34,9 +36,9 @@ class CharNgramClassifierTest {
     int[] ids = inputs.ids("Hello");
     assertEquals(7 + 6 + 5 + 4, ids.length); // " hello " has 7 characters
     assertArrayEquals(ids, inputs.ids("HELLO"));
-    assertTrue(java.util.Arrays.stream(ids).allMatch(i -> i >= 0 && i < 1024));
+    assertTrue(Arrays.stream(ids).allMatch(i -> i >= 0 && i < 1024));
     assertEquals(inputs.length(), inputs.ids("x".repeat(500)).length); // cut to max-chars, never longer
-    assertNotEquals(java.util.Arrays.toString(inputs.ids("hello")), java.util.Arrays.toString(inputs.ids("hallo")));
+    assertNotEquals(Arrays.toString(inputs.ids("hello")), Arrays.toString(inputs.ids("hallo")));
   }
 
   @Test
@@ -72,7 +74,7 @@ class CharNgramClassifierTest {
       assertEquals(s.teacher().topK(), top.labels().length);
       teacherTop.add(top.labels()[0]);
       examples.add(inputs.example(text, inputs.softTargets(List.of(top.labels()),
-          java.util.stream.IntStream.range(0, top.probabilities().length).mapToObj(i -> top.probabilities()[i])
+          IntStream.range(0, top.probabilities().length).mapToObj(i -> top.probabilities()[i])
               .toList(), s.train().loss().temperature()), inputs.labelIndex(top.labels()[0])));
     }
     assertEquals(List.of("eng", "deu", "fra", "spa", "nld", "ita"), teacherTop);

@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -64,11 +66,11 @@ class CosineMseLossTest {
   @Test
   void survivesJsonRoundTripAsSparkShipsIt() {
     var conf = new NeuralNetConfiguration.Builder().list()
-        .layer(new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder(new CosineMseLoss(0.8, 0.2))
+        .layer(new OutputLayer.Builder(new CosineMseLoss(0.8, 0.2))
             .nIn(3).nOut(3).build())
         .build();
-    var back = org.deeplearning4j.nn.conf.MultiLayerConfiguration.fromJson(conf.toJson());
-    ILossFunction restored = ((org.deeplearning4j.nn.conf.layers.OutputLayer) back.getConf(0).getLayer()).getLossFn();
+    var back = MultiLayerConfiguration.fromJson(conf.toJson());
+    ILossFunction restored = ((OutputLayer) back.getConf(0).getLayer()).getLossFn();
     assertEquals(new CosineMseLoss(0.8, 0.2), restored);
   }
 

@@ -12,7 +12,9 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.INDArrayIndex;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.GradientUpdater;
 import org.nd4j.linalg.learning.config.Adam;
@@ -74,7 +76,7 @@ class RowSparseAdamTest {
       assertEquals(0, rows.getRow(r).norm2Number().doubleValue(), "row " + r + " moved");
       for (int half = 0; half < 2; half++) {
         long from = half * (long) ROWS * WIDTH + (long) r * WIDTH;
-        var index = new org.nd4j.linalg.indexing.INDArrayIndex[] {NDArrayIndex.point(0),
+        var index = new INDArrayIndex[] {NDArrayIndex.point(0),
             NDArrayIndex.interval(from, from + WIDTH)};
         assertEquals(before.get(index), lazyState.get(index), "row " + r + " moment " + half + " changed");
       }
@@ -95,11 +97,11 @@ class RowSparseAdamTest {
     MultiLayerNetwork net = new MultiLayerNetwork(back);
     net.init();
     INDArray mask = Nd4j.createFromArray(new float[][] {{1, 1, 0}, {1, 1, 0}});
-    net.fit(new org.nd4j.linalg.dataset.DataSet(Nd4j.createFromArray(new float[][] {{1, 2, 0}, {3, 3, 0}}),
+    net.fit(new DataSet(Nd4j.createFromArray(new float[][] {{1, 2, 0}, {3, 3, 0}}),
         Nd4j.rand(DataType.FLOAT, 2, 3), mask, null));
     // The second step reads rows 5 and 6 only: rows 1..3 have momentum from the first, which dense Adam would apply.
     INDArray table = net.getLayer(0).getParam("W").dup();
-    net.fit(new org.nd4j.linalg.dataset.DataSet(Nd4j.createFromArray(new float[][] {{5, 6, 0}, {6, 6, 0}}),
+    net.fit(new DataSet(Nd4j.createFromArray(new float[][] {{5, 6, 0}, {6, 6, 0}}),
         Nd4j.rand(DataType.FLOAT, 2, 3), mask, null));
     INDArray moved = net.getLayer(0).getParam("W").sub(table);
     for (int r = 0; r < 20; r++) {

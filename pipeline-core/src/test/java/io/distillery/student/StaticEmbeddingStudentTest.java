@@ -10,11 +10,21 @@ import io.distillery.teacher.OnnxEmbeddingTeacher;
 import io.distillery.teacher.TokenContexts;
 import io.distillery.util.Hashing;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.stream.LongStream;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
 
 class StaticEmbeddingStudentTest {
 
@@ -31,7 +41,7 @@ class StaticEmbeddingStudentTest {
         "The budget for research must be increased.");
     try (OnnxEmbeddingTeacher teacher = OnnxEmbeddingTeacher.open(s.teacher())) {
       Vocabulary vocabulary = Vocabulary.of(texts.stream()
-          .flatMapToLong(t -> java.util.Arrays.stream(teacher.tokenizer().tokenIds(t, 64))).toArray());
+          .flatMapToLong(t -> Arrays.stream(teacher.tokenizer().tokenIds(t, 64))).toArray());
       StudentInputs inputs = new StudentInputs(teacher.tokenizer(), vocabulary, s.student().maxTokens());
       List<DataSet> examples = new ArrayList<>();
       for (String t : texts) {
@@ -80,11 +90,11 @@ class StaticEmbeddingStudentTest {
         "Farmers need fair prices for their products.");
     try (OnnxEmbeddingTeacher teacher = OnnxEmbeddingTeacher.open(s.teacher())) {
       Vocabulary vocabulary = Vocabulary.of(texts.stream()
-          .flatMapToLong(t -> java.util.Arrays.stream(teacher.tokenizer().tokenIds(t, 64))).toArray());
+          .flatMapToLong(t -> Arrays.stream(teacher.tokenizer().tokenIds(t, 64))).toArray());
       MultiLayerNetwork net = new MultiLayerNetwork(StaticEmbeddingStudent.configuration(s.student(), s.train(),
           vocabulary.size(), teacher.dimension()));
       net.init();
-      Map<Integer, float[]> rows = new java.util.HashMap<>();
+      Map<Integer, float[]> rows = new HashMap<>();
       for (int r = 1; r < vocabulary.size(); r++) {
         rows.put(r, teacher.embedToken(vocabulary.teacherId(r)));
       }
@@ -119,9 +129,9 @@ class StaticEmbeddingStudentTest {
       assertArrayEquals(teacher.embed(seen), answer, 0f);
       long[] special = teacher.tokenizer().specialIds();
       long[] tokens = teacher.tokenizer().tokenIds(seen, 64);
-      Map<Long, StaticEmbeddingStudent.Context> context = new java.util.HashMap<>();
+      Map<Long, StaticEmbeddingStudent.Context> context = new HashMap<>();
       long occurrences = 0;
-      for (java.util.Iterator<TokenContexts.Total> it = contexts.totals(); it.hasNext(); ) {
+      for (Iterator<TokenContexts.Total> it = contexts.totals(); it.hasNext(); ) {
         TokenContexts.Total t = it.next();
         float[] mean = t.sum().clone();
         for (int d = 0; d < mean.length; d++) {
@@ -135,8 +145,8 @@ class StaticEmbeddingStudentTest {
       // The student's vocabulary: the seen text's tokens, another text's (no context: they start from the mean),
       // and the special tokens.
       long[] otherTokens = teacher.tokenizer().tokenIds(other, 64);
-      Vocabulary vocabulary = Vocabulary.of(java.util.stream.LongStream.concat(java.util.stream.LongStream.concat(
-          java.util.Arrays.stream(tokens), java.util.Arrays.stream(otherTokens)), java.util.Arrays.stream(special))
+      Vocabulary vocabulary = Vocabulary.of(LongStream.concat(LongStream.concat(
+          Arrays.stream(tokens), Arrays.stream(otherTokens)), Arrays.stream(special))
           .toArray());
       MultiLayerNetwork net = new MultiLayerNetwork(StaticEmbeddingStudent.configuration(s.student(), s.train(),
           vocabulary.size(), teacher.dimension()));
@@ -144,8 +154,8 @@ class StaticEmbeddingStudentTest {
       List<StaticEmbeddingStudent.TokenVectors> rows = new ArrayList<>();
       for (int r = 1; r < vocabulary.size(); r++) {
         long id = vocabulary.teacherId(r);
-        rows.add(new StaticEmbeddingStudent.TokenVectors(r, java.util.Optional.of(teacher.embedToken(id)),
-            java.util.Optional.ofNullable(context.get(id))));
+        rows.add(new StaticEmbeddingStudent.TokenVectors(r, Optional.of(teacher.embedToken(id)),
+            Optional.ofNullable(context.get(id))));
       }
       StaticEmbeddingStudent.initialiseFromTeacherContexts(net, 0, rows::iterator); // contexts as they are
       byte[] model = StudentArtifact.of(net, vocabulary).toBytes();
@@ -171,7 +181,7 @@ class StaticEmbeddingStudentTest {
     int hidden = 3;
     int length = 5;
     MultiLayerNetwork net = EarlierLayoutStudent.network(rows, dim, hidden, length, 3, 0.001);
-    net.params().assign(org.nd4j.linalg.factory.Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT,
+    net.params().assign(Nd4j.rand(DataType.FLOAT,
         net.params().shape()).subi(0.5)); // every weight, the head's included, non-zero
     assertTrue(StaticEmbeddingStudent.hasHead(net));
     int[] ids = {3, 7, 7, 11};
@@ -181,8 +191,8 @@ class StaticEmbeddingStudentTest {
       features[0][t] = ids[t];
       mask[0][t] = 1;
     }
-    float[] expected = net.output(org.nd4j.linalg.factory.Nd4j.createFromArray(features), false,
-        org.nd4j.linalg.factory.Nd4j.createFromArray(mask), null).toFloatVector();
+    float[] expected = net.output(Nd4j.createFromArray(features), false,
+        Nd4j.createFromArray(mask), null).toFloatVector();
     double norm = 0;
     for (float v : expected) {
       norm += v * v;
@@ -195,7 +205,7 @@ class StaticEmbeddingStudentTest {
 
   @Test
   void aLeastSquaresMapRecoversAnAffineMapAndNeedsEnoughPairs() {
-    java.util.Random random = new java.util.Random(7);
+    Random random = new Random(7);
     int in = 6;
     int out = 3;
     float[][] a = new float[in][out];
@@ -220,7 +230,7 @@ class StaticEmbeddingStudentTest {
     assertArrayEquals(affine(a, b, x), map.apply(x), 1e-3f);
   }
 
-  private static float[] randomVector(java.util.Random random, int n) {
+  private static float[] randomVector(Random random, int n) {
     float[] x = new float[n];
     for (int i = 0; i < n; i++) {
       x[i] = (float) random.nextGaussian();
@@ -255,8 +265,8 @@ class StaticEmbeddingStudentTest {
     Settings s = TestSettings.withOverrides(Map.of("distillery.student.width", "32"));
     MultiLayerNetwork net = new MultiLayerNetwork(StaticEmbeddingStudent.configuration(s.student(), s.train(), 10, 384));
     net.init();
-    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-        () -> StaticEmbeddingStudent.initialiseFromTeacherTokens(net, java.util.Collections.emptyIterator()));
+    IllegalArgumentException e = Assertions.assertThrows(IllegalArgumentException.class,
+        () -> StaticEmbeddingStudent.initialiseFromTeacherTokens(net, Collections.emptyIterator()));
     assertTrue(e.getMessage().contains("distillery.student.width"), e.getMessage());
   }
 }

@@ -3,18 +3,21 @@ package io.distillery.bench;
 import io.distillery.corpus.Split;
 import io.distillery.dataset.DatasetKind;
 import io.distillery.dataset.DatasetKind.Cols;
-import io.distillery.dataset.RunLayout;
-import io.distillery.jobs.Datasets;
-import io.distillery.jobs.HadoopFiles;
-import io.distillery.jobs.SparkSessions;
-import io.distillery.jobs.Stages;
-import io.distillery.jobs.task.TeacherAttempts;
-import io.distillery.jobs.task.Tasks;
+import io.distillery.jobs.generate.GenerateJob;
+import io.distillery.jobs.pipeline.TaskRegistry;
+import io.distillery.jobs.spark.Datasets;
+import io.distillery.jobs.spark.HadoopFiles;
+import io.distillery.jobs.spark.SparkSessions;
+import io.distillery.run.RunLayout;
+import io.distillery.run.StageManifest;
 import io.distillery.settings.Settings;
 import io.distillery.student.StudentModel;
 import io.distillery.teacher.OnnxEmbeddingTeacher;
+import io.distillery.teacher.TokenContexts;
 import io.distillery.util.Hashing;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -24,8 +27,8 @@ import java.util.concurrent.Future;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.functions;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,7 +50,7 @@ public final class Bench {
     Settings settings = Settings.load(Optional.empty(), Map.of("distillery.run.root", root,
         "distillery.run.id", runId, "distillery.spark.master", "local[2]"));
     SparkSession spark = SparkSessions.create(settings);
-    RunLayout layout = Stages.layout(settings);
+    RunLayout layout = RunLayout.of(settings.run());
     Dataset<Row> prompts = Datasets.read(spark, DatasetKind.PROMPTS, layout).orderBy(Cols.ROW_ID).limit(rows)
         .cache();
     List<String> texts = prompts.select(Cols.TEXT).as(Encoders.STRING()).collectAsList(); // bench input only
@@ -73,13 +76,13 @@ public final class Bench {
           executors[2]});
       bare = after;
     }
-    rounds.sort(java.util.Comparator.comparingDouble(r -> r[0]));
+    rounds.sort(Comparator.comparingDouble(r -> r[0]));
     double[] median = rounds.get(rounds.size() / 2);
 
     // 3. What summing the teacher's hidden states per token (the by-product for student.init = teacher-context)
     //    costs the teacher: the same texts, one thread, embed alone vs embed and collect, alternated.
     OnnxEmbeddingTeacher single = OnnxEmbeddingTeacher.shared(settings.teacher());
-    io.distillery.teacher.TokenContexts contexts = new io.distillery.teacher.TokenContexts(single.dimension());
+    TokenContexts contexts = new TokenContexts(single.dimension());
     List<String> probe = texts.subList(0, Math.min(500, texts.size()));
     long alone = 0;
     long collecting = 0;
@@ -135,8 +138,8 @@ public final class Bench {
     double teacherRate = teacherSample.size() / (teacherNanos / 1e9);
     double studentRate = sample.size() / (studentNanos / 1e9);
 
-    String metrics = new String(HadoopFiles.read(spark, layout.metrics()), java.nio.charset.StandardCharsets.UTF_8);
-    var m = io.distillery.dataset.StageManifest.json().readTree(metrics).get("metrics");
+    String metrics = new String(HadoopFiles.read(spark, layout.metrics()), StandardCharsets.UTF_8);
+    var m = StageManifest.json().readTree(metrics).get("metrics");
     System.out.printf("%n== Distillery bench (run %s, %d prompts, %d cores) ==%n", runId, texts.size(), cores);
     System.out.printf("teacher fan-out, median of %d rounds: executors %.1f emb/s, bare ONNX Runtime %.1f / %.1f emb/s"
         + " (before/after); executors spent %.0f%% of their core time inside the teacher (%.0f%% of the time from a"
@@ -191,13 +194,12 @@ public final class Bench {
 
   /** Rows per second of the generate stage's executor function, and the fraction of core time in the teacher. */
   private static double[] sparkFanOut(SparkSession spark, Settings settings, Dataset<Row> prompts, String out) {
-    var task = Tasks.of(settings);
+    GenerateJob generate = new GenerateJob(TaskRegistry.of(settings.task()).generation());
     Dataset<Row> input = prompts.repartition(settings.spark().partitions()).cache();
     input.count();
     long start = System.nanoTime();
     // The generate stage's own path: its executor function, written the way it stages its attempts.
-    Datasets.stage(input.mapPartitions(task.teacherFunction(settings),
-        Encoders.row(TeacherAttempts.schema(task.outputDataset(), task.byproductSchema(settings)))), out);
+    Datasets.stage(generate.inProcessAttempts(settings, input), out);
     double seconds = (System.nanoTime() - start) / 1e9;
     double rate = input.count() / seconds;
     // Per task (one file each): the teacher's time, and the span from its first answer to its last. What the spans

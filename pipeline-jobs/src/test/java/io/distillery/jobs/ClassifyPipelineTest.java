@@ -9,15 +9,20 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.distillery.corpus.Europarl;
 import io.distillery.dataset.DatasetKind;
 import io.distillery.dataset.DatasetKind.Cols;
-import io.distillery.dataset.RunLayout;
-import io.distillery.dataset.Stage;
-import io.distillery.dataset.StageManifest;
-import io.distillery.jobs.task.ClassifyTask;
+import io.distillery.jobs.pipeline.Pipeline;
+import io.distillery.jobs.spark.Datasets;
+import io.distillery.jobs.spark.HadoopFiles;
+import io.distillery.jobs.task.classify.ClassifyTask;
+import io.distillery.run.RunLayout;
+import io.distillery.run.Stage;
+import io.distillery.run.StageManifest;
 import io.distillery.settings.Settings;
 import io.distillery.student.StudentArtifact;
 import io.distillery.util.Hashing;
 import io.distillery.util.Resources;
 import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -63,8 +68,8 @@ class ClassifyPipelineTest {
         try {
           out.write(json.writeValueAsString(Map.of("id", line, "text", body, "lang", lang)));
           out.newLine();
-        } catch (java.io.IOException e) {
-          throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
         }
       });
     }
@@ -87,7 +92,7 @@ class ClassifyPipelineTest {
     Settings settings = Settings.load(Optional.of(Path.of(System.getProperty("test.repo.root", ".."),
         "conf/examples/langid.conf")), o);
     spark = TestRuns.spark(settings);
-    layout = Stages.layout(settings);
+    layout = RunLayout.of(settings.run());
     stages = Pipeline.runAll(settings, spark);
   }
 

@@ -4,9 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.distillery.dataset.RunLayout;
-import io.distillery.dataset.Stage;
-import io.distillery.dataset.StageManifest;
+import io.distillery.jobs.pipeline.Pipeline;
+import io.distillery.jobs.spark.HadoopFiles;
+import io.distillery.run.RunLayout;
+import io.distillery.run.Stage;
+import io.distillery.run.StageManifest;
 import io.distillery.settings.Settings;
 import java.nio.file.Path;
 import java.util.Map;
@@ -69,7 +71,7 @@ class DistributedClusterTest {
         assertEquals(generate.get("rows_in"), generate.get("written") + generate.get("failed"));
         assertEquals(done.get(Stage.INGEST).counts().get("written"), generate.get("rows_in"));
 
-        RunLayout layout = Stages.layout(settings);
+        RunLayout layout = RunLayout.of(settings.run());
         JsonNode card = StageManifest.json().readTree(HadoopFiles.read(spark, layout.modelCard()));
         assertEquals(2, card.at("/training/workers").asInt());
         JsonNode epochs = card.at("/training/epochs");

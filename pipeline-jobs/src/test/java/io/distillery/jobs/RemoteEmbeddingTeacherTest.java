@@ -7,8 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.distillery.TestSettings;
 import io.distillery.dataset.DatasetKind;
 import io.distillery.dataset.DatasetKind.Cols;
-import io.distillery.dataset.Stage;
-import io.distillery.dataset.StageManifest;
+import io.distillery.jobs.pipeline.Pipeline;
+import io.distillery.jobs.spark.Datasets;
+import io.distillery.jobs.spark.HadoopFiles;
+import io.distillery.run.RunLayout;
+import io.distillery.run.Stage;
+import io.distillery.run.StageManifest;
 import io.distillery.settings.Settings;
 import io.distillery.teacher.OnnxEmbeddingTeacher;
 import io.distillery.teacher.server.TeacherServer;
@@ -53,7 +57,7 @@ class RemoteEmbeddingTeacherTest {
       assertEquals(c.get("rows_in"), c.get("answered_by_requests"));
       assertFalse(c.containsKey("vocabulary_tokens"), "no per-token teacher answers with random init: " + c);
       OnnxEmbeddingTeacher local = OnnxEmbeddingTeacher.shared(served.teacher());
-      List<Row> rows = Datasets.read(spark, DatasetKind.TEACHER_EMBEDDINGS, Stages.layout(s)).limit(50)
+      List<Row> rows = Datasets.read(spark, DatasetKind.TEACHER_EMBEDDINGS, RunLayout.of(s.run())).limit(50)
           .collectAsList();
       for (Row r : rows) {
         assertEquals(MODEL, r.getAs(Cols.SERVED_MODEL));
@@ -66,10 +70,10 @@ class RemoteEmbeddingTeacherTest {
         }
         assertEquals(1.0, cos, 1e-5, "the remote answer is the teacher's embedding");
       }
-      var card = StageManifest.json().readTree(HadoopFiles.read(spark, Stages.layout(s).modelCard()));
+      var card = StageManifest.json().readTree(HadoopFiles.read(spark, RunLayout.of(s.run()).modelCard()));
       assertTrue(card.at("/student_inputs/vocabulary_rows").asInt() > 1000, card.toString());
       assertEquals("random", card.at("/student_inputs/init").asText());
-      var metrics = StageManifest.json().readTree(HadoopFiles.read(spark, Stages.layout(s).metrics())).get("metrics");
+      var metrics = StageManifest.json().readTree(HadoopFiles.read(spark, RunLayout.of(s.run()).metrics())).get("metrics");
       assertTrue(metrics.get("mean_cosine").asDouble() > 0, metrics.toString());
       assertTrue(metrics.get("teacher_mean_latency_ms").asDouble() > 0, metrics.toString());
     }

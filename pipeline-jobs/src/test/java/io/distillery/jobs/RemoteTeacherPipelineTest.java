@@ -6,39 +6,54 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.distillery.TestSettings;
 import io.distillery.corpus.Europarl;
 import io.distillery.dataset.DatasetKind;
 import io.distillery.dataset.DatasetKind.Cols;
-import io.distillery.dataset.Stage;
-import io.distillery.dataset.StageManifest;
 import io.distillery.jobs.generate.GenerateJob;
 import io.distillery.jobs.generate.ResponseCache;
+import io.distillery.jobs.pipeline.Pipeline;
+import io.distillery.jobs.spark.Datasets;
+import io.distillery.jobs.spark.HadoopFiles;
+import io.distillery.jobs.stage.StageContext;
+import io.distillery.run.RunLayout;
+import io.distillery.run.Stage;
+import io.distillery.run.StageManifest;
 import io.distillery.settings.Settings;
 import io.distillery.teacher.OpenNlpLanguageTeacher;
 import io.distillery.teacher.http.FaultInjectingProxy;
 import io.distillery.teacher.http.FaultInjectingProxy.Fault;
 import io.distillery.teacher.server.TeacherServer;
 import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.security.alias.CredentialProviderFactory;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * Task classify with a remote teacher: the generate stage asks serve-teacher (the real language detector, over
@@ -79,8 +94,8 @@ class RemoteTeacherPipelineTest {
         try {
           out.write(json.writeValueAsString(Map.of("id", line, "text", body)));
           out.newLine();
-        } catch (java.io.IOException e) {
-          throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
         }
       });
     }
@@ -148,8 +163,8 @@ class RemoteTeacherPipelineTest {
     assertEquals(rows, c.get("written") + c.get("failed"), c.toString());
 
     // The 400s failed at once, with their status; nothing else failed.
-    var failures = Datasets.read(spark, DatasetKind.TEACHER_FAILURES, Stages.layout(first));
-    long erika = Datasets.read(spark, DatasetKind.PROMPTS, Stages.layout(first))
+    var failures = Datasets.read(spark, DatasetKind.TEACHER_FAILURES, RunLayout.of(first.run()));
+    long erika = Datasets.read(spark, DatasetKind.PROMPTS, RunLayout.of(first.run()))
         .where(col(Cols.TEXT).contains("Erika")).count();
     assertTrue(erika > 0 && erika < rows * 0.05, "documents about Erika: " + erika);
     assertEquals(erika, c.get("failed"));
@@ -168,7 +183,7 @@ class RemoteTeacherPipelineTest {
 
     // Each row: the same distribution as the in-process teacher, and what the server said about it.
     OpenNlpLanguageTeacher local = OpenNlpLanguageTeacher.shared(TestSettings.langid(Map.of()).teacher());
-    var out = Datasets.read(spark, DatasetKind.TEACHER_LABELS, Stages.layout(first));
+    var out = Datasets.read(spark, DatasetKind.TEACHER_LABELS, RunLayout.of(first.run()));
     for (Row r : out.collectAsList()) {
       assertEquals(MODEL, r.getAs(Cols.SERVED_MODEL));
       assertTrue(r.<String>getAs(Cols.SYSTEM_FINGERPRINT).startsWith("sha256-"));
@@ -206,11 +221,11 @@ class RemoteTeacherPipelineTest {
     assertTrue(proxy.answered().values().stream().allMatch(n -> n == 1));
   }
 
-  private com.fasterxml.jackson.databind.JsonNode readMetrics(Settings s) {
+  private JsonNode readMetrics(Settings s) {
     try {
-      return StageManifest.json().readTree(HadoopFiles.read(spark, Stages.layout(s).metrics())).get("metrics");
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
+      return StageManifest.json().readTree(HadoopFiles.read(spark, RunLayout.of(s.run()).metrics())).get("metrics");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 
@@ -220,7 +235,7 @@ class RemoteTeacherPipelineTest {
         "distillery.teacher.http.system-prompt", "Which language is this?"); // other requests: no cache hits
     Settings dry = settings("budget-1", other);
     Pipeline.run(dry, spark, List.of(Stage.INGEST), false);
-    Map<String, Object> estimate = GenerateJob.estimate(dry, spark);
+    Map<String, Object> estimate = GenerateJob.estimate(StageContext.of(dry, spark));
     long prompts = (Long) estimate.get("prompts");
     assertEquals(prompts, estimate.get("requests_to_send"), estimate.toString());
     assertTrue((Long) estimate.get("estimated_input_tokens") > prompts * 50, estimate.toString());
@@ -235,7 +250,7 @@ class RemoteTeacherPipelineTest {
     assertTrue(notSent > prompts / 3 && notSent < prompts, c.toString());
     assertEquals(prompts, c.get("written") + c.get("failed"));
     // Over the budget by at most what was in flight when each task's share ran out: 2 tasks × 2 requests.
-    long largest = Datasets.read(spark, DatasetKind.TEACHER_LABELS, Stages.layout(dry))
+    long largest = Datasets.read(spark, DatasetKind.TEACHER_LABELS, RunLayout.of(dry.run()))
         .agg(org.apache.spark.sql.functions.max(col(Cols.PROMPT_TOKENS).plus(col(Cols.COMPLETION_TOKENS))))
         .first().getLong(0);
     assertTrue(c.get("prompt_tokens") + c.get("completion_tokens")
@@ -244,7 +259,7 @@ class RemoteTeacherPipelineTest {
 
     Settings later = settings("budget-2", other);
     Pipeline.run(later, spark, List.of(Stage.INGEST), false);
-    Map<String, Object> left = GenerateJob.estimate(later, spark);
+    Map<String, Object> left = GenerateJob.estimate(StageContext.of(later, spark));
     long toSend = (Long) left.get("requests_to_send");
     assertEquals(c.get("failed"), toSend, "what was not sent or failed (400s are never cached): " + left);
     Map<String, Integer> before = proxy.attempts();
@@ -292,9 +307,9 @@ class RemoteTeacherPipelineTest {
         "distillery.teacher.http.requests-per-minute", Integer.toString(perMinute));
     Settings s = settings("killed", more);
     Pipeline.run(s, spark, List.of(Stage.INGEST), false);
-    long prompts = Datasets.read(spark, DatasetKind.PROMPTS, Stages.layout(s)).count();
+    long prompts = Datasets.read(spark, DatasetKind.PROMPTS, RunLayout.of(s.run())).count();
 
-    List<String> args = new java.util.ArrayList<>(List.of("generate", "--config",
+    List<String> args = new ArrayList<>(List.of("generate", "--config",
         TestSettings.repoFile("conf/examples/langid.conf").toString()));
     overrides("killed", more).forEach((k, v) -> args.addAll(List.of("--set", k + "=" + v)));
     Path log = root.resolve("killed-generate.log");
@@ -312,14 +327,15 @@ class RemoteTeacherPipelineTest {
       generate.waitFor();
     }
     Thread.sleep(200); // requests the proxy was still serving end
-    java.util.Set<String> answeredBeforeKill = proxy.answered().keySet();
+    Set<String> answeredBeforeKill = proxy.answered().keySet();
     Map<String, Integer> attemptsBeforeRerun = proxy.attempts();
 
     // What the killed run recorded: the prompts the rerun's join finds in the cache.
-    java.util.Set<String> recorded = new java.util.HashSet<>();
-    java.util.Set<String> all = new java.util.HashSet<>();
-    for (Row r : GenerateJob.keyed(s, spark, Stages.layout(s), Datasets.read(spark, DatasetKind.PROMPTS,
-        Stages.layout(s))).select(Cols.TEXT, ResponseCache.RESPONSE).collectAsList()) {
+    Set<String> recorded = new HashSet<>();
+    Set<String> all = new HashSet<>();
+    StageContext ctx = StageContext.of(s, spark);
+    for (Row r : GenerateJob.keyed(ctx, ctx.read(DatasetKind.PROMPTS)).select(Cols.TEXT, ResponseCache.RESPONSE)
+        .collectAsList()) {
       String input = system + "\n" + r.getString(0);
       all.add(input);
       if (!r.isNullAt(1)) {
@@ -328,7 +344,7 @@ class RemoteTeacherPipelineTest {
     }
     assertTrue(answeredBeforeKill.containsAll(recorded), "the cache holds only answers the server sent");
     long lost = answeredBeforeKill.size() - recorded.size();
-    org.slf4j.LoggerFactory.getLogger(RemoteTeacherPipelineTest.class).info("Killed run: {} answered by the "
+    LoggerFactory.getLogger(RemoteTeacherPipelineTest.class).info("Killed run: {} answered by the "
         + "server, {} recorded in the cache, {} lost", answeredBeforeKill.size(), recorded.size(), lost);
     // Answers the killed JVM received but had not flushed (one interval at the configured rate), or that were
     // still on the wire (at most max-in-flight per task), plus slack for a flush thread starved of CPU.
@@ -343,16 +359,16 @@ class RemoteTeacherPipelineTest {
     Map<String, Long> c = Pipeline.run(settings("killed", unlimited), spark, List.of(Stage.GENERATE), false)
         .get(Stage.GENERATE).counts();
     Map<String, Integer> after = proxy.attempts();
-    java.util.Set<String> askedAgain = new java.util.HashSet<>();
+    Set<String> askedAgain = new HashSet<>();
     after.forEach((input, n) -> {
       if (n > attemptsBeforeRerun.getOrDefault(input, 0)) {
         askedAgain.add(input);
       }
     });
-    java.util.Set<String> askedRecorded = new java.util.HashSet<>(askedAgain);
+    Set<String> askedRecorded = new HashSet<>(askedAgain);
     askedRecorded.retainAll(recorded);
-    assertEquals(java.util.Set.of(), askedRecorded, "recorded answers were asked again");
-    java.util.Set<String> missing = new java.util.HashSet<>(all);
+    assertEquals(Set.of(), askedRecorded, "recorded answers were asked again");
+    Set<String> missing = new HashSet<>(all);
     missing.removeAll(recorded);
     assertEquals(missing, askedAgain, "the rerun asks exactly what the killed run had not recorded");
     assertEquals(prompts, c.get("rows_in"));
@@ -370,11 +386,11 @@ class RemoteTeacherPipelineTest {
    */
   @Test
   void anApiKeyFromAHadoopCredentialProviderIsSentAndWrittenNowhere() throws Exception {
-    String key = "sk-test-" + java.util.UUID.randomUUID();
+    String key = "sk-test-" + UUID.randomUUID();
     String provider = "jceks://file" + root.resolve("teacher-keys.jceks").toAbsolutePath();
-    org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration(false);
-    conf.set(org.apache.hadoop.security.alias.CredentialProviderFactory.CREDENTIAL_PROVIDER_PATH, provider);
-    var keystore = org.apache.hadoop.security.alias.CredentialProviderFactory.getProviders(conf).get(0);
+    Configuration conf = new Configuration(false);
+    conf.set(CredentialProviderFactory.CREDENTIAL_PROVIDER_PATH, provider);
+    var keystore = CredentialProviderFactory.getProviders(conf).get(0);
     keystore.createCredentialEntry("distillery.teacher.key", key.toCharArray());
     keystore.flush();
 

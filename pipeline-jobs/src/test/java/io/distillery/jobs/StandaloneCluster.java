@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A real Spark standalone cluster on 127.0.0.1: one Master and N Workers, each its own JVM started from the
@@ -118,7 +119,7 @@ final class StandaloneCluster implements AutoCloseable {
       p.destroy();
     }
     for (Process p : processes) {
-      if (!p.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
+      if (!p.waitFor(20, TimeUnit.SECONDS)) {
         p.destroyForcibly();
       }
     }

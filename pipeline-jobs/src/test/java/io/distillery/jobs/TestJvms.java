@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
+import java.util.TreeSet;
 
 /** Other JVMs started from the test classpath, with the flags every Distillery JVM needs. */
 final class TestJvms {
@@ -28,7 +29,7 @@ final class TestJvms {
       throw new UncheckedIOException("Cannot read " + file, e);
     }
     List<String> flags = new ArrayList<>();
-    for (String name : new java.util.TreeSet<>(p.stringPropertyNames())) {
+    for (String name : new TreeSet<>(p.stringPropertyNames())) {
       if (name.startsWith("distillery.jvm.")) {
         flags.addAll(List.of(p.getProperty(name).trim().split("\\s+")));
       }

@@ -1,5 +1,6 @@
 package io.distillery.jobs;
 
+import io.distillery.jobs.spark.SparkSessions;
 import io.distillery.settings.Settings;
 import java.nio.file.Path;
 import java.util.HashMap;

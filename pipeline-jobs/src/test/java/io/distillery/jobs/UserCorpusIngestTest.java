@@ -6,8 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.distillery.dataset.DatasetKind;
 import io.distillery.dataset.DatasetKind.Cols;
-import io.distillery.dataset.Stage;
-import io.distillery.dataset.StageManifest;
+import io.distillery.jobs.pipeline.Pipeline;
+import io.distillery.jobs.spark.Datasets;
+import io.distillery.run.RunLayout;
+import io.distillery.run.Stage;
+import io.distillery.run.StageManifest;
 import io.distillery.settings.Settings;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,7 +51,7 @@ class UserCorpusIngestTest {
     assertEquals(1L, c.get("quarantined_too_long"), c.toString());
     assertEquals(1L, c.get("quarantined_too_short"), c.toString()); // "Ok."
     SparkSession spark = SparkSession.active();
-    List<String> refs = Datasets.read(spark, DatasetKind.PROMPTS, new io.distillery.dataset.RunLayout(
+    List<String> refs = Datasets.read(spark, DatasetKind.PROMPTS, new RunLayout(
             root.toUri().toString(), "user-corpus"))
         .select(Cols.SOURCE_REF).as(Encoders.STRING()).collectAsList();
     assertTrue(refs.stream().allMatch(r -> r.contains("sample-corpus.jsonl")), refs.toString());

@@ -14,12 +14,14 @@ import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
@@ -29,8 +31,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Asynchronous client of a remote OpenAI-compatible teacher (one per JVM, {@link #shared}): posts canonical
- * request bodies ({@link OpenAiProtocol#requestBody}) to the configured endpoint through the JVM's
+ * Asynchronous client of a remote OpenAI-compatible teacher (one per JVM, {@link #shared}): posts a text's canonical
+ * request body ({@link OpenAiProtocol}) to the configured endpoint through the JVM's
  * {@link AdaptiveRateLimiter}, with {@link Retry}'s policy, a per-request timeout and the API key its caller
  * resolved (from wherever the deployment keeps it). Callers bound how many requests they keep open.
  */
@@ -85,14 +87,19 @@ public final class HttpTeacherClient implements AutoCloseable {
   /** Tokens a request is estimated to use before it is sent: its characters, plus the answer's for completions. */
   public static long estimateTokens(Settings.Teacher spec, String text) {
     long prompt = (long) Math.ceil(text.length() / spec.http().charsPerToken());
-    return prompt + (OpenAiProtocol.completes(spec) ? spec.http().maxCompletionTokens() : 0);
+    return prompt + (spec.kind().completes() ? spec.http().maxCompletionTokens() : 0);
   }
 
   /**
-   * Posts {@code body}, retrying as configured. Completes with the answer, or exceptionally with {@link Failed}
-   * (possibly wrapped in a {@code CompletionException}).
+   * Asks the teacher about {@code text}, retrying as configured. Completes with the answer (read it with
+   * {@link OpenAiProtocol#read}), or exceptionally with {@link Failed} (possibly wrapped in a
+   * {@code CompletionException}).
    */
-  public CompletableFuture<Response> post(String body, long estimatedTokens) {
+  public CompletableFuture<Response> ask(String text) {
+    return post(OpenAiProtocol.requestBody(spec, text), estimateTokens(spec, text));
+  }
+
+  private CompletableFuture<Response> post(String body, long estimatedTokens) {
     AtomicInteger attempts = new AtomicInteger();
     AtomicLong latencyNanos = new AtomicLong();
     return Retry.<JsonNode>async(spec.http().retry(), scheduler,
@@ -154,11 +161,11 @@ public final class HttpTeacherClient implements AutoCloseable {
   private JsonNode check(HttpResponse<String> response, Throwable error, long estimatedTokens) {
     if (error != null) {
       Throwable e = Retry.unwrap(error);
-      if (e instanceof java.util.concurrent.TimeoutException) {
+      if (e instanceof TimeoutException) {
         LOG.warn("No complete answer from {} within twice teacher.http.request-timeout; abandoning the attempt",
             endpoint);
       }
-      if (e instanceof HttpTimeoutException || e instanceof java.util.concurrent.TimeoutException) {
+      if (e instanceof HttpTimeoutException || e instanceof TimeoutException) {
         throw new TeacherHttpException(TeacherHttpException.NO_STATUS, true, null, "no answer from " + endpoint
             + " within teacher.http.request-timeout = " + spec.http().requestTimeout(), e);
       }
@@ -211,7 +218,7 @@ public final class HttpTeacherClient implements AutoCloseable {
           Duration d = Duration.between(ZonedDateTime.now(),
               ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME));
           return Optional.of(d.isNegative() ? Duration.ZERO : d);
-        } catch (java.time.format.DateTimeParseException ignored) {
+        } catch (DateTimeParseException ignored) {
           LOG.debug("Unreadable Retry-After '{}'", v);
         }
       }

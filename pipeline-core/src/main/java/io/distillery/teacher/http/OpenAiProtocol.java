@@ -4,16 +4,18 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.distillery.dataset.DatasetKind;
 import io.distillery.settings.Settings;
 import io.distillery.teacher.LabelTeacher;
+import io.distillery.teacher.TeacherAnswer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The OpenAI-compatible wire format, both ways: request bodies for {@code /embeddings}, {@code /chat/completions}
@@ -29,9 +31,6 @@ import java.util.Map;
  * </ul>
  */
 public final class OpenAiProtocol {
-  public static final String EMBEDDINGS = "/embeddings";
-  public static final String CHAT_COMPLETIONS = "/chat/completions";
-  public static final String COMPLETIONS = "/completions";
   /** Sorted keys, so that equal requests are equal bytes (the cache key hashes them). */
   static final ObjectMapper JSON = new ObjectMapper().configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
 
@@ -44,19 +43,16 @@ public final class OpenAiProtocol {
     }
   }
 
-  /** The endpoint path a remote teacher kind posts to. */
-  public static String path(Settings.Teacher spec) {
-    return switch (spec.kind()) {
-      case "openai-embeddings" -> EMBEDDINGS;
-      case "openai-chat" -> CHAT_COMPLETIONS;
-      case "openai-completions" -> COMPLETIONS;
-      default -> throw new IllegalArgumentException("teacher.kind = " + spec.kind() + " is not a remote teacher");
-    };
+  /** A parsed answer: what the teacher answered, typed, and what the server said about it. */
+  public record RemoteAnswer(TeacherAnswer answer, Served served) {}
+
+  /** The endpoint path of a remote teacher; an in-process one is an error. */
+  static String path(Settings.Teacher spec) {
+    return spec.kind().path().orElseThrow(() -> notRemote(spec));
   }
 
-  /** Whether the teacher answers with generated tokens (chat or completions), which count as output tokens. */
-  public static boolean completes(Settings.Teacher spec) {
-    return spec.kind().equals("openai-chat") || spec.kind().equals("openai-completions");
+  private static IllegalArgumentException notRemote(Settings.Teacher spec) {
+    return new IllegalArgumentException(Settings.Teacher.KIND.is(spec.kind()) + " is not a remote teacher");
   }
 
   /**
@@ -64,12 +60,12 @@ public final class OpenAiProtocol {
    * (if any) as the system message, the text as the user message. Completions: the prompt is the system prompt
    * and a blank line (if any), then the text.
    */
-  public static String requestBody(Settings.Teacher spec, String text) {
+  static String requestBody(Settings.Teacher spec, String text) {
     ObjectNode body = JSON.createObjectNode().put("model", spec.model());
     String system = spec.http().systemPrompt();
     switch (spec.kind()) {
-      case "openai-embeddings" -> body.put("input", text);
-      case "openai-chat" -> {
+      case OPENAI_EMBEDDINGS -> body.put("input", text);
+      case OPENAI_CHAT -> {
         var messages = body.putArray("messages");
         if (!system.isEmpty()) {
           messages.addObject().put("role", "system").put("content", system);
@@ -77,11 +73,11 @@ public final class OpenAiProtocol {
         messages.addObject().put("role", "user").put("content", text);
         body.put("logprobs", true).put("top_logprobs", spec.topK());
       }
-      case "openai-completions" -> body.put("prompt", system.isEmpty() ? text : system + "\n\n" + text)
+      case OPENAI_COMPLETIONS -> body.put("prompt", system.isEmpty() ? text : system + "\n\n" + text)
           .put("logprobs", spec.topK()); // the completions API's logprobs is the number of alternatives
-      default -> throw new IllegalArgumentException("teacher.kind = " + spec.kind() + " is not a remote teacher");
+      case ONNX_EMBEDDING, OPENNLP_LANGDETECT -> throw notRemote(spec);
     }
-    if (completes(spec)) {
+    if (spec.kind().completes()) {
       body.put("max_tokens", spec.http().maxCompletionTokens()).put("temperature", 0);
     }
     try {
@@ -128,13 +124,19 @@ public final class OpenAiProtocol {
         usage.path("prompt_tokens").asLong(0), usage.path("completion_tokens").asLong(0));
   }
 
-  /** The task's columns of an answer, by name: the embedding, or the top labels and their probabilities. */
-  public static Map<String, Object> columns(Settings.Teacher spec, JsonNode response) {
-    if (spec.kind().equals("openai-embeddings")) {
-      return Map.of(DatasetKind.Cols.EMBEDDING, embedding(response));
+  /**
+   * What a response body answers, typed by the teacher's kind (an embedding, or the top labels), and what the server
+   * said about it; an answer that cannot be read throws a non-retryable {@link TeacherHttpException}.
+   */
+  public static RemoteAnswer read(Settings.Teacher spec, JsonNode response) {
+    if (!spec.remote()) {
+      throw notRemote(spec);
     }
-    LabelTeacher.TopK top = topLabels(response, spec.http().labels(), spec.topK());
-    return Map.of(DatasetKind.Cols.TOP_LABELS, top.labels(), DatasetKind.Cols.TOP_PROBABILITIES, top.probabilities());
+    TeacherAnswer answer = switch (spec.kind().answer()) {
+      case EMBEDDING -> new TeacherAnswer.Embedding(embedding(response));
+      case LABELS -> new TeacherAnswer.Labels(topLabels(response, spec.http().labels(), spec.topK()));
+    };
+    return new RemoteAnswer(answer, served(response, spec.model()));
   }
 
   /** The embedding of a {@code /embeddings} answer, L2-normalised. */
@@ -174,7 +176,7 @@ public final class OpenAiProtocol {
           + "chat/completions answer?)", response);
     }
     Map<String, Float> byLabel = new LinkedHashMap<>();
-    java.util.Set<String> allowed = new java.util.HashSet<>(labels);
+    Set<String> allowed = new HashSet<>(labels);
     for (Map.Entry<String, Double> a : alternatives.entrySet()) {
       String label = a.getKey().strip();
       if (!label.isEmpty() && (allowed.isEmpty() || allowed.contains(label))) {

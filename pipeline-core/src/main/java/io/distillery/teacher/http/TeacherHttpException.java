@@ -1,7 +1,10 @@
 package io.distillery.teacher.http;
 
+import java.io.IOException;
+import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.TimeoutException;
 
 /**
  * A remote teacher's request failed: an HTTP error status, a malformed body, a timeout or a broken connection.
@@ -47,10 +50,10 @@ public final class TeacherHttpException extends RuntimeException {
       return "http_" + status;
     }
     Throwable c = getCause();
-    if (c instanceof java.net.http.HttpTimeoutException || c instanceof java.util.concurrent.TimeoutException) {
+    if (c instanceof HttpTimeoutException || c instanceof TimeoutException) {
       return "timeout";
     }
-    if (c instanceof java.io.IOException) {
+    if (c instanceof IOException) {
       return "connection";
     }
     return retryable ? "malformed_response" : "unreadable_answer";

@@ -1,14 +1,16 @@
 package io.distillery.teacher.server;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.distillery.provenance.TeacherIdentity;
 import io.distillery.settings.Settings;
+import io.distillery.settings.TeacherKind;
+import io.distillery.teacher.EmbeddingTeacher;
 import io.distillery.teacher.LabelTeacher;
-import io.distillery.teacher.OnnxEmbeddingTeacher;
-import io.distillery.teacher.OpenNlpLanguageTeacher;
-import io.distillery.teacher.TeacherIdentity;
+import io.distillery.teacher.Teachers;
 import io.distillery.util.Hashing;
 import io.undertow.Handlers;
 import io.undertow.Undertow;
@@ -22,11 +24,13 @@ import io.undertow.util.HttpString;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,15 +58,19 @@ public final class TeacherServer implements AutoCloseable {
   private final Optional<byte[]> token;
   private final Undertow undertow;
   private final TeacherIdentity identity;
-  private final OnnxEmbeddingTeacher embedder; // when teacher.kind = onnx-embedding
-  private final OpenNlpLanguageTeacher classifier; // when teacher.kind = opennlp-langdetect
+  private final EmbeddingTeacher embedder; // a teacher answering with embeddings, else null
+  private final LabelTeacher classifier; // a teacher answering with labels, else null
 
   private TeacherServer(Settings settings, Optional<String> token) {
     this.settings = settings;
     this.token = token.map(t -> t.getBytes(StandardCharsets.UTF_8));
     Settings.Teacher spec = settings.teacher();
-    this.embedder = spec.kind().equals("onnx-embedding") ? OnnxEmbeddingTeacher.shared(spec) : null;
-    this.classifier = spec.kind().equals("opennlp-langdetect") ? OpenNlpLanguageTeacher.shared(spec) : null;
+    if (spec.remote()) {
+      throw new IllegalArgumentException("serve-teacher serves an in-process teacher; "
+          + Settings.Teacher.KIND.is(spec.kind()) + " is itself a remote API");
+    }
+    this.embedder = spec.kind().answer() == TeacherKind.Answer.EMBEDDING ? Teachers.embedding(spec) : null;
+    this.classifier = spec.kind().answer() == TeacherKind.Answer.LABELS ? Teachers.labels(spec) : null;
     this.identity = embedder != null ? embedder.identity() : classifier.identity();
     Settings.Serve serve = settings.serve();
     HttpHandler routes = Handlers.routing()
@@ -130,7 +138,7 @@ public final class TeacherServer implements AutoCloseable {
   }
 
   /** Reads a JSON body (bounded by serve.max-body-bytes), answers with the handler's JSON or an error. */
-  private HttpHandler json(java.util.function.Function<JsonNode, ObjectNode> handler) {
+  private HttpHandler json(Function<JsonNode, ObjectNode> handler) {
     return exchange -> {
       try {
         int max = settings.serve().maxBodyBytes();
@@ -149,7 +157,7 @@ public final class TeacherServer implements AutoCloseable {
         JsonNode request;
         try {
           request = JSON.readTree(body);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
           throw ApiError.badRequest("The body is not valid JSON: " + e.getOriginalMessage());
         }
         if (request == null || !request.isObject()) {
@@ -204,7 +212,7 @@ public final class TeacherServer implements AutoCloseable {
       for (float v : embedder.embed(texts.get(i))) {
         vector.add(v);
       }
-      tokens += embedder.tokenizer().encodeForModel(texts.get(i)).getIds().length;
+      tokens += embedder.inputTokens(texts.get(i));
     }
     out.put("model", identity.name());
     out.putObject("usage").put("prompt_tokens", tokens).put("total_tokens", tokens);
@@ -346,7 +354,7 @@ public final class TeacherServer implements AutoCloseable {
   private ObjectNode health() {
     ObjectNode out = JSON.createObjectNode().put("status", "ok");
     out.putObject("teacher").put("name", identity.name()).put("version", identity.version())
-        .put("kind", settings.teacher().kind()).put("model_sha256", identity.modelSha256())
+        .put("kind", settings.teacher().kind().configName()).put("model_sha256", identity.modelSha256())
         .put("terms", identity.termsId());
     return out;
   }
@@ -361,7 +369,7 @@ public final class TeacherServer implements AutoCloseable {
   private static void send(HttpServerExchange exchange, int status, ObjectNode body) throws IOException {
     exchange.setStatusCode(status);
     exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, JSON_TYPE);
-    exchange.getResponseSender().send(java.nio.ByteBuffer.wrap(JSON.writeValueAsBytes(body)));
+    exchange.getResponseSender().send(ByteBuffer.wrap(JSON.writeValueAsBytes(body)));
   }
 
   private static void error(HttpServerExchange exchange, ApiError e) throws IOException {

@@ -14,8 +14,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -72,14 +74,14 @@ public final class FaultInjectingProxy implements AutoCloseable {
 
   /** Requests received about each input. */
   public Map<String, Integer> attempts() {
-    Map<String, Integer> out = new java.util.TreeMap<>();
+    Map<String, Integer> out = new TreeMap<>();
     attempts.forEach((k, v) -> out.put(k, v.get()));
     return out;
   }
 
   /** Full answers sent about each input. */
   public Map<String, Integer> answered() {
-    Map<String, Integer> out = new java.util.TreeMap<>();
+    Map<String, Integer> out = new TreeMap<>();
     answered.forEach((k, v) -> out.put(k, v.get()));
     return out;
   }
@@ -147,7 +149,7 @@ public final class FaultInjectingProxy implements AutoCloseable {
       if (n.has("prompt")) {
         return n.get("prompt").asText();
       }
-      List<String> contents = new java.util.ArrayList<>();
+      List<String> contents = new ArrayList<>();
       n.path("messages").forEach(m -> contents.add(m.path("content").asText()));
       return String.join("\n", contents);
     } catch (Exception e) {

@@ -14,6 +14,7 @@ import io.distillery.settings.Settings;
 import io.distillery.teacher.LabelTeacher;
 import java.net.http.HttpHeaders;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -96,7 +97,7 @@ class OpenAiProtocolTest {
     Settings completions = TestSettings.langid(Map.of("distillery.teacher.kind", "openai-completions",
         "distillery.teacher.model", "base-test", "distillery.teacher.http.base-url", "http://127.0.0.1:1/v1",
         "distillery.teacher.http.system-prompt", "Language:", "distillery.teacher.top-k", "4"));
-    assertEquals(OpenAiProtocol.COMPLETIONS, OpenAiProtocol.path(completions.teacher()));
+    assertEquals("/completions", OpenAiProtocol.path(completions.teacher()));
     assertEquals("{\"logprobs\":4,\"max_tokens\":1,\"model\":\"base-test\",\"prompt\":\"Language:\\n\\nGuten Tag\","
         + "\"temperature\":0}", OpenAiProtocol.requestBody(completions.teacher(), "Guten Tag"));
   }
@@ -112,7 +113,7 @@ class OpenAiProtocolTest {
   }
 
   private static HttpHeaders headers(Map<String, String> h) {
-    Map<String, List<String>> m = new java.util.HashMap<>();
+    Map<String, List<String>> m = new HashMap<>();
     h.forEach((k, v) -> m.put(k, List.of(v)));
     return HttpHeaders.of(m, (a, b) -> true);
   }

@@ -14,6 +14,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -26,7 +27,7 @@ class TeacherServerTest {
   private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   private static Settings embed(Map<String, String> more) {
-    Map<String, String> o = new java.util.HashMap<>(Map.of("distillery.serve.port", "0"));
+    Map<String, String> o = new HashMap<>(Map.of("distillery.serve.port", "0"));
     o.putAll(more);
     return TestSettings.withOverrides(o);
   }

@@ -1,16 +1,19 @@
 package io.distillery.jobs.cli;
 
-import io.distillery.dataset.Stage;
-import io.distillery.dataset.StageManifest;
-import io.distillery.jobs.Pipeline;
-import io.distillery.jobs.SparkSessions;
-import io.distillery.jobs.Stages;
-import io.distillery.jobs.evaluate.EvaluateJob;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import io.distillery.jobs.generate.GenerateJob;
+import io.distillery.jobs.pipeline.Pipeline;
+import io.distillery.jobs.spark.SparkSessions;
+import io.distillery.jobs.stage.StageContext;
+import io.distillery.provenance.TermsForbidException;
+import io.distillery.run.EvaluateDetails;
+import io.distillery.run.RunLayout;
+import io.distillery.run.Stage;
+import io.distillery.run.StageManifest;
 import io.distillery.settings.Settings;
 import io.distillery.settings.SettingsException;
-import io.distillery.teacher.TeacherIdentity;
 import io.distillery.teacher.server.TeacherServer;
+import io.distillery.util.Version;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,7 +37,7 @@ import picocli.CommandLine.Spec;
  * settings, opens Spark, and hands both to {@link Pipeline}. Exit codes: 0 done, 1 failed, 2 bad
  * configuration or usage, 3 the student failed the promotion gate, 4 the teacher's terms forbid the run.
  */
-@Command(name = "distillery", mixinStandardHelpOptions = true, versionProvider = DistilleryCli.Version.class,
+@Command(name = "distillery", mixinStandardHelpOptions = true, versionProvider = DistilleryCli.VersionProvider.class,
     description = "Distributed knowledge distillation on Spark: teacher -> dataset -> student -> evaluation.",
     subcommands = {DistilleryCli.Ingest.class, DistilleryCli.Generate.class, DistilleryCli.Train.class,
         DistilleryCli.Evaluate.class, DistilleryCli.Run.class, DistilleryCli.ServeTeacher.class})
@@ -56,7 +60,7 @@ public final class DistilleryCli {
         err.println(e.getMessage());
         return 2;
       }
-      if (e instanceof TeacherIdentity.TermsForbidException) {
+      if (e instanceof TermsForbidException) {
         err.println(e.getMessage());
         return TERMS_FORBID;
       }
@@ -135,12 +139,15 @@ public final class DistilleryCli {
         for (Map.Entry<Stage, StageManifest> e : done.entrySet()) {
           out.printf("%-9s %s%n", e.getKey().label(), e.getValue().counts());
         }
-        out.printf("run '%s' under %s%n", settings.run().id(), Stages.layout(settings).root());
+        RunLayout layout = RunLayout.of(settings.run());
+        out.printf("run '%s' under %s%n", settings.run().id(), layout.root());
         StageManifest evaluate = done.get(Stage.EVALUATE);
         if (evaluate != null) {
-          out.printf("report: %s%n", Stages.layout(settings).report());
-          if (!Boolean.TRUE.equals(evaluate.details().get(EvaluateJob.GATE_PASSED))) {
-            out.printf("promotion gate FAILED: %s%n", evaluate.details().get("gate_failures"));
+          EvaluateDetails verdict = evaluate.details(EvaluateDetails.class);
+          out.printf("report: %s%n", layout.report());
+          if (!verdict.gatePassed()) {
+            out.printf("promotion gate FAILED: %s%n", verdict.gateFailures());
+            out.flush();
             return GATE_FAILED;
           }
           out.println("promotion gate passed");
@@ -182,10 +189,10 @@ public final class DistilleryCli {
       try {
         PrintWriter out = spec.commandLine().getOut();
         out.println(StageManifest.json().writerWithDefaultPrettyPrinter().writeValueAsString(
-            GenerateJob.estimate(settings, spark)));
+            GenerateJob.estimate(StageContext.of(settings, spark))));
         out.flush();
         return 0;
-      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      } catch (JsonProcessingException e) {
         throw new IllegalStateException(e);
       } finally {
         spark.stop();
@@ -233,11 +240,12 @@ public final class DistilleryCli {
       Optional<String> token = tokenEnv.isEmpty() ? Optional.empty()
           : Optional.ofNullable(System.getenv(tokenEnv)).filter(t -> !t.isBlank());
       if (!tokenEnv.isEmpty() && token.isEmpty()) {
-        throw new SettingsException(List.of(Settings.ROOT + ".serve.token-env: the environment variable " + tokenEnv
-            + " is not set (or empty); export the bearer token there, or set serve.token-env = \"\""));
+        throw new SettingsException(List.of(Settings.Serve.TOKEN_ENV.full() + ": the environment variable " + tokenEnv
+            + " is not set (or empty); export the bearer token there, or set " + Settings.Serve.TOKEN_ENV.path()
+            + " = \"\""));
       }
       TeacherServer server = TeacherServer.start(settings, token);
-      java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
+      CountDownLatch stopped = new CountDownLatch(1);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         server.close();
         stopped.countDown();
@@ -251,10 +259,10 @@ public final class DistilleryCli {
     }
   }
 
-  static final class Version implements CommandLine.IVersionProvider {
+  static final class VersionProvider implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {
-      return new String[] {"distillery " + io.distillery.util.Version.current()};
+      return new String[] {"distillery " + Version.current()};
     }
   }
 }

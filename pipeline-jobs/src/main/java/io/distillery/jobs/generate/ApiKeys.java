@@ -28,8 +28,8 @@ record ApiKeys(Settings.Http http, String providers) implements Supplier<Optiona
       providers = spark.sparkContext().hadoopConfiguration()
           .get(CredentialProviderFactory.CREDENTIAL_PROVIDER_PATH, "");
       if (providers.isEmpty()) {
-        throw new IllegalStateException("distillery.teacher.http.api-key-alias = " + http.apiKeyAlias() + " needs "
-            + "credential providers: set distillery.teacher.http.credential-providers (e.g. "
+        throw new IllegalStateException(Settings.Http.API_KEY_ALIAS.full() + " = " + http.apiKeyAlias() + " needs "
+            + "credential providers: set " + Settings.Http.CREDENTIAL_PROVIDERS.full() + " (e.g. "
             + "jceks://hdfs@namenode:8020/user/me/distillery.jceks) or "
             + CredentialProviderFactory.CREDENTIAL_PROVIDER_PATH + " in the Hadoop configuration.");
       }
@@ -43,10 +43,10 @@ record ApiKeys(Settings.Http http, String providers) implements Supplier<Optiona
     if (!http.apiKeyEnv().isEmpty()) {
       String key = System.getenv(http.apiKeyEnv());
       if (key == null || key.isBlank()) {
-        throw new IllegalStateException("distillery.teacher.http.api-key-env names the environment variable "
+        throw new IllegalStateException(Settings.Http.API_KEY_ENV.full() + " names the environment variable "
             + http.apiKeyEnv() + ", which is not set here; set it on the driver and every executor (on YARN: "
             + "spark.yarn.appMasterEnv." + http.apiKeyEnv() + " and spark.executorEnv." + http.apiKeyEnv()
-            + "), or keep the key in a Hadoop credential provider (distillery.teacher.http.api-key-alias).");
+            + "), or keep the key in a Hadoop credential provider (" + Settings.Http.API_KEY_ALIAS.full() + ").");
       }
       return Optional.of(key.strip());
     }
@@ -65,12 +65,12 @@ record ApiKeys(Settings.Http http, String providers) implements Supplier<Optiona
     try {
       key = conf.getPassword(http.apiKeyAlias());
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot read distillery.teacher.http.api-key-alias = " + http.apiKeyAlias()
+      throw new UncheckedIOException("Cannot read " + Settings.Http.API_KEY_ALIAS.full() + " = " + http.apiKeyAlias()
           + " from the credential providers " + providers + ": " + e.getMessage(), e);
     }
     if (key == null || new String(key).isBlank()) {
       throw new IllegalStateException("The credential providers " + providers + " hold no entry "
-          + http.apiKeyAlias() + " (distillery.teacher.http.api-key-alias); add it with `hadoop credential create "
+          + http.apiKeyAlias() + " (" + Settings.Http.API_KEY_ALIAS.full() + "); add it with `hadoop credential create "
           + http.apiKeyAlias() + " -provider " + providers.split(",")[0] + "`.");
     }
     return new String(key).strip();

@@ -12,47 +12,52 @@ import static org.apache.spark.sql.functions.when;
 
 import io.distillery.dataset.DatasetKind;
 import io.distillery.dataset.DatasetKind.Cols;
-import io.distillery.dataset.RunLayout;
-import io.distillery.dataset.Stage;
-import io.distillery.dataset.StageManifest;
-import io.distillery.jobs.Datasets;
-import io.distillery.jobs.HadoopFiles;
-import io.distillery.jobs.StageJob;
-import io.distillery.jobs.StageResult;
-import io.distillery.jobs.Stages;
-import io.distillery.jobs.task.DistillationTask;
-import io.distillery.jobs.task.TeacherAttempts;
-import io.distillery.jobs.task.Tasks;
+import io.distillery.jobs.spark.Datasets;
+import io.distillery.jobs.spark.HadoopFiles;
+import io.distillery.jobs.spark.Iterators;
+import io.distillery.jobs.stage.StageContext;
+import io.distillery.jobs.stage.StageJob;
+import io.distillery.jobs.stage.StageResult;
+import io.distillery.jobs.task.Byproduct;
+import io.distillery.jobs.task.TaskGeneration;
+import io.distillery.provenance.TeacherIdentity;
+import io.distillery.run.GenerateDetails;
+import io.distillery.run.Stage;
+import io.distillery.run.StageManifest;
 import io.distillery.settings.Settings;
-import io.distillery.teacher.TeacherIdentity;
-import io.distillery.teacher.http.HttpTeacherClient;
-import io.distillery.teacher.http.OpenAiProtocol;
-import io.distillery.util.Hashing;
-import org.apache.spark.api.java.function.MapPartitionsFunction;
-import org.apache.spark.sql.Column;
-import org.apache.spark.sql.Encoder;
-import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
+import io.distillery.teacher.http.RequestKeys;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import org.apache.spark.SparkContext;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.expressions.GenericRowWithSchema;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Stage 2, generate: fans the prompts out to the teacher across executors (one teacher per executor JVM)
- * and writes its answers, each row with provenance, plus a failure dataset. The teacher is asked exactly
- * once per prompt: attempts are staged to Parquet once and then split. Accounting, checked:
- * prompts = written + failed; the stage fails above generate.max-failure-fraction.
+ * Stage 2, generate: fans the prompts out to the teacher across executors (one teacher per executor JVM) and writes
+ * its answers, each row with provenance, plus a failure dataset. The teacher is asked exactly once per prompt:
+ * attempts are staged to Parquet once and then split. Accounting, checked: prompts = written + failed; the stage
+ * fails above generate.max-failure-fraction.
  */
 public final class GenerateJob implements StageJob {
   private static final Logger LOG = LoggerFactory.getLogger(GenerateJob.class);
+
+  private final TaskGeneration task;
+
+  public GenerateJob(TaskGeneration task) {
+    this.task = task;
+  }
 
   @Override
   public Stage stage() {
@@ -60,135 +65,124 @@ public final class GenerateJob implements StageJob {
   }
 
   @Override
-  public StageResult run(Settings settings, SparkSession spark, Map<Stage, StageManifest> upstream) {
+  public StageResult run(StageContext ctx, Map<Stage, StageManifest> upstream) {
+    Settings settings = ctx.settings();
     TeacherIdentity.requireDistillationAllowed(settings.teacher(), "generate");
-    DistillationTask task = Tasks.of(settings);
-    RunLayout layout = Stages.layout(settings);
-    String staging = layout.staging(Stage.GENERATE, "attempts");
+    String staging = ctx.layout().staging(Stage.GENERATE, "attempts");
+    Dataset<Row> prompts = ctx.read(DatasetKind.PROMPTS);
+    Optional<Byproduct> byproduct = task.byproduct(settings);
+    AttemptRows rows = new AttemptRows(task.output(), byproduct.map(Byproduct::schema));
+    Datasets.stage(answer(ctx, prompts, rows), staging);
 
-    Dataset<Row> prompts = Datasets.read(spark, DatasetKind.PROMPTS, layout);
-    Optional<StructType> byproduct = task.byproductSchema(settings);
-    Encoder<Row> attemptRows = Encoders.row(TeacherAttempts.schema(task.outputDataset(), byproduct));
-    if (settings.teacher().remote()) {
-      Settings.Teacher spec = settings.teacher();
-      ApiKeys apiKey = ApiKeys.of(spec.http(), spark);
-      apiKey.get(); // a missing key fails here, not on every executor
-      int partitions = settings.spark().partitions();
-      Settings.Budget budget = settings.generate().budget();
-      RemoteTeacherFunction ask = new RemoteTeacherFunction(spec, apiKey, task.outputDataset(), remoteIdentity(spec),
-          1.0 / executorJvms(spark, partitions),
-          new Settings.Budget(budget.maxTokens() == 0 ? 0 : Math.max(1, budget.maxTokens() / partitions),
-              budget.maxCost() / partitions), layout.responseCache(), layout.runId());
-      Datasets.stage(keyed(settings, spark, layout, prompts).repartition(partitions)
-          .mapPartitions(ask, attemptRows), staging);
-    } else {
-      Datasets.stage(prompts.repartition(settings.spark().partitions())
-          .mapPartitions(task.teacherFunction(settings), attemptRows), staging);
-    }
-    Dataset<Row> staged = spark.read().parquet(staging);
-    Dataset<Row> attempts = byproduct.isPresent() ? staged.where(col(TeacherAttempts.BYPRODUCT).isNull()) : staged;
-    Datasets.write(attempts.where(col(TeacherAttempts.ANSWERED)), task.outputDataset(), layout);
-    Datasets.write(attempts.where(col(TeacherAttempts.ANSWERED).equalTo(false)), DatasetKind.TEACHER_FAILURES,
-        layout);
+    Dataset<Row> staged = ctx.spark().read().parquet(staging);
+    Dataset<Row> attempts = byproduct.isPresent() ? staged.where(col(AttemptRows.BYPRODUCT).isNull()) : staged;
+    ctx.write(attempts.where(col(AttemptRows.ANSWERED)), task.output());
+    ctx.write(attempts.where(col(AttemptRows.ANSWERED).equalTo(false)), DatasetKind.TEACHER_FAILURES);
     Map<String, Long> byproductCounts = byproduct.isPresent()
-        ? task.writeByproduct(settings, spark, layout,
-            staged.where(col(TeacherAttempts.BYPRODUCT).isNotNull()).select(TeacherAttempts.BYPRODUCT + ".*"))
+        ? byproduct.get().write(ctx, staged.where(col(AttemptRows.BYPRODUCT).isNotNull())
+            .select(AttemptRows.BYPRODUCT + ".*"))
         : Map.of();
-    HadoopFiles.delete(spark, staging);
+    HadoopFiles.delete(ctx.spark(), staging);
 
-    Dataset<Row> outputs = Datasets.read(spark, task.outputDataset(), layout);
-    long rowsIn = prompts.count();
-    long written = outputs.count();
-    Dataset<Row> failures = Datasets.read(spark, DatasetKind.TEACHER_FAILURES, layout);
-    long failed = failures.count();
-    long notSent = failures.where(col(Cols.ERROR_CLASS).equalTo(RemoteTeacherFunction.BUDGET_EXHAUSTED)).count();
-    Map<String, Long> counts = new TreeMap<>(Map.of("rows_in", rowsIn, "written", written, "failed", failed));
-    LOG.info("generate: rows in {} = written {} + failed {} (of which {} not sent: budget spent)", rowsIn, written,
-        failed, notSent);
-    if (rowsIn != written + failed) {
-      throw new IllegalStateException("Generate accounting does not add up: " + counts);
-    }
+    Dataset<Row> outputs = ctx.read(task.output());
+    Dataset<Row> failures = ctx.read(DatasetKind.TEACHER_FAILURES);
+    GenerateAccounting accounting = new GenerateAccounting(prompts.count(), outputs.count(), failures.count(),
+        failures.where(col(Cols.ERROR_CLASS).equalTo(TeacherFailure.BUDGET_EXHAUSTED)).count());
+    LOG.info("generate: rows in {} = written {} + failed {} (of which {} not sent: budget spent)",
+        accounting.rowsIn(), accounting.written(), accounting.failed(), accounting.notSent());
+    accounting.checkNothingLost();
+    Map<String, Long> counts = accounting.counts();
     if (settings.teacher().remote()) {
       counts.putAll(remoteCounts(outputs, settings.teacher()));
-      counts.put(RemoteTeacherFunction.BUDGET_EXHAUSTED, notSent);
-      if (notSent > 0) {
+      counts.put(TeacherFailure.BUDGET_EXHAUSTED, accounting.notSent());
+      if (accounting.notSent() > 0) {
         LOG.warn("generate: the run's budget ({}) is spent: {} of {} prompts were not sent and are in {} as {}; "
             + "a later run of the same corpus with a higher budget sends only those.", settings.generate().budget(),
-            notSent, rowsIn, layout.partition(DatasetKind.TEACHER_FAILURES), RemoteTeacherFunction.BUDGET_EXHAUSTED);
+            accounting.notSent(), accounting.rowsIn(), ctx.layout().partition(DatasetKind.TEACHER_FAILURES),
+            TeacherFailure.BUDGET_EXHAUSTED);
       }
     }
-    long teacherFailed = failed - notSent;
-    double failedFraction = rowsIn == 0 ? 0 : teacherFailed / (double) rowsIn;
-    if (failedFraction > settings.generate().maxFailureFraction()) {
+    double maxFailures = settings.generate().maxFailureFraction();
+    if (accounting.tooManyFailures(maxFailures)) {
       Map<String, Long> byClass = new TreeMap<>();
       // Bounded: one row per error class.
       failures.groupBy(Cols.ERROR_CLASS).count().collectAsList().forEach(r -> byClass.put(r.getString(0), r.getLong(1)));
-      throw new IllegalStateException(String.format("The teacher failed on %d of %d prompts (%.2f%%), above "
-          + "distillery.generate.max-failure-fraction = %s (by error: %s). The failures, with their errors, are in "
-          + "%s.", teacherFailed, rowsIn, 100 * failedFraction, settings.generate().maxFailureFraction(), byClass,
-          layout.partition(DatasetKind.TEACHER_FAILURES)));
+      throw new IllegalStateException(accounting.tooManyFailuresMessage(maxFailures, byClass,
+          ctx.layout().partition(DatasetKind.TEACHER_FAILURES)));
     }
     counts.putAll(byproductCounts);
-    counts.putAll(task.generateAuxiliary(settings, spark, layout));
-    Map<String, Object> details = new TreeMap<>(task.describeOutputs(settings, outputs));
-    details.put("task", task.name());
-    details.put("dataset", layout.partition(task.outputDataset()));
+    counts.putAll(task.auxiliary(ctx));
+    GenerateDetails details = new GenerateDetails(settings.task().configName(),
+        ctx.layout().partition(task.output()), task.describe(ctx, outputs));
     return StageResult.of(counts, details).withTeacher(teacherOf(outputs, settings.teacher()));
+  }
+
+  /** The attempt rows: each prompt asked once, by the in-process teacher or over HTTP. */
+  private Dataset<Row> answer(StageContext ctx, Dataset<Row> prompts, AttemptRows rows) {
+    Settings settings = ctx.settings();
+    int partitions = settings.spark().partitions();
+    if (!settings.teacher().remote()) {
+      return inProcess(settings, prompts.repartition(partitions), rows);
+    }
+    Settings.Teacher spec = settings.teacher();
+    ApiKeys apiKey = ApiKeys.of(spec.http(), ctx.spark());
+    apiKey.get(); // a missing key fails here, not on every executor
+    RemoteTeacherFunction ask = new RemoteTeacherFunction(spec, apiKey, rows, task.columns(),
+        TeacherIdentity.remote(spec), 1.0 / executorJvms(ctx.spark().sparkContext(), partitions),
+        settings.generate().budget().share(partitions), ctx.layout().responseCache(), ctx.layout().runId());
+    return keyed(ctx, prompts).repartition(partitions).mapPartitions(ask, Encoders.row(rows.schema()));
+  }
+
+  /**
+   * The attempt rows of an in-process teacher for prompts as they are partitioned: the stage's own executor path,
+   * which bench/run.sh times against a bare loop over the same teacher.
+   */
+  public Dataset<Row> inProcessAttempts(Settings settings, Dataset<Row> partitionedPrompts) {
+    return inProcess(settings, partitionedPrompts,
+        new AttemptRows(task.output(), task.byproduct(settings).map(Byproduct::schema)));
+  }
+
+  private Dataset<Row> inProcess(Settings settings, Dataset<Row> prompts, AttemptRows rows) {
+    return prompts.mapPartitions(new InProcessAnswers(task.inProcess(settings.teacher()), task.columns(), rows),
+        Encoders.row(rows.schema()));
   }
 
   /**
    * Prompt rows with their request key ({@link ResponseCache#KEY}) and, when the cache has answered that request
    * before, the cached response and how it was answered (else nulls).
    */
-  public static Dataset<Row> keyed(Settings settings, SparkSession spark, RunLayout layout, Dataset<Row> prompts) {
-    Settings.Teacher spec = settings.teacher();
+  public static Dataset<Row> keyed(StageContext ctx, Dataset<Row> prompts) {
+    Settings.Teacher spec = ctx.settings().teacher();
     StructType withKey = prompts.schema().add(ResponseCache.KEY, DataTypes.StringType, false);
-    Dataset<Row> keys = prompts.mapPartitions(new RequestKeys(spec), Encoders.row(withKey));
-    Dataset<Row> cache = spec.http().cache() ? ResponseCache.read(spark, layout.responseCache())
-        : spark.createDataFrame(List.of(), ResponseCache.SCHEMA);
+    Dataset<Row> keys = prompts.mapPartitions(new WithRequestKey(RequestKeys.of(spec), withKey),
+        Encoders.row(withKey));
+    Dataset<Row> cache = spec.http().cache() ? ResponseCache.read(ctx.spark(), ctx.layout().responseCache())
+        : ctx.spark().createDataFrame(List.of(), ResponseCache.SCHEMA);
     return keys.join(cache.select(ResponseCache.KEY, ResponseCache.RESPONSE, ResponseCache.LATENCY_MS,
         ResponseCache.ATTEMPTS, ResponseCache.CREATED_AT), keys.col(ResponseCache.KEY).equalTo(
             cache.col(ResponseCache.KEY)), "left_outer").drop(cache.col(ResponseCache.KEY));
   }
 
-  /**
-   * Executor side: each prompt row plus the content hash of the request that asks about it: the endpoint and the
-   * canonical body with an empty input (model and parameters; built once per partition), then the input. The
-   * body itself is built once, when the request is sent.
-   */
-  record RequestKeys(Settings.Teacher spec) implements MapPartitionsFunction<Row, Row> {
+  /** Executor side: each prompt row plus the key of the request that asks about it (its last column). */
+  record WithRequestKey(RequestKeys keys, StructType withKey) implements MapPartitionsFunction<Row, Row> {
     @Override
-    public java.util.Iterator<Row> call(java.util.Iterator<Row> prompts) {
-      String request = spec.http().baseUrl() + OpenAiProtocol.path(spec) + '\u0000'
-          + OpenAiProtocol.requestBody(spec, "") + '\u0000';
-      return io.distillery.jobs.task.Iterators.map(prompts, p -> {
+    public Iterator<Row> call(Iterator<Row> prompts) {
+      return Iterators.map(prompts, p -> {
         Object[] values = new Object[p.size() + 1];
         for (int i = 0; i < p.size(); i++) {
           values[i] = p.get(i);
         }
-        values[p.size()] = Hashing.sha256Hex(request + p.<String>getAs(Cols.TEXT));
-        return RowFactory.create(values);
+        values[p.size()] = keys.key(p.getAs(Cols.TEXT));
+        return new GenericRowWithSchema(values, withKey);
       });
     }
   }
 
   /**
-   * What a remote teacher's rows record as its identity: its configured name and version, the endpoint and model
-   * as the artifact, no model file hash (its weights are not visible: the rows' served_model and
-   * system_fingerprint say what answered).
+   * Executor JVMs that may run generate tasks at once, so that each takes an equal share of the job's rate limits:
+   * the registered or configured executors (dynamic allocation: its maximum), at most one per partition.
    */
-  static TeacherIdentity remoteIdentity(Settings.Teacher spec) {
-    return TeacherIdentity.of(new Settings.Teacher(spec.kind(), spec.name(), spec.version(),
-        spec.http().baseUrl() + OpenAiProtocol.path(spec) + " model=" + spec.model(), spec.tokenizer(),
-        spec.maxTokens(), spec.intraOpThreads(), spec.topK(), spec.terms(), spec.http()), "");
-  }
-
-  /**
-   * Executor JVMs that may run generate tasks at once, so that each takes an equal share of the job's rate
-   * limits: the registered or configured executors (dynamic allocation: its maximum), at most one per partition.
-   */
-  static int executorJvms(SparkSession spark, int partitions) {
-    org.apache.spark.SparkContext sc = spark.sparkContext();
+  static int executorJvms(SparkContext sc, int partitions) {
     if (sc.isLocal()) {
       return 1;
     }
@@ -228,19 +222,19 @@ public final class GenerateJob implements StageJob {
   }
 
   /**
-   * A remote teacher's dry run: how many prompts the cache does not answer, and the tokens and cost of asking
-   * them (estimated: characters / teacher.http.chars-per-token, plus max-completion-tokens for chat). Sends
-   * nothing and writes nothing.
+   * A remote teacher's dry run: how many prompts the cache does not answer, and the tokens and cost of asking them
+   * (estimated: characters / teacher.http.chars-per-token, plus max-completion-tokens for chat). Sends nothing and
+   * writes nothing.
    */
-  public static Map<String, Object> estimate(Settings settings, SparkSession spark) {
+  public static Map<String, Object> estimate(StageContext ctx) {
+    Settings settings = ctx.settings();
     Settings.Teacher spec = settings.teacher();
     if (!spec.remote()) {
-      throw new IllegalArgumentException("--dry-run estimates a remote teacher's requests; teacher.kind = "
-          + spec.kind() + " runs in-process and costs nothing per request.");
+      throw new IllegalArgumentException("--dry-run estimates a remote teacher's requests; "
+          + Settings.Teacher.KIND.is(spec.kind()) + " runs in-process and costs nothing per request.");
     }
-    RunLayout layout = Stages.layout(settings);
-    Dataset<Row> keyed = keyed(settings, spark, layout, Datasets.read(spark, DatasetKind.PROMPTS, layout));
-    long completion = OpenAiProtocol.completes(spec) ? spec.http().maxCompletionTokens() : 0;
+    Dataset<Row> keyed = keyed(ctx, ctx.read(DatasetKind.PROMPTS));
+    long completion = spec.kind().completes() ? spec.http().maxCompletionTokens() : 0;
     Row r = keyed.agg(count(lit(1)), sum(when(col(ResponseCache.RESPONSE).isNull(), 1).otherwise(0)),
         sum(when(col(ResponseCache.RESPONSE).isNull(),
             ceil(length(col(Cols.TEXT)).divide(spec.http().charsPerToken()))).otherwise(0))).first();
@@ -248,9 +242,9 @@ public final class GenerateJob implements StageJob {
     long toSend = r.isNullAt(1) ? 0 : r.getLong(1);
     long input = r.isNullAt(2) ? 0 : r.getLong(2);
     long output = toSend * completion;
-    Map<String, Object> e = new java.util.LinkedHashMap<>();
+    Map<String, Object> e = new LinkedHashMap<>();
     e.put("run_id", settings.run().id());
-    e.put("endpoint", spec.http().baseUrl() + OpenAiProtocol.path(spec));
+    e.put("endpoint", spec.http().baseUrl() + spec.kind().path().orElseThrow());
     e.put("model", spec.model());
     e.put("prompts", prompts);
     e.put("answered_by_cache", prompts - toSend);

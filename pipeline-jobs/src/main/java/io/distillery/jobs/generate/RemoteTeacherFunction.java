@@ -2,46 +2,48 @@ package io.distillery.jobs.generate;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.distillery.dataset.DatasetKind;
-import io.distillery.dataset.DatasetKind.Cols;
-import io.distillery.jobs.task.TeacherAttempts;
-import io.distillery.jobs.task.TeacherAttempts.Provenance;
+import io.distillery.jobs.task.AnswerColumns;
+import io.distillery.jobs.task.Prompt;
+import io.distillery.provenance.Provenance;
+import io.distillery.provenance.TeacherIdentity;
 import io.distillery.settings.Settings;
-import io.distillery.teacher.TeacherIdentity;
 import io.distillery.teacher.http.HttpTeacherClient;
 import io.distillery.teacher.http.OpenAiProtocol;
 import io.distillery.teacher.http.TeacherHttpException;
 import io.distillery.util.Retry;
 import java.io.IOException;
-import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Queue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.DoubleAdder;
+import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
+import org.apache.spark.util.TaskCompletionListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Executor side of generate for a remote teacher: keyed prompt rows ({@link GenerateJob#keyed}: the prompt's
- * columns, its request key and the cached response, if any) in, one {@link TeacherAttempts} row each out.
+ * columns, its request key and the cached response, if any) in, one {@link AttemptRows} row each out.
  * Cached answers are emitted without asking; the others are posted asynchronously through the JVM's
  * {@link HttpTeacherClient}, at most {@code teacher.http.max-in-flight} at once, each answer appended to the
  * response cache as it arrives. When the task's share of the run's budget is spent it stops sending: the rest
  * of its rows fail as {@code budget_exhausted}. Rows come out in the order they are answered.
  */
-record RemoteTeacherFunction(Settings.Teacher spec, ApiKeys apiKey, DatasetKind output, TeacherIdentity identity,
-    double share, Settings.Budget taskBudget, String cacheDir, String runId) implements MapPartitionsFunction<Row, Row> {
+record RemoteTeacherFunction(Settings.Teacher spec, ApiKeys apiKey, AttemptRows rows, AnswerColumns columns,
+    TeacherIdentity identity, double share, Settings.Budget taskBudget, String cacheDir, String runId)
+    implements MapPartitionsFunction<Row, Row> {
   private static final Logger LOG = LoggerFactory.getLogger(RemoteTeacherFunction.class);
-  static final String BUDGET_EXHAUSTED = "budget_exhausted";
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @Override
@@ -58,13 +60,13 @@ record RemoteTeacherFunction(Settings.Teacher spec, ApiKeys apiKey, DatasetKind 
       segment = new ResponseCache.Segment(cacheDir, prefix + "a" + task.attemptNumber() + "-" + task.taskAttemptId(),
           client.endpoint().toString(), runId);
       ResponseCache.Segment toClose = segment;
-      task.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) ctx -> toClose.close());
+      task.addTaskCompletionListener((TaskCompletionListener) ctx -> toClose.close());
     }
     return new Answers(rows, client, segment, earlier);
   }
 
   private static String appId() {
-    org.apache.spark.SparkEnv env = org.apache.spark.SparkEnv.get();
+    SparkEnv env = SparkEnv.get();
     return env == null ? "app" : env.conf().getAppId();
   }
 
@@ -124,7 +126,7 @@ record RemoteTeacherFunction(Settings.Teacher spec, ApiKeys apiKey, DatasetKind 
       }
       try {
         Row row;
-        while ((row = done.poll(30, java.util.concurrent.TimeUnit.SECONDS)) == null) {
+        while ((row = done.poll(30, TimeUnit.SECONDS)) == null) {
           LOG.info("Waiting for the remote teacher: {} requests open, {} ready to send",
               spec.http().maxInFlight() - slots.availablePermits(), ready.size());
         }
@@ -160,13 +162,13 @@ record RemoteTeacherFunction(Settings.Teacher spec, ApiKeys apiKey, DatasetKind 
       String key = prompt.getAs(ResponseCache.KEY);
       String cached = prompt.getAs(ResponseCache.RESPONSE);
       if (cached != null) {
-        return fromCache(prompt, key, new ResponseCache.Entry(cached,
+        return fromCache(Prompt.of(prompt), key, new ResponseCache.Entry(cached,
             orElse(prompt.<Double>getAs(ResponseCache.LATENCY_MS), 0.0),
             orElse(prompt.<Long>getAs(ResponseCache.ATTEMPTS), 0L),
             orElse(prompt.<Long>getAs(ResponseCache.CREATED_AT), 0L)));
       }
       ResponseCache.Entry entry = earlier.get(key);
-      return entry == null ? null : fromCache(prompt, key, entry);
+      return entry == null ? null : fromCache(Prompt.of(prompt), key, entry);
     }
 
     /** Any thread: sends ready prompts while slots are free. */
@@ -183,30 +185,29 @@ record RemoteTeacherFunction(Settings.Teacher spec, ApiKeys apiKey, DatasetKind 
 
     /** Sends one prompt in a slot taken for it; its callback queues the row, gives the slot back and sends on. */
     private void send(Row prompt) {
+      Prompt p = Prompt.of(prompt);
       if (budgetSpent()) {
         budgetStopped.incrementAndGet();
-        done.add(TeacherAttempts.failed(output, prompt.getAs(Cols.ROW_ID), prompt.getAs(Cols.TEXT), BUDGET_EXHAUSTED,
-            "not sent: this task's share of the run's budget (" + taskBudget + ") is spent", 0, null));
+        done.add(rows.failed(new TeacherFailure(p.rowId(), p.text(), TeacherFailure.BUDGET_EXHAUSTED,
+            "not sent: this task's share of the run's budget (" + taskBudget + ") is spent", 0, null)));
         slots.release();
         return;
       }
       String key = prompt.getAs(ResponseCache.KEY);
-      String text = prompt.getAs(Cols.TEXT);
       sent.incrementAndGet();
-      java.util.concurrent.CompletableFuture<HttpTeacherClient.Response> answer;
+      CompletableFuture<HttpTeacherClient.Response> answer;
       try {
-        answer = client.post(OpenAiProtocol.requestBody(spec, text), HttpTeacherClient.estimateTokens(spec, text));
+        answer = client.ask(p.text());
       } catch (RuntimeException e) { // sending may run on a callback's thread, where a throw would lose the row
-        answer = java.util.concurrent.CompletableFuture.failedFuture(e);
+        answer = CompletableFuture.failedFuture(e);
       }
       answer.whenComplete((response, error) -> {
         Row out;
         try {
-          out = error == null ? answered(prompt, key, response) : failed(prompt, Retry.unwrap(error));
+          out = error == null ? answered(p, key, response) : failed(p, Retry.unwrap(error));
         } catch (Throwable t) { // whatever happens, the row comes out: a lost row would leave next() waiting
-          LOG.error("Could not record the teacher's answer to row {}", prompt.<String>getAs(Cols.ROW_ID), t);
-          out = TeacherAttempts.failed(output, prompt.getAs(Cols.ROW_ID), prompt.getAs(Cols.TEXT),
-              t.getClass().getName(), String.valueOf(t.getMessage()), 1, null);
+          LOG.error("Could not record the teacher's answer to row {}", p.rowId(), t);
+          out = rows.failed(TeacherFailure.of(p.rowId(), p.text(), t, 1));
         }
         done.add(out);
         slots.release();
@@ -223,7 +224,7 @@ record RemoteTeacherFunction(Settings.Teacher spec, ApiKeys apiKey, DatasetKind 
           || (taskBudget.maxCost() > 0 && spentCost.sum() >= taskBudget.maxCost());
     }
 
-    private Row answered(Row prompt, String key, HttpTeacherClient.Response response) {
+    private Row answered(Prompt prompt, String key, HttpTeacherClient.Response response) {
       long now = System.currentTimeMillis();
       OpenAiProtocol.Served served = OpenAiProtocol.served(response.body(), spec.model());
       spentTokens.addAndGet(served.totalTokens());
@@ -231,10 +232,10 @@ record RemoteTeacherFunction(Settings.Teacher spec, ApiKeys apiKey, DatasetKind 
       if (segment != null) {
         segment.append(key, response.body(), response.latencyMs(), response.attempts(), now); // before parsing: paid for
       }
-      return row(prompt, key, response.body(), served, response.latencyMs(), response.attempts(), false, now);
+      return row(prompt, key, response.body(), response.latencyMs(), response.attempts(), false, now);
     }
 
-    private Row fromCache(Row prompt, String key, ResponseCache.Entry entry) {
+    private Row fromCache(Prompt prompt, String key, ResponseCache.Entry entry) {
       JsonNode body;
       try {
         body = JSON.readTree(entry.response());
@@ -242,34 +243,30 @@ record RemoteTeacherFunction(Settings.Teacher spec, ApiKeys apiKey, DatasetKind 
         return failed(prompt, new TeacherHttpException(200, false, null, "unreadable cached response: " + e, e));
       }
       try {
-        return row(prompt, key, body, OpenAiProtocol.served(body, spec.model()), entry.latencyMs(), 0, true,
-            entry.createdAtMillis());
+        return row(prompt, key, body, entry.latencyMs(), 0, true, entry.createdAtMillis());
       } catch (RuntimeException e) {
         return failed(prompt, e);
       }
     }
 
-    private Row row(Row prompt, String key, JsonNode body, OpenAiProtocol.Served served, double latencyMs,
-        long attempts, boolean fromCache, long createdAt) {
-      Map<String, Object> payload = new HashMap<>(OpenAiProtocol.columns(spec, body));
-      for (String name : output.columnNames()) {
-        if (!payload.containsKey(name) && prompt.schema().getFieldIndex(name).isDefined()) {
-          payload.put(name, prompt.getAs(name)); // row id, text, split, gold label
-        }
-      }
-      return TeacherAttempts.answered(output, payload, new Provenance(identity, key, latencyMs, served.model(),
-          served.systemFingerprint(), served.promptTokens(), served.completionTokens(), fromCache, createdAt), attempts);
+    private Row row(Prompt prompt, String key, JsonNode body, double latencyMs, long attempts, boolean fromCache,
+        long createdAt) {
+      OpenAiProtocol.RemoteAnswer answer = OpenAiProtocol.read(spec, body);
+      OpenAiProtocol.Served served = answer.served();
+      return rows.answered(prompt, columns.of(answer.answer()), new Provenance(identity, key, latencyMs,
+          served.model(), served.systemFingerprint(), served.promptTokens(), served.completionTokens(), fromCache,
+          createdAt), attempts);
     }
 
-    private Row failed(Row prompt, Throwable error) {
+    private Row failed(Prompt prompt, Throwable error) {
       if (error instanceof HttpTeacherClient.Failed f) {
         TeacherHttpException t = f.last();
-        return TeacherAttempts.failed(output, prompt.getAs(Cols.ROW_ID), prompt.getAs(Cols.TEXT), t.errorClass(),
-            f.getMessage(), f.attempts(), t.status() >= 400 ? (long) t.status() : null);
+        return rows.failed(new TeacherFailure(prompt.rowId(), prompt.text(), t.errorClass(), f.getMessage(),
+            f.attempts(), t.status() >= 400 ? (long) t.status() : null));
       }
       String errorClass = error instanceof TeacherHttpException t ? t.errorClass() : error.getClass().getName();
-      return TeacherAttempts.failed(output, prompt.getAs(Cols.ROW_ID), prompt.getAs(Cols.TEXT), errorClass,
-          String.valueOf(error.getMessage()), 1, null);
+      return rows.failed(new TeacherFailure(prompt.rowId(), prompt.text(), errorClass,
+          String.valueOf(error.getMessage()), 1, null));
     }
   }
 }

@@ -9,11 +9,20 @@ import java.io.BufferedReader;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileStatus;
@@ -29,7 +38,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The remote teachers' content-addressed response cache: JSON-lines segment files under
- * {@link io.distillery.dataset.RunLayout#responseCache()}, one line per answered request: its key (the hash of
+ * {@link io.distillery.run.RunLayout#responseCache()}, one line per answered request: its key (the hash of
  * endpoint, model, parameters and input: {@link #KEY}), the response body as the server sent it, and when and
  * how it was answered. Each Spark task attempt appends to its own segment and flushes as it goes, so a run
  * killed half-way keeps what it was answered; the driver joins the prompts with the cache before asking, and a
@@ -51,7 +60,7 @@ public final class ResponseCache {
 
   /** One cache line as read back. */
   public record Entry(String response, double latencyMs, long attempts, long createdAtMillis)
-      implements java.io.Serializable {}
+      implements Serializable {}
 
   /** Columns of a segment line; {@code response} is read back as the JSON text of the response object. */
   public static final StructType SCHEMA = new StructType()
@@ -71,7 +80,7 @@ public final class ResponseCache {
     try {
       FileSystem fs = p.getFileSystem(spark.sparkContext().hadoopConfiguration());
       if (!fs.exists(p) || fs.listStatus(p, f -> f.getName().endsWith(SUFFIX)).length == 0) {
-        return spark.createDataFrame(java.util.List.of(), SCHEMA);
+        return spark.createDataFrame(List.of(), SCHEMA);
       }
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot list the response cache " + dir, e);
@@ -112,22 +121,22 @@ public final class ResponseCache {
     return entries;
   }
 
-  private static java.util.Optional<Map.Entry<String, Entry>> parse(String line) {
+  private static Optional<Map.Entry<String, Entry>> parse(String line) {
     try {
       JsonNode n = JSON.readTree(line);
       if (n == null || !n.hasNonNull(KEY) || !n.path(RESPONSE).isObject()) {
-        return java.util.Optional.empty();
+        return Optional.empty();
       }
-      return java.util.Optional.of(Map.entry(n.get(KEY).asText(), new Entry(n.get(RESPONSE).toString(),
+      return Optional.of(Map.entry(n.get(KEY).asText(), new Entry(n.get(RESPONSE).toString(),
           n.path(LATENCY_MS).asDouble(), n.path(ATTEMPTS).asLong(), n.path(CREATED_AT).asLong())));
     } catch (IOException e) {
-      return java.util.Optional.empty(); // a line cut short by a crash
+      return Optional.empty(); // a line cut short by a crash
     }
   }
 
   /** Flushes every open segment that has unflushed answers, every {@link Segment#FLUSH_INTERVAL}. */
-  private static final java.util.concurrent.ScheduledExecutorService FLUSHER =
-      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+  private static final ScheduledExecutorService FLUSHER =
+      Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "distillery-response-cache-flush");
         t.setDaemon(true);
         return t;
@@ -140,13 +149,13 @@ public final class ResponseCache {
    * wire), and the callbacks never wait for the file system.
    */
   static final class Segment implements Closeable {
-    static final java.time.Duration FLUSH_INTERVAL = java.time.Duration.ofMillis(200);
+    static final Duration FLUSH_INTERVAL = Duration.ofMillis(200);
     private final FileSystem fs;
     private final FSDataOutputStream stream;
     private final Writer out;
     private final String endpoint;
     private final String runId;
-    private final java.util.concurrent.ScheduledFuture<?> flushing;
+    private final ScheduledFuture<?> flushing;
     private boolean dirty;
     private boolean closed;
 
@@ -161,13 +170,13 @@ public final class ResponseCache {
         fs.setWriteChecksum(false);
         fs.mkdirs(new Path(dir));
         this.stream = fs.create(path, false);
-        this.out = new java.io.OutputStreamWriter(stream, StandardCharsets.UTF_8);
+        this.out = new OutputStreamWriter(stream, StandardCharsets.UTF_8);
       } catch (IOException e) {
         throw new UncheckedIOException("Cannot create a response-cache segment in " + dir, e);
       }
       long ms = FLUSH_INTERVAL.toMillis();
       this.flushing = FLUSHER.scheduleWithFixedDelay(this::flushIfDirty, ms, ms,
-          java.util.concurrent.TimeUnit.MILLISECONDS);
+          TimeUnit.MILLISECONDS);
     }
 
     synchronized void append(String key, JsonNode response, double latencyMs, long attempts, long createdAtMillis) {

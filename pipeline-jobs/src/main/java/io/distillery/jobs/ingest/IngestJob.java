@@ -1,7 +1,7 @@
 package io.distillery.jobs.ingest;
 
-import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.coalesce;
+import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat_ws;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.countDistinct;
@@ -22,17 +22,19 @@ import io.distillery.corpus.Spans;
 import io.distillery.corpus.Split;
 import io.distillery.dataset.DatasetKind;
 import io.distillery.dataset.DatasetKind.Cols;
-import io.distillery.dataset.RunLayout;
-import io.distillery.dataset.Stage;
-import io.distillery.dataset.StageManifest;
-import io.distillery.jobs.Datasets;
-import io.distillery.jobs.StageJob;
-import io.distillery.jobs.StageResult;
-import io.distillery.jobs.Stages;
-import io.distillery.jobs.task.Iterators;
+import io.distillery.jobs.spark.Iterators;
+import io.distillery.jobs.spark.SparkRows;
+import io.distillery.jobs.stage.StageContext;
+import io.distillery.jobs.stage.StageJob;
+import io.distillery.jobs.stage.StageResult;
+import io.distillery.run.IngestDetails;
+import io.distillery.run.Stage;
+import io.distillery.run.StageManifest;
+import io.distillery.settings.CorpusSource;
 import io.distillery.settings.Settings;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -43,17 +45,16 @@ import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
 
 /**
- * Stage 1, ingest: corpus documents to the prompts dataset. Keeps the languages the teacher serves, splits
- * into sentences, gives each a content-hash row id and a train/validation/test split, removes duplicates,
- * adds training-only word windows ({@link Spans}), and sends bad sentences to the quarantine dataset with
- * their reason. Accounting, checked: sentences + spans = prompts written + duplicates + quarantined.
+ * Stage 1, ingest: corpus documents to the prompts dataset. Keeps the languages the teacher serves, splits into
+ * sentences, gives each a content-hash row id and a train/validation/test split, removes duplicates, adds
+ * training-only word windows ({@link Spans}), and sends bad sentences to the quarantine dataset with their reason.
+ * Accounting, checked ({@link IngestAccounting}): sentences + spans = prompts written + duplicates + quarantined.
  */
 public final class IngestJob implements StageJob {
   static final String STATUS = "status";
@@ -61,6 +62,7 @@ public final class IngestJob implements StageJob {
       .add(Cols.SOURCE_REF, DataTypes.StringType, false)
       .add(Cols.TEXT, DataTypes.StringType, true)
       .add(Cols.GOLD_LABEL, DataTypes.StringType, false);
+  /** One outcome of preparing a document: a prompt, a span, a quarantined sentence or a skipped document. */
   static final StructType CANDIDATE = new StructType()
       .add(STATUS, DataTypes.StringType, false)
       .add(Cols.ROW_ID, DataTypes.StringType, false)
@@ -77,10 +79,9 @@ public final class IngestJob implements StageJob {
   }
 
   @Override
-  public StageResult run(Settings settings, SparkSession spark, Map<Stage, StageManifest> upstream) {
-    RunLayout layout = Stages.layout(settings);
-    Dataset<Row> documents = documents(settings, spark);
-    Dataset<Row> candidates = documents
+  public StageResult run(StageContext ctx, Map<Stage, StageManifest> upstream) {
+    Settings settings = ctx.settings();
+    Dataset<Row> candidates = documents(settings, ctx.spark())
         .mapPartitions(new PrepareDocuments(settings.corpus()), Encoders.row(CANDIDATE))
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
@@ -96,77 +97,69 @@ public final class IngestJob implements StageJob {
                       Split.VALIDATION.label())
                   .otherwise(Split.TRAIN.label()).as(Cols.SPLIT))
           .repartition(settings.spark().partitions());
-      Datasets.write(prompts, DatasetKind.PROMPTS, layout);
-      Datasets.write(candidates.where(col(STATUS).equalTo(PromptCandidate.Status.QUARANTINED.name()))
-          .withColumn(Cols.STAGE, lit(Stage.INGEST.label())), DatasetKind.QUARANTINE, layout);
-      return StageResult.of(accounting(spark, candidates, layout), Map.of(
-          "corpus", settings.corpus().source().equals("europarl") ? Europarl.RESOURCE : settings.corpus().path(),
-          "languages", settings.corpus().languages()));
+      ctx.write(prompts, DatasetKind.PROMPTS);
+      ctx.write(candidates.where(col(STATUS).equalTo(PromptCandidate.Status.QUARANTINED.name()))
+          .withColumn(Cols.STAGE, lit(Stage.INGEST.label())), DatasetKind.QUARANTINE);
+      IngestAccounting accounting = accounting(ctx, candidates);
+      accounting.check();
+      if (accounting.written() == 0) {
+        throw new IllegalStateException("Ingest produced no prompts (" + accounting.counts() + "). Check "
+            + Settings.Corpus.LANGUAGES.path() + ", " + Settings.Corpus.MIN_WORDS.path() + "/"
+            + Settings.Corpus.MAX_WORDS.path() + " and the corpus path; the quarantine dataset at "
+            + ctx.layout().partition(DatasetKind.QUARANTINE) + " says why sentences were rejected.");
+      }
+      return StageResult.of(accounting.counts(), new IngestDetails(
+          settings.corpus().source() == CorpusSource.EUROPARL ? Europarl.RESOURCE : settings.corpus().path(),
+          settings.corpus().languages()));
     } finally {
       candidates.unpersist();
     }
   }
 
-  private static Map<String, Long> accounting(SparkSession spark, Dataset<Row> candidates, RunLayout layout) {
+  /** What was prepared (from the candidates) beside what was written (read back from the datasets). */
+  private static IngestAccounting accounting(StageContext ctx, Dataset<Row> candidates) {
+    String prompt = PromptCandidate.Status.PROMPT.name();
+    String span = PromptCandidate.Status.SPAN.name();
     Row totals = candidates.agg(
-        countDistinct(when(col(STATUS).notEqual(PromptCandidate.Status.SPAN.name()), col(Cols.SOURCE_REF)))
-            .as("documents_read"),
-        count(when(col(STATUS).equalTo(PromptCandidate.Status.OTHER_LANGUAGE.name()), 1))
-            .as("documents_other_language"),
-        count(when(col(STATUS).equalTo(PromptCandidate.Status.PROMPT.name()), 1)).as("prompt_sentences"),
-        count(when(col(STATUS).equalTo(PromptCandidate.Status.SPAN.name()), 1)).as("spans"),
-        count(when(col(STATUS).equalTo(PromptCandidate.Status.QUARANTINED.name()), 1)).as("quarantined"))
+        countDistinct(when(col(STATUS).notEqual(span), col(Cols.SOURCE_REF))),
+        count(when(col(STATUS).equalTo(PromptCandidate.Status.OTHER_LANGUAGE.name()), 1)),
+        count(when(col(STATUS).equalTo(prompt), 1)),
+        count(when(col(STATUS).equalTo(span), 1)),
+        countDistinct(when(col(STATUS).isin(prompt, span), col(Cols.ROW_ID))),
+        count(when(col(STATUS).equalTo(PromptCandidate.Status.QUARANTINED.name()), 1)))
         .first();
+    return new IngestAccounting(totals.getLong(0), totals.getLong(1), totals.getLong(2), totals.getLong(3),
+        totals.getLong(4), totals.getLong(5), countBy(ctx.read(DatasetKind.PROMPTS), Cols.SPLIT),
+        countBy(ctx.read(DatasetKind.QUARANTINE), Cols.REASON));
+  }
+
+  /** Rows per value of a column with few values (splits, quarantine reasons): one row each reaches the driver. */
+  private static Map<String, Long> countBy(Dataset<Row> rows, String column) {
     Map<String, Long> counts = new TreeMap<>();
-    for (String f : totals.schema().fieldNames()) {
-      counts.put(f, totals.getAs(f));
-    }
-    Dataset<Row> written = Datasets.read(spark, DatasetKind.PROMPTS, layout);
-    long writtenRows = 0;
-    for (Row r : written.groupBy(Cols.SPLIT).count().collectAsList()) { // at most 3 rows: one per split
-      counts.put("written_" + r.getString(0), r.getLong(1));
-      writtenRows += r.getLong(1);
-    }
-    for (Row r : Datasets.read(spark, DatasetKind.QUARANTINE, layout).groupBy(Cols.REASON).count().collectAsList()) {
-      counts.put("quarantined_" + r.getString(0), r.getLong(1));
-    }
-    long sentences = counts.get("prompt_sentences") + counts.get("quarantined");
-    counts.put("sentences", sentences);
-    counts.put("written", writtenRows);
-    counts.put("duplicates", counts.get("prompt_sentences") + counts.get("spans") - writtenRows);
-    counts.remove("prompt_sentences");
-    if (sentences + counts.get("spans") != writtenRows + counts.get("duplicates") + counts.get("quarantined")
-        || counts.get("duplicates") < 0) {
-      throw new IllegalStateException("Ingest accounting does not add up: " + counts);
-    }
-    if (writtenRows == 0) {
-      throw new IllegalStateException("Ingest produced no prompts (" + counts + "). Check corpus.languages, "
-          + "corpus.min-words/max-words and the corpus path; the quarantine dataset at "
-          + layout.partition(DatasetKind.QUARANTINE) + " says why sentences were rejected.");
-    }
+    rows.groupBy(column).count().collectAsList().forEach(r -> counts.put(r.getString(0), r.getLong(1)));
     return counts;
   }
 
-  /** Corpus documents as (source_ref, text). */
+  /** Corpus documents as (source_ref, text, gold_label). */
   static Dataset<Row> documents(Settings settings, SparkSession spark) {
     Settings.Corpus corpus = settings.corpus();
     int shards = settings.spark().partitions();
-    if (corpus.source().equals("europarl")) {
-      return spark.range(0, shards, 1, shards)
-          .flatMap(new ReadEuroparlShard(shards, corpus.maxDocuments()), Encoders.row(DOCUMENT));
-    }
     Dataset<Row> raw = switch (corpus.source()) {
-      case "text" -> spark.read().text(corpus.path()).withColumnRenamed("value", corpus.column());
-      case "jsonl" -> spark.read().json(corpus.path());
-      case "parquet" -> spark.read().parquet(corpus.path());
-      default -> throw new IllegalArgumentException("unknown corpus.source " + corpus.source());
+      case EUROPARL -> spark.range(0, shards, 1, shards)
+          .flatMap(new ReadEuroparlShard(shards, corpus.maxDocuments()), Encoders.row(DOCUMENT));
+      case TEXT -> spark.read().text(corpus.path()).withColumnRenamed("value", corpus.column());
+      case JSONL -> spark.read().json(corpus.path());
+      case PARQUET -> spark.read().parquet(corpus.path());
     };
+    if (corpus.source() == CorpusSource.EUROPARL) {
+      return raw; // already documents, the shards bounded by max-documents
+    }
     if (!Arrays.asList(raw.columns()).contains(corpus.column())) {
-      throw new IllegalArgumentException("distillery.corpus.column = '" + corpus.column() + "' is not a column of "
-          + corpus.path() + "; its columns are " + Arrays.toString(raw.columns()));
+      throw new IllegalArgumentException(Settings.Corpus.COLUMN.full() + " = '" + corpus.column() + "' is not a "
+          + "column of " + corpus.path() + "; its columns are " + Arrays.toString(raw.columns()));
     }
     if (!corpus.labelColumn().isEmpty() && !Arrays.asList(raw.columns()).contains(corpus.labelColumn())) {
-      throw new IllegalArgumentException("distillery.corpus.label-column = '" + corpus.labelColumn()
+      throw new IllegalArgumentException(Settings.Corpus.LABEL_COLUMN.full() + " = '" + corpus.labelColumn()
           + "' is not a column of " + corpus.path() + "; its columns are " + Arrays.toString(raw.columns()));
     }
     Dataset<Row> docs = raw.select(
@@ -179,43 +172,52 @@ public final class IngestJob implements StageJob {
 
   /** Executor side: reads one shard of the Europarl resource from the executor's own classpath. */
   record ReadEuroparlShard(int shards, int maxDocuments) implements FlatMapFunction<Long, Row> {
-
     @Override
     public Iterator<Row> call(Long shard) {
       List<Row> docs = new ArrayList<>();
-      Europarl.read(shard.intValue(), shards, maxDocuments,
-          (line, body) -> docs.add(RowFactory.create("europarl:" + line, body, "")));
+      Europarl.read(shard.intValue(), shards, maxDocuments, (line, body) -> docs.add(SparkRows.of(DOCUMENT,
+          Map.of(Cols.SOURCE_REF, "europarl:" + line, Cols.TEXT, body, Cols.GOLD_LABEL, ""))));
       return docs.iterator();
     }
   }
 
   /** Executor side: language detection, sentence splitting and triage, streamed per partition. */
   record PrepareDocuments(Settings.Corpus spec) implements MapPartitionsFunction<Row, Row> {
-
     @Override
     public Iterator<Row> call(Iterator<Row> documents) {
       PromptPreparer preparer = new PromptPreparer(spec);
       LanguageDetector detector = spec.languages().isEmpty() ? null : LanguageDetector.shared();
       return Iterators.flatMap(documents, doc -> {
-        String ref = doc.getString(0);
-        String gold = doc.getString(2);
-        return preparer.prepare(doc.getString(1), detector).stream().flatMap(c -> {
+        String ref = doc.getAs(Cols.SOURCE_REF);
+        String gold = doc.getAs(Cols.GOLD_LABEL);
+        return preparer.prepare(doc.getAs(Cols.TEXT), detector).stream().flatMap(c -> {
           if (c.status() != PromptCandidate.Status.PROMPT) {
-            return Stream.of(RowFactory.create(c.status().name(), c.rowId(), c.text(), c.language(), ref, "", gold,
-                c.reason()));
+            return Stream.of(candidate(c.status(), c.rowId(), c.text(), c.language(), ref, "", gold, c.reason()));
           }
           Split split = Split.of(c.rowId(), spec);
-          Row prompt = RowFactory.create(c.status().name(), c.rowId(), c.text(), c.language(), ref, split.label(),
-              gold, "");
+          Row prompt = candidate(c.status(), c.rowId(), c.text(), c.language(), ref, split.label(), gold, "");
           if (split != Split.TRAIN) {
             return Stream.of(prompt);
           }
           return Stream.concat(Stream.of(prompt), Spans.of(c.text(), c.rowId(), spec.spansPerSentence(),
-              spec.minWords()).stream().map(span -> RowFactory.create(PromptCandidate.Status.SPAN.name(),
-              PromptPreparer.rowId(span), span, c.language(), ref + "#span-of:" + c.rowId(), split.label(), gold,
-              "")));
+              spec.minWords()).stream().map(s -> candidate(PromptCandidate.Status.SPAN, PromptPreparer.rowId(s), s,
+              c.language(), ref + "#span-of:" + c.rowId(), split.label(), gold, "")));
         });
       });
+    }
+
+    private static Row candidate(PromptCandidate.Status status, String rowId, String text, String language,
+        String sourceRef, String split, String gold, String reason) {
+      Map<String, Object> values = new HashMap<>();
+      values.put(STATUS, status.name());
+      values.put(Cols.ROW_ID, rowId);
+      values.put(Cols.TEXT, text);
+      values.put(Cols.LANGUAGE, language);
+      values.put(Cols.SOURCE_REF, sourceRef);
+      values.put(Cols.SPLIT, split);
+      values.put(Cols.GOLD_LABEL, gold);
+      values.put(Cols.REASON, reason);
+      return SparkRows.of(CANDIDATE, values);
     }
   }
 }

@@ -1,6 +1,6 @@
 package io.distillery.jobs.train;
 
-import io.distillery.jobs.task.BatchingIterator;
+import io.distillery.jobs.spark.BatchingIterator;
 import io.distillery.settings.Settings;
 import java.util.Iterator;
 import java.util.List;

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
@@ -39,6 +40,6 @@ class TrainSampleTest {
   }
 
   private static Set<String> ids(Dataset<Row> rows) {
-    return new HashSet<>(rows.as(org.apache.spark.sql.Encoders.STRING()).collectAsList());
+    return new HashSet<>(rows.as(Encoders.STRING()).collectAsList());
   }
 }

@@ -1,0 +1,61 @@
+package io.distillery.run;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import io.distillery.provenance.TeacherIdentity;
+import io.distillery.settings.Settings;
+import io.distillery.settings.TaskKind;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The trained student's card (models/RUN/model-card.json): what it is, the teacher and terms it learnt from, the
+ * datasets (by their manifests' hashes and counts), how it trained, and the ablations beside it.
+ *
+ * @param studentInputs what turns a text into the student's input, as the task's student recipe records it
+ */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+@JsonInclude(JsonInclude.Include.NON_EMPTY)
+public record ModelCard(
+    String runId,
+    TaskKind task,
+    String createdAt,
+    String codeVersion,
+    StudentRecord student,
+    String modelSha256,
+    long modelBytes,
+    TeacherIdentity teacher,
+    Map<String, Object> datasets,
+    Training training,
+    Object studentInputs,
+    int chosenEpoch,
+    Map<String, AblationRecord> ablations) {
+
+  /** The student's settings and size. */
+  public record StudentRecord(Settings.Student settings, long parameters) {}
+
+  /** How it was trained: the trainer, its workers, the train settings and every epoch. */
+  public record Training(String trainer, int workers, Settings.Train settings, List<EpochRecord> epochs) {}
+
+  /** The datasets a student learnt from: each upstream stage's manifest hash and row counts, by stage. */
+  public static Map<String, Object> datasets(Map<Stage, StageManifest> upstream) {
+    Map<String, Object> data = new LinkedHashMap<>();
+    upstream.forEach((stage, m) -> {
+      data.put(stage.label() + "_manifest_hash", m.hash());
+      data.put(stage.label() + "_counts", m.counts());
+    });
+    return data;
+  }
+
+  public byte[] toJson() {
+    try {
+      return StageManifest.json().writeValueAsBytes(this);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

@@ -1,0 +1,105 @@
+package io.distillery.run;
+
+import io.distillery.dataset.DatasetKind;
+import io.distillery.settings.Settings;
+import java.io.Serializable;
+
+/**
+ * Where a run's outputs live under the configured root. Datasets are shared across runs and partitioned by
+ * run id; models, reports and stage manifests are per run.
+ *
+ * <pre>
+ * ROOT/datasets/KIND/run_id=RUN/part-*.parquet
+ * ROOT/runs/RUN/STAGE.manifest.json
+ * ROOT/models/RUN/student.zip, model-card.json, checkpoints/epoch-N.zip
+ * ROOT/models/RUN/ablations/NAME/student.zip, checkpoints/epoch-N.zip   (e.g. the hard-label ablation)
+ * ROOT/models/promoted.json                                             the last student that passed the gate
+ * ROOT/reports/RUN/metrics.json, report.html
+ * ROOT/cache/teacher-responses/                                          remote teachers' answers, all runs
+ * </pre>
+ * Every path of a run is built here.
+ */
+public record RunLayout(String root, String runId) implements Serializable {
+
+  public RunLayout {
+    root = root.endsWith("/") ? root.substring(0, root.length() - 1) : root;
+  }
+
+  /** The layout of the run these settings name. */
+  public static RunLayout of(Settings.Run run) {
+    return new RunLayout(run.root(), run.id());
+  }
+
+  /** The dataset directory (all runs); filter on {@link DatasetKind#RUN_ID} to read one run. */
+  public String dataset(DatasetKind kind) {
+    return root + "/datasets/" + kind.directory();
+  }
+
+  /** This run's partition of a dataset. */
+  public String partition(DatasetKind kind) {
+    return dataset(kind) + "/" + DatasetKind.RUN_ID + "=" + runId;
+  }
+
+  /**
+   * The remote teachers' response cache, shared by every run under this root (content-addressed: a later run
+   * reuses the answers of an earlier one).
+   */
+  public String responseCache() {
+    return root + "/cache/teacher-responses";
+  }
+
+  /** Scratch space of one stage of this run, deleted when the stage is done. */
+  public String staging(Stage stage, String name) {
+    return root + "/runs/" + runId + "/_staging/" + stage.label() + "-" + name;
+  }
+
+  public String manifest(Stage stage) {
+    return root + "/runs/" + runId + "/" + stage.label() + ".manifest.json";
+  }
+
+  public String modelDir() {
+    return root + "/models/" + runId;
+  }
+
+  public String studentModel() {
+    return modelDir() + "/student.zip";
+  }
+
+  /** The model of an ablation trained beside the student (e.g. "hard-labels"). */
+  public String ablationModel(String ablation) {
+    return ablationDir(ablation) + "/student.zip";
+  }
+
+  public String ablationCheckpoint(String ablation, int epoch) {
+    return ablationDir(ablation) + "/checkpoints/epoch-" + epoch + ".zip";
+  }
+
+  private String ablationDir(String ablation) {
+    return modelDir() + "/ablations/" + ablation;
+  }
+
+  public String modelCard() {
+    return modelDir() + "/model-card.json";
+  }
+
+  public String checkpoint(int epoch) {
+    return modelDir() + "/checkpoints/epoch-" + epoch + ".zip";
+  }
+
+  /** The record of the last student that passed the promotion gate, across runs. */
+  public String promoted() {
+    return root + "/models/promoted.json";
+  }
+
+  public String reportDir() {
+    return root + "/reports/" + runId;
+  }
+
+  public String metrics() {
+    return reportDir() + "/metrics.json";
+  }
+
+  public String report() {
+    return reportDir() + "/report.html";
+  }
+}

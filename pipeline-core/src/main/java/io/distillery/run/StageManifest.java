@@ -1,0 +1,86 @@
+package io.distillery.run;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.distillery.provenance.TeacherIdentity;
+import io.distillery.util.Hashing;
+import io.distillery.util.Version;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Written last by each stage: what it produced, from what, with which config and code, and its row accounting. Its
+ * presence marks the stage finished for this run; {@code run} reuses a finished stage whose config hash matches.
+ * On disk {@code details} is a JSON object; code reads it through a typed view ({@link #details(Class)}), so
+ * manifests written before a record gained a field still load.
+ *
+ * @param counts row accounting, e.g. rows_in, written, failed, quarantined
+ * @param details stage-specific facts ({@link StageDetails}: paths, label vocabulary, metrics, the gate)
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record StageManifest(
+    String stage,
+    String runId,
+    String configHash,
+    String codeVersion,
+    String createdAt,
+    TeacherIdentity teacher,
+    Map<String, Long> counts,
+    Map<String, Object> details) {
+
+  private static final ObjectMapper JSON = new ObjectMapper()
+      .enable(SerializationFeature.INDENT_OUTPUT)
+      .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
+      .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+  private static final TypeReference<Map<String, Object>> OBJECT = new TypeReference<>() {};
+
+  public static StageManifest of(Stage stage, String runId, String configHash, TeacherIdentity teacher,
+      Map<String, Long> counts, StageDetails details, double elapsedSeconds) {
+    Map<String, Object> all = new TreeMap<>(details.toMap());
+    all.put(StageDetails.ELAPSED_SECONDS, elapsedSeconds);
+    return new StageManifest(stage.label(), runId, configHash, Version.current(), Instant.now().toString(),
+        teacher, new TreeMap<>(counts), all);
+  }
+
+  /** The details as one of the {@link StageDetails} records (or a task's record of its own facts). */
+  public <T> T details(Class<T> type) {
+    return JSON.convertValue(details, type);
+  }
+
+  public byte[] toJson() {
+    try {
+      return JSON.writeValueAsBytes(this);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public static StageManifest fromJson(byte[] json) {
+    try {
+      return JSON.readValue(json, StageManifest.class);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Unreadable stage manifest", e);
+    }
+  }
+
+  /** Content hash of the manifest: recorded by the stages and model cards that consume it. */
+  public String hash() {
+    return Hashing.sha256Hex(toJson()).substring(0, 16);
+  }
+
+  /** Any of the run's records (manifests, model cards, metrics) as a JSON object, the way they are written. */
+  static Map<String, Object> asMap(Object record) {
+    return JSON.convertValue(record, OBJECT);
+  }
+
+  /** The mapper every run record is written and read with (indented, map keys sorted, unknown fields ignored). */
+  public static ObjectMapper json() {
+    return JSON;
+  }
+}

@@ -1,0 +1,14 @@
+package io.distillery.settings;
+
+/** The student's architecture (student.kind). */
+public enum StudentKind implements Named {
+  /** An embedding bag over the teacher's vocabulary, mean-pooled and projected to the teacher's dimension. */
+  STATIC_EMBEDDING,
+  /** Hashed character n-grams, mean-pooled, a hidden ReLU layer and a softmax over the labels. */
+  CHAR_NGRAM_MLP;
+
+  @Override
+  public String toString() {
+    return configName();
+  }
+}

@@ -1,0 +1,33 @@
+package io.distillery.teacher;
+
+import io.distillery.settings.Settings;
+import io.distillery.settings.TeacherKind;
+
+/** The JVM's in-process teacher for a spec, by kind: the one place that maps a teacher kind to its model. */
+public final class Teachers {
+  private Teachers() {}
+
+  public static EmbeddingTeacher embedding(Settings.Teacher spec) {
+    return contextual(spec);
+  }
+
+  /** An embedding teacher whose hidden states can be read (the ONNX transformer). */
+  public static ContextualEmbeddingTeacher contextual(Settings.Teacher spec) {
+    if (spec.kind() != TeacherKind.ONNX_EMBEDDING) {
+      throw notInProcess(spec, "an embedding");
+    }
+    return OnnxEmbeddingTeacher.shared(spec);
+  }
+
+  public static LabelTeacher labels(Settings.Teacher spec) {
+    if (spec.kind() != TeacherKind.OPENNLP_LANGDETECT) {
+      throw notInProcess(spec, "a label");
+    }
+    return OpenNlpLanguageTeacher.shared(spec);
+  }
+
+  private static IllegalArgumentException notInProcess(Settings.Teacher spec, String what) {
+    return new IllegalArgumentException(Settings.Teacher.KIND.is(spec.kind()) + " is not " + what
+        + " teacher run in-process");
+  }
+}

@@ -1,0 +1,63 @@
+package io.distillery.jobs.pipeline;
+
+import io.distillery.jobs.evaluate.EvaluateJob;
+import io.distillery.jobs.generate.GenerateJob;
+import io.distillery.jobs.ingest.IngestJob;
+import io.distillery.jobs.stage.StageContext;
+import io.distillery.jobs.stage.StageJob;
+import io.distillery.jobs.stage.Stages;
+import io.distillery.jobs.task.DistillationTask;
+import io.distillery.jobs.train.TrainJob;
+import io.distillery.provenance.TeacherIdentity;
+import io.distillery.run.Stage;
+import io.distillery.run.StageManifest;
+import io.distillery.settings.Settings;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * teacher → dataset → student → evaluation: runs the named stages in order, reusing finished ones. The stage jobs
+ * are generic; the run's task (from the {@link TaskRegistry}) hands each its part.
+ */
+public final class Pipeline {
+  private Pipeline() {}
+
+  /** The job of one stage for this task. */
+  public static StageJob job(Stage stage, DistillationTask task) {
+    return switch (stage) {
+      case INGEST -> new IngestJob();
+      case GENERATE -> new GenerateJob(task.generation());
+      case TRAIN -> new TrainJob(task.generation().output(), task.student());
+      case EVALUATE -> new EvaluateJob(task.generation().output(), task.student(), task.evaluation());
+    };
+  }
+
+  /**
+   * Runs {@code stages} (in pipeline order) for the run in {@code settings}.
+   *
+   * @param force run the stages even if this run already finished them with the same inputs
+   */
+  public static Map<Stage, StageManifest> run(Settings settings, SparkSession spark, List<Stage> stages,
+      boolean force) {
+    if (stages.contains(Stage.GENERATE) || stages.contains(Stage.TRAIN)) {
+      // Refuse before any work is done, not after ingest.
+      TeacherIdentity.requireDistillationAllowed(settings.teacher(), stages.contains(Stage.GENERATE)
+          ? "generate" : "train");
+    }
+    DistillationTask task = TaskRegistry.of(settings.task());
+    StageContext ctx = StageContext.of(settings, spark);
+    Map<Stage, StageManifest> done = new EnumMap<>(Stage.class);
+    for (Stage stage : Stage.values()) {
+      if (stages.contains(stage)) {
+        done.put(stage, Stages.runOrReuse(job(stage, task), ctx, force));
+      }
+    }
+    return done;
+  }
+
+  public static Map<Stage, StageManifest> runAll(Settings settings, SparkSession spark) {
+    return run(settings, spark, List.of(Stage.values()), false);
+  }
+}

@@ -1,0 +1,35 @@
+package io.distillery.jobs.task;
+
+import io.distillery.corpus.Split;
+import io.distillery.dataset.DatasetKind.Cols;
+import java.io.Serializable;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.spark.sql.Row;
+
+/** A row of the prompts dataset as the teacher is asked about it. */
+public record Prompt(String rowId, String text, String split, String goldLabel, String language, String sourceRef)
+    implements Serializable {
+
+  /** The prompt columns of {@code row} (a prompts row, or one with more columns), read by name. */
+  public static Prompt of(Row row) {
+    return new Prompt(row.getAs(Cols.ROW_ID), row.getAs(Cols.TEXT), row.getAs(Cols.SPLIT), row.getAs(Cols.GOLD_LABEL),
+        row.getAs(Cols.LANGUAGE), row.getAs(Cols.SOURCE_REF));
+  }
+
+  public boolean training() {
+    return Split.TRAIN.label().equals(split);
+  }
+
+  /** Its values by prompts-dataset column name: what an answer row copies of its prompt. */
+  public Map<String, Object> columns() {
+    Map<String, Object> c = new HashMap<>();
+    c.put(Cols.ROW_ID, rowId);
+    c.put(Cols.TEXT, text);
+    c.put(Cols.SPLIT, split);
+    c.put(Cols.GOLD_LABEL, goldLabel);
+    c.put(Cols.LANGUAGE, language);
+    c.put(Cols.SOURCE_REF, sourceRef);
+    return c;
+  }
+}

@@ -1,0 +1,37 @@
+package io.distillery.jobs.task;
+
+import io.distillery.jobs.stage.StageContext;
+import io.distillery.run.StageManifest;
+import io.distillery.settings.Settings;
+import java.io.Serializable;
+import java.util.Map;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.dataset.DataSet;
+
+/**
+ * A task's part of the train stage: the initial student, how the teacher's answers become its training examples,
+ * and the student's file. Typed on {@code I}, what turns a row into the student's input (a vocabulary, an n-gram
+ * spec and labels): the plan makes it on the driver, the examples' executor functions capture it.
+ */
+public interface StudentRecipe<I extends Serializable> {
+  /** The initial student and its inputs, built on the driver from what generate wrote. */
+  StudentPlan<I> plan(StageContext ctx, StageManifest generate);
+
+  /** Training examples, one per row of the teacher's answers. */
+  JavaRDD<DataSet> examples(Settings settings, Dataset<Row> outputs, I inputs);
+
+  /** The trained student as one self-contained file. */
+  byte[] artifact(I inputs, MultiLayerNetwork trained);
+
+  /**
+   * Students trained beside the main one on the same examples, for comparison in the report, by name: each is the
+   * run's settings with something changed (e.g. "hard-labels": the soft-label weight set to 0). Most tasks have
+   * none.
+   */
+  default Map<String, Settings> ablations(Settings settings) {
+    return Map.of();
+  }
+}

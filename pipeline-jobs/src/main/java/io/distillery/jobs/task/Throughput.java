@@ -1,0 +1,111 @@
+package io.distillery.jobs.task;
+
+import static org.apache.spark.sql.functions.avg;
+import static org.apache.spark.sql.functions.sum;
+
+import io.distillery.dataset.DatasetKind.Cols;
+import io.distillery.settings.Settings;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Teacher and student inputs per second, measured side by side: both models in the same executor task, one after
+ * the other, on the same held-out texts, each after a warm-up on the first texts (not timed). A remote teacher is not
+ * asked again to be timed (every request is billed): its rate is 1000 / the mean latency generate recorded on the
+ * held-out rows, one request at a time.
+ *
+ * @param rows texts timed
+ * @param teacherModelBytes the in-process teacher's model file size (0 for a remote teacher)
+ * @param teacherMeanLatencyMs a remote teacher's mean recorded latency (NaN for an in-process one)
+ */
+public record Throughput(long rows, double teacherPerSecond, double studentPerSecond, long teacherModelBytes,
+    double teacherMeanLatencyMs) {
+
+  public double studentSpeedup() {
+    return studentPerSecond / teacherPerSecond;
+  }
+
+  /**
+   * The two models as the probe runs them: each takes a list of texts and answers them as its stage would.
+   *
+   * @param teacher the teacher, if it runs in-process
+   * @param resources what to close when the probe is done (nothing for the JVM's shared models)
+   */
+  public record Contestants(Optional<Consumer<List<String>>> teacher, Consumer<List<String>> student,
+      long teacherModelBytes, AutoCloseable resources) implements AutoCloseable {
+
+    @Override
+    public void close() {
+      try {
+        resources.close();
+      } catch (Exception e) {
+        throw new IllegalStateException("Closing the throughput probe's models failed", e);
+      }
+    }
+
+    /** Executor side: opens both models for the probe's task. */
+    @FunctionalInterface
+    public interface Opener extends Serializable {
+      Contestants open();
+    }
+  }
+
+  /** Times {@code contestants} on the first {@code evaluate.throughput-rows} held-out texts, by row id. */
+  public static Throughput measure(Dataset<Row> heldOut, Settings settings, Contestants.Opener contestants,
+      int warmUp) {
+    Row t = heldOut.select(Cols.ROW_ID, Cols.TEXT).orderBy(Cols.ROW_ID).limit(settings.evaluate().throughputRows())
+        .coalesce(1) // one task: both models on the same executor, nothing else running there
+        .mapPartitions(new Probe(contestants, warmUp), Encoders.row(PROBE))
+        .agg(sum("rows"), sum("teacher_nanos"), sum("student_nanos"), sum("teacher_model_bytes")).first();
+    long rows = t.getLong(0);
+    double studentPerSecond = rows / (t.getLong(2) / 1e9);
+    if (!settings.teacher().remote()) {
+      return new Throughput(rows, rows / (t.getLong(1) / 1e9), studentPerSecond, t.getLong(3), Double.NaN);
+    }
+    Row latency = heldOut.agg(avg(Cols.LATENCY_MS)).first();
+    double ms = latency.isNullAt(0) ? Double.NaN : latency.getDouble(0);
+    return new Throughput(rows, 1000 / ms, studentPerSecond, 0, ms);
+  }
+
+  private static final StructType PROBE = new StructType()
+      .add("rows", DataTypes.LongType).add("teacher_nanos", DataTypes.LongType)
+      .add("student_nanos", DataTypes.LongType).add("teacher_model_bytes", DataTypes.LongType);
+
+  /** Executor side: warms both models up, then times the teacher and the student on the same texts. */
+  record Probe(Contestants.Opener contestants, int warmUpTexts) implements MapPartitionsFunction<Row, Row> {
+
+    @Override
+    public Iterator<Row> call(Iterator<Row> rows) {
+      List<String> texts = new ArrayList<>();
+      rows.forEachRemaining(r -> texts.add(r.getString(1)));
+      if (texts.isEmpty()) {
+        return List.<Row>of().iterator();
+      }
+      try (Contestants models = contestants.open()) {
+        int warmUp = Math.min(warmUpTexts, texts.size() / 2);
+        List<String> warm = texts.subList(0, warmUp);
+        List<String> timed = texts.subList(warmUp, texts.size());
+        models.teacher().ifPresent(teacher -> teacher.accept(warm));
+        models.student().accept(warm);
+        long t0 = System.nanoTime();
+        models.teacher().ifPresent(teacher -> teacher.accept(timed));
+        long t1 = System.nanoTime();
+        models.student().accept(timed);
+        long t2 = System.nanoTime();
+        return List.of(RowFactory.create((long) timed.size(), t1 - t0, t2 - t1, models.teacherModelBytes()))
+            .iterator();
+      }
+    }
+  }
+}
