@@ -8,7 +8,6 @@ import io.distillery.settings.Settings;
 import io.distillery.settings.TaskKind;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -29,7 +28,7 @@ public record ModelCard(
     String modelSha256,
     long modelBytes,
     TeacherIdentity teacher,
-    Map<String, Object> datasets,
+    Datasets datasets,
     Training training,
     Object studentInputs,
     int chosenEpoch,
@@ -41,14 +40,13 @@ public record ModelCard(
   /** How it was trained: the trainer, its workers, the train settings and every epoch. */
   public record Training(String trainer, int workers, Settings.Train settings, List<EpochRecord> epochs) {}
 
-  /** The datasets a student learnt from: each upstream stage's manifest hash and row counts, by stage. */
-  public static Map<String, Object> datasets(Map<Stage, StageManifest> upstream) {
-    Map<String, Object> data = new LinkedHashMap<>();
-    upstream.forEach((stage, m) -> {
-      data.put(stage.label() + "_manifest_hash", m.hash());
-      data.put(stage.label() + "_counts", m.counts());
-    });
-    return data;
+  /** The datasets a student learnt from: the ingest and generate manifests' hashes and row counts. */
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  public record Datasets(String ingestManifestHash, Map<String, Long> ingestCounts, String generateManifestHash,
+      Map<String, Long> generateCounts) {
+    public static Datasets of(StageManifest ingest, StageManifest generate) {
+      return new Datasets(ingest.hash(), ingest.counts(), generate.hash(), generate.counts());
+    }
   }
 
   public byte[] toJson() {

@@ -1,6 +1,7 @@
 package io.distillery.student;
 
 import io.distillery.settings.Settings;
+import io.distillery.settings.StudentInit;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -76,7 +77,7 @@ public final class StaticEmbeddingStudent {
    */
   public static void initialiseFromTeacherTokens(MultiLayerNetwork net, Iterator<Map.Entry<Integer, float[]>> tokenVectors) {
     INDArray table = net.getLayer(EMBEDDING_LAYER).getParam(DefaultParamInitializer.WEIGHT_KEY);
-    requireTeacherWidth(net, "teacher-tokens");
+    requireTeacherWidth(net, StudentInit.TEACHER_TOKENS);
     INDArray sum = Nd4j.zeros(DataType.FLOAT, table.size(1));
     List<Integer> rows = new ArrayList<>();
     while (tokenVectors.hasNext()) {
@@ -118,7 +119,7 @@ public final class StaticEmbeddingStudent {
   public static void initialiseFromTeacherContexts(MultiLayerNetwork net, double prior,
       Supplier<Iterator<TokenVectors>> tokens) {
     INDArray table = net.getLayer(EMBEDDING_LAYER).getParam(DefaultParamInitializer.WEIGHT_KEY);
-    requireTeacherWidth(net, "teacher-context");
+    requireTeacherWidth(net, StudentInit.TEACHER_CONTEXT);
     int dim = (int) table.size(1);
     LinearMap.Fit fit = new LinearMap.Fit(dim, dim);
     double[] meanContext = new double[dim];
@@ -170,13 +171,14 @@ public final class StaticEmbeddingStudent {
     return out;
   }
 
-  private static void requireTeacherWidth(MultiLayerNetwork net, String init) {
+  private static void requireTeacherWidth(MultiLayerNetwork net, StudentInit init) {
     INDArray table = net.getLayer(EMBEDDING_LAYER).getParam(DefaultParamInitializer.WEIGHT_KEY);
     INDArray projection = net.getLayer(projectionLayer(net)).getParam(DefaultParamInitializer.WEIGHT_KEY);
     if (table.size(1) != projection.size(1)) {
-      throw new IllegalArgumentException("distillery.student.init = " + init + " needs distillery.student.width"
-          + " = the teacher's dimension (" + projection.size(1) + "), but width is " + table.size(1)
-          + ". Set the width to " + projection.size(1) + " or use student.init = random.");
+      throw new IllegalArgumentException(Settings.Student.INIT.full() + " = " + init + " needs "
+          + Settings.Student.WIDTH.full() + " = the teacher's dimension (" + projection.size(1) + "), but width is "
+          + table.size(1) + ". Set the width to " + projection.size(1) + " or use " + Settings.Student.INIT.is(
+          StudentInit.RANDOM) + ".");
     }
   }
 

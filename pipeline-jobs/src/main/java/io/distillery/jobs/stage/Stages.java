@@ -2,6 +2,7 @@ package io.distillery.jobs.stage;
 
 import io.distillery.run.Stage;
 import io.distillery.run.StageManifest;
+import io.distillery.settings.Settings;
 import io.distillery.util.Hashing;
 import java.util.EnumMap;
 import java.util.Map;
@@ -25,20 +26,29 @@ public final class Stages {
     return ctx.exists(path) ? Optional.of(StageManifest.fromJson(ctx.readFile(path))) : Optional.empty();
   }
 
+  /**
+   * A stage's key: the hash of the config sections it depends on and of the manifests of the stages before it. A
+   * finished stage with the same key is reused.
+   */
+  public static String key(Settings settings, Stage stage, Map<Stage, StageManifest> upstream) {
+    StringBuilder key = new StringBuilder(settings.hashOf(stage.configSections()));
+    for (Stage before : stage.upstream()) {
+      key.append(':').append(upstream.get(before).hash());
+    }
+    return Hashing.sha256Hex(key.toString()).substring(0, 16);
+  }
+
   /** Runs {@code job} unless this run already finished it with the same key; returns its manifest. */
   public static StageManifest runOrReuse(StageJob job, StageContext ctx, boolean force) {
     Stage stage = job.stage();
     String runId = ctx.settings().run().id();
     Map<Stage, StageManifest> upstream = new EnumMap<>(Stage.class);
-    StringBuilder key = new StringBuilder(ctx.settings().hashOf(stage.configSections()));
     for (Stage before : stage.upstream()) {
-      StageManifest m = finished(ctx, before).orElseThrow(() -> new IllegalStateException(
+      upstream.put(before, finished(ctx, before).orElseThrow(() -> new IllegalStateException(
           "Stage " + stage.label() + " of run '" + runId + "' needs stage " + before.label() + " first: run "
-              + "`distillery " + before.label() + "` or `distillery run` with the same --run-id."));
-      upstream.put(before, m);
-      key.append(':').append(m.hash());
+              + "`distillery " + before.label() + "` or `distillery run` with the same --run-id.")));
     }
-    String configHash = Hashing.sha256Hex(key.toString()).substring(0, 16);
+    String configHash = key(ctx.settings(), stage, upstream);
     Optional<StageManifest> previous = finished(ctx, stage);
     if (!force && previous.isPresent() && previous.get().configHash().equals(configHash)) {
       LOG.info("Stage {} of run '{}' already finished with the same inputs (key {}): reusing it", stage.label(),

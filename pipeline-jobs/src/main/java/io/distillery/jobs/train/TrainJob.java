@@ -116,7 +116,7 @@ public final class TrainJob implements StageJob {
       String sha = Hashing.sha256Hex(student.model());
       ModelCard card = new ModelCard(settings.run().id(), settings.task(), Instant.now().toString(), Version.current(),
           new ModelCard.StudentRecord(settings.student(), student.network().numParams()), sha,
-          student.model().length, generate.teacher(), ModelCard.datasets(upstream),
+          student.model().length, generate.teacher(), ModelCard.Datasets.of(upstream.get(Stage.INGEST), generate),
           new ModelCard.Training(TRAINER, workers, settings.train(), student.epochs()), plan.facts(),
           student.chosenEpoch(), ablations);
       ctx.writeFile(ctx.layout().modelCard(), card.toJson());

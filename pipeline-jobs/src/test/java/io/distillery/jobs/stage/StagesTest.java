@@ -1,0 +1,119 @@
+package io.distillery.jobs.stage;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.distillery.jobs.TestRuns;
+import io.distillery.jobs.ingest.IngestJob;
+import io.distillery.jobs.pipeline.Pipeline;
+import io.distillery.jobs.pipeline.TaskRegistry;
+import io.distillery.run.EvaluateDetails;
+import io.distillery.run.GenerateDetails;
+import io.distillery.run.IngestDetails;
+import io.distillery.run.Stage;
+import io.distillery.run.StageManifest;
+import io.distillery.run.TrainDetails;
+import io.distillery.settings.Settings;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Stage reuse on the real ingest job over a small text corpus, in Spark local mode: a finished stage with the same key
+ * is reused, a changed section or --force runs it again, a stage whose upstream never ran says what to run.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class StagesTest {
+  @TempDir
+  static Path root;
+
+  private Path corpus;
+  private SparkSession spark;
+
+  @BeforeAll
+  void writeACorpus() throws Exception {
+    corpus = root.resolve("corpus.txt");
+    Files.write(corpus, List.of(
+        "The committee adopted the report on fisheries after a long debate in the chamber.",
+        "Members asked the Commission to publish its figures on regional aid before the summer.",
+        "Short.",
+        "The vote on the budget will take place tomorrow at noon in Strasbourg as planned."),
+        StandardCharsets.UTF_8);
+    spark = TestRuns.spark(settings("first", Map.of()));
+  }
+
+  private Settings settings(String runId, Map<String, String> more) {
+    Map<String, String> o = TestRuns.small(root, runId);
+    o.put("distillery.corpus.source", "text");
+    o.put("distillery.corpus.path", corpus.toString());
+    o.put("distillery.corpus.spans-per-sentence", "0");
+    o.putAll(more);
+    return TestRuns.settings(o);
+  }
+
+  private StageManifest ingest(Settings settings, boolean force) {
+    return Stages.runOrReuse(new IngestJob(), StageContext.of(settings, spark), force);
+  }
+
+  @Test
+  void aFinishedStageIsReusedUntilItsSectionChangesOrItIsForced() {
+    StageManifest first = ingest(settings("reuse", Map.of()), false);
+    assertEquals(3L, first.counts().get("written"), first.counts().toString());
+    assertEquals(corpus.toString(), first.details(IngestDetails.class).corpus());
+    assertEquals(first.createdAt(), ingest(settings("reuse", Map.of()), false).createdAt(), "reused");
+    assertEquals(first.createdAt(), ingest(settings("reuse", Map.of("distillery.train.epochs", "5")), false)
+        .createdAt(), "a section ingest does not read changes nothing");
+    StageManifest changed = ingest(settings("reuse", Map.of("distillery.corpus.min-words", "15")), false);
+    assertNotEquals(first.configHash(), changed.configHash());
+    assertEquals(1L, changed.counts().get("written"), "the 14-word sentences are now too short: " + changed.counts());
+    StageManifest forced = ingest(settings("reuse", Map.of("distillery.corpus.min-words", "15")), true);
+    assertEquals(changed.configHash(), forced.configHash());
+    assertNotEquals(changed.createdAt(), forced.createdAt(), "--force runs it again");
+  }
+
+  @Test
+  void aStageWhoseUpstreamNeverRanSaysWhatToRun() {
+    Settings s = settings("no-ingest", Map.of());
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> Stages.runOrReuse(
+        Pipeline.job(Stage.GENERATE, TaskRegistry.of(s.task())), StageContext.of(s, spark), false));
+    assertTrue(e.getMessage().contains("needs stage ingest first") && e.getMessage().contains("--run-id"),
+        e.getMessage());
+  }
+
+  /**
+   * Manifests written before the task packages (by cdabe0d's bench/run.sh and bench/langid.sh) load, their details
+   * read typed, and today's keys equal theirs: a run made then is reused, not generated again.
+   */
+  @Test
+  void manifestsWrittenBeforeLoadAndKeepTheirKeys() throws Exception {
+    Path repo = Path.of(System.getProperty("test.repo.root", ".."));
+    Settings embed = Settings.load(Optional.empty(), Map.of("distillery.run.id", "bench"));
+    Settings classify = Settings.load(Optional.of(repo.resolve("conf/examples/langid.conf")), Map.of());
+    for (var run : Map.of("embed", embed, "classify", classify).entrySet()) {
+      Map<Stage, StageManifest> upstream = new EnumMap<>(Stage.class);
+      for (Stage stage : Stage.values()) {
+        StageManifest m = StageManifest.fromJson(getClass().getResourceAsStream(
+            "/runs-at-cdabe0d/" + run.getKey() + "/" + stage.label() + ".manifest.json").readAllBytes());
+        assertEquals(m.configHash(), Stages.key(run.getValue(), stage, upstream), run.getKey() + " " + stage);
+        upstream.put(stage, m);
+      }
+      assertEquals(run.getKey(), upstream.get(Stage.GENERATE).details(GenerateDetails.class)
+          .task());
+      var train = upstream.get(Stage.TRAIN).details(TrainDetails.class);
+      assertEquals(train.epochs().size() - 1, run.getValue().train().epochs(), "epoch 0 and every epoch");
+      var evaluate = upstream.get(Stage.EVALUATE).details(EvaluateDetails.class);
+      assertTrue(evaluate.gatePassed() && evaluate.gateFailures().isEmpty(), run.getKey());
+    }
+  }
+}
