@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValue;
 import io.distillery.util.Hashing;
 import io.distillery.util.Retry;
@@ -506,15 +507,19 @@ public record Settings(
     return Hashing.sha256Hex(sb.toString()).substring(0, 16);
   }
 
+  /**
+   * Each section's hash over its values alone: rendered concise, because the default rendering of a list carries the
+   * file and line it came from, which made a key depend on where reference.conf was loaded from.
+   */
   private static Map<String, String> sectionHashes(Config c) {
     Map<String, String> hashes = new TreeMap<>();
     for (String section : c.root().keySet()) {
       Map<String, String> flat = new TreeMap<>();
       ConfigValue v = c.root().get(section);
       if (v instanceof ConfigObject o) {
-        o.toConfig().entrySet().forEach(e -> flat.put(e.getKey(), e.getValue().render()));
+        o.toConfig().entrySet().forEach(e -> flat.put(e.getKey(), e.getValue().render(ConfigRenderOptions.concise())));
       } else {
-        flat.put("", v.render());
+        flat.put("", v.render(ConfigRenderOptions.concise()));
       }
       hashes.put(section, Hashing.sha256Hex(flat.toString()));
     }

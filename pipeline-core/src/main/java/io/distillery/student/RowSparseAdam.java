@@ -18,9 +18,9 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * Adam for an embedding table that touches only the rows a minibatch has a gradient for ("lazy" Adam, as
  * TensorFlow's LazyAdam): their moments and update follow Adam exactly (DL4J's {@code Adam} on the same rows: the
  * tests compare them), the other rows keep their moments and do not move. A minibatch of the default student reads
- * a small part of its table, and DL4J's dense Adam, which decays and applies every row's moments every step, was
- * half of a training step (JFR); bench/train-step.sh measures the step both ways. Rows are {@code width} consecutive parameters (a row-major table, {@link
- * EmbeddingBagLayer}). Immutable and Jackson-serializable (Spark ships the network configuration as JSON).
+ * a small part of its table, and DL4J's dense Adam decays and applies every row's moments every step (what that costs:
+ * bench/train-step.sh). Rows are {@code width} consecutive parameters (a row-major table, {@link EmbeddingBagLayer}).
+ * Immutable and Jackson-serializable (Spark ships the network configuration as JSON).
  */
 public final class RowSparseAdam implements IUpdater {
   // Adam's own defaults, as the rest of the network's Adam (EmbeddingBag) uses them.

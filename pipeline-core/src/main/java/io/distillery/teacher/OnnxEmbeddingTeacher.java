@@ -22,8 +22,8 @@ import org.slf4j.LoggerFactory;
  * A sentence-embedding transformer (e.g. all-MiniLM-L6-v2) run in-process with ONNX Runtime:
  * tokenize, run the encoder, mean-pool the last hidden state over the attention mask, L2-normalise.
  *
- * <p>Inputs are run one at a time: padded batches shift the quantized model's outputs (cosine down to 0.97
- * measured here), while batch size 1 is bit-stable, so every row's answer is reproducible. The session is
+ * <p>Inputs are run one at a time: padded batches shift the quantized model's outputs (bench/README.md), while batch
+ * size 1 is bit-stable, so every row's answer is reproducible. The session is
  * thread-safe and shared by every task of an executor JVM ({@link #shared}).
  */
 public final class OnnxEmbeddingTeacher implements ContextualEmbeddingTeacher {

@@ -238,4 +238,17 @@ class SettingsTest {
     assertEquals("\"onnx-embedding\"", json.writeValueAsString(TeacherKind.ONNX_EMBEDDING));
     assertEquals("teacher-context", json.valueToTree(TestSettings.defaults().student()).get("init").asText());
   }
+
+  @Test
+  void sectionHashesDependOnTheValuesNotOnTheFileTheyCameFrom(@TempDir Path dir) throws Exception {
+    Path one = dir.resolve("one.conf");
+    Path two = dir.resolve("elsewhere/two.conf");
+    Files.createDirectories(two.getParent());
+    Files.writeString(one, "distillery.corpus.languages = [\"eng\", \"deu\"]\n");
+    Files.writeString(two, "\n\n# the same, three lines down in another file\ndistillery.corpus.languages = [\"eng\", \"deu\"]\n");
+    Settings a = Settings.load(Optional.of(one), Map.of());
+    Settings b = Settings.load(Optional.of(two), Map.of());
+    assertEquals(a.hashOf(List.of("corpus")), b.hashOf(List.of("corpus")));
+    assertNotEquals(a.hashOf(List.of("corpus")), TestSettings.defaults().hashOf(List.of("corpus")));
+  }
 }
