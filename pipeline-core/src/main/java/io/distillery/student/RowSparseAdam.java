@@ -1,5 +1,6 @@
 package io.distillery.student;
 
+import io.distillery.settings.Settings;
 import java.util.Map;
 import java.util.stream.IntStream;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -80,7 +81,7 @@ public final class RowSparseAdam implements IUpdater {
   @Override
   public void setLrAndSchedule(double lr, ISchedule lrSchedule) {
     throw new UnsupportedOperationException("RowSparseAdam is immutable: build the network with the learning rate "
-        + "it should have (distillery.train.learning-rate).");
+        + "it should have (" + Settings.Train.LEARNING_RATE.full() + ").");
   }
 
   @Override

@@ -136,8 +136,9 @@ public final class StaticEmbeddingStudent {
       }
     }
     if (contexts == 0) {
-      throw new IllegalArgumentException("student.init = teacher-context, but the teacher recorded no token "
-          + "contexts: the training split is empty or was answered by a remote teacher. Use student.init = random.");
+      throw new IllegalArgumentException(Settings.Student.INIT.is(StudentInit.TEACHER_CONTEXT) + ", but the teacher "
+          + "recorded no token contexts: the training split is empty or was answered by a remote teacher. Use "
+          + Settings.Student.INIT.is(StudentInit.RANDOM) + ".");
     }
     float[] mean = new float[dim];
     for (int d = 0; d < dim; d++) {

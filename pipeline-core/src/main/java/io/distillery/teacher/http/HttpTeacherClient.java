@@ -162,12 +162,12 @@ public final class HttpTeacherClient implements AutoCloseable {
     if (error != null) {
       Throwable e = Retry.unwrap(error);
       if (e instanceof TimeoutException) {
-        LOG.warn("No complete answer from {} within twice teacher.http.request-timeout; abandoning the attempt",
-            endpoint);
+        LOG.warn("No complete answer from {} within twice {}; abandoning the attempt", endpoint,
+            Settings.Http.REQUEST_TIMEOUT.path());
       }
       if (e instanceof HttpTimeoutException || e instanceof TimeoutException) {
         throw new TeacherHttpException(TeacherHttpException.NO_STATUS, true, null, "no answer from " + endpoint
-            + " within teacher.http.request-timeout = " + spec.http().requestTimeout(), e);
+            + " within " + Settings.Http.REQUEST_TIMEOUT.is(spec.http().requestTimeout()), e);
       }
       if (e instanceof IOException) {
         throw new TeacherHttpException(TeacherHttpException.NO_STATUS, true, null, "connection to " + endpoint

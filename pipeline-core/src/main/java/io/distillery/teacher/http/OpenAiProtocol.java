@@ -185,7 +185,7 @@ public final class OpenAiProtocol {
     }
     if (byLabel.isEmpty()) {
       throw unreadable("none of the answer's top tokens " + alternatives.keySet() + " is a label of "
-          + "teacher.http.labels", response);
+          + Settings.Http.LABELS.path(), response);
     }
     List<String> names = new ArrayList<>(byLabel.keySet());
     float[] probabilities = new float[names.size()];

@@ -87,8 +87,8 @@ public final class TeacherServer implements AutoCloseable {
             "method_not_allowed", exchange.getRequestMethod() + " is not allowed on " + exchange.getRequestPath())));
     RequestLimit limit = new RequestLimit(serve.maxConcurrent(), serve.maxQueued());
     limit.setFailureHandler(exchange -> error(exchange, new ApiError(503, "server_error", "overloaded",
-        "The teacher is busy (serve.max-concurrent = " + serve.maxConcurrent() + ", serve.max-queued = "
-            + serve.maxQueued() + "); retry after the Retry-After header.")));
+        "The teacher is busy (" + Settings.Serve.MAX_CONCURRENT.is(serve.maxConcurrent()) + ", "
+            + Settings.Serve.MAX_QUEUED.is(serve.maxQueued()) + "); retry after the Retry-After header.")));
     this.undertow = Undertow.builder()
         .addHttpListener(serve.port(), serve.host())
         .setIoThreads(1)
@@ -144,7 +144,7 @@ public final class TeacherServer implements AutoCloseable {
         int max = settings.serve().maxBodyBytes();
         if (exchange.getRequestContentLength() > max) {
           throw new ApiError(413, "invalid_request_error", "request_too_large",
-              "The request body is larger than serve.max-body-bytes = " + max);
+              "The request body is larger than " + Settings.Serve.MAX_BODY_BYTES.is(max));
         }
         byte[] body;
         try (InputStream in = exchange.getInputStream()) {
@@ -152,7 +152,7 @@ public final class TeacherServer implements AutoCloseable {
         }
         if (body.length > max) {
           throw new ApiError(413, "invalid_request_error", "request_too_large",
-              "The request body is larger than serve.max-body-bytes = " + max);
+              "The request body is larger than " + Settings.Serve.MAX_BODY_BYTES.is(max));
         }
         JsonNode request;
         try {

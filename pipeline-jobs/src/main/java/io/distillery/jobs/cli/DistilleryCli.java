@@ -111,7 +111,7 @@ public final class DistilleryCli {
       Map<String, String> all = new LinkedHashMap<>();
       overrides.forEach((k, v) -> all.put(k.startsWith(Settings.ROOT + ".") ? k : Settings.ROOT + "." + k, v));
       if (runId != null) {
-        all.put(Settings.ROOT + ".run.id", runId);
+        all.put(Settings.Run.ID.full(), runId);
       }
       Optional<Path> file = Optional.ofNullable(config)
           .or(() -> Files.isRegularFile(DEFAULT_CONFIG) ? Optional.of(DEFAULT_CONFIG) : Optional.empty());
