@@ -102,6 +102,11 @@ public enum DatasetKind {
     return directory;
   }
 
+  /** Its table's name in the tables' namespace: the directory name with '_' for '-'. */
+  public String tableName() {
+    return directory.replace('-', '_');
+  }
+
   /** Columns in file order, without the {@link #RUN_ID} partition column. */
   public List<Column> columns() {
     return columns;

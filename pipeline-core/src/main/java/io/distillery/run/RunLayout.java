@@ -9,7 +9,8 @@ import java.io.Serializable;
  * run id; models, reports and stage manifests are per run.
  *
  * <pre>
- * ROOT/datasets/KIND/run_id=RUN/part-*.parquet
+ * ROOT/tables/NAMESPACE/KIND/data/run_id=RUN/*.parquet, metadata/   the datasets' Iceberg tables (Hadoop catalog)
+ * ROOT/datasets/KIND/run_id=RUN/part-*.parquet                      runs made before the datasets were tables
  * ROOT/runs/RUN/STAGE.manifest.json
  * ROOT/models/RUN/student.zip, model-card.json, checkpoints/epoch-N.zip
  * ROOT/models/RUN/ablations/NAME/student.zip, checkpoints/epoch-N.zip   (e.g. the hard-label ablation)
@@ -30,12 +31,20 @@ public record RunLayout(String root, String runId) implements Serializable {
     return new RunLayout(run.root(), run.id());
   }
 
-  /** The dataset directory (all runs); filter on {@link DatasetKind#RUN_ID} to read one run. */
+  /** The default warehouse of the datasets' tables (tables.warehouse = ""). */
+  public String tables() {
+    return root + "/tables";
+  }
+
+  /**
+   * The Parquet directory a dataset had before the datasets were tables (all runs); filter on
+   * {@link DatasetKind#RUN_ID} to read one run. Read only to import such runs.
+   */
   public String dataset(DatasetKind kind) {
     return root + "/datasets/" + kind.directory();
   }
 
-  /** This run's partition of a dataset. */
+  /** This run's partition of a dataset's Parquet directory, before the datasets were tables. */
   public String partition(DatasetKind kind) {
     return dataset(kind) + "/" + DatasetKind.RUN_ID + "=" + runId;
   }

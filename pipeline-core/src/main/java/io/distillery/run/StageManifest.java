@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.distillery.dataset.DatasetKind;
 import io.distillery.provenance.TeacherIdentity;
 import io.distillery.util.Hashing;
 import io.distillery.util.Version;
@@ -12,6 +13,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 
 /**
@@ -22,6 +24,8 @@ import java.util.TreeMap;
  *
  * @param counts row accounting, e.g. rows_in, written, failed, quarantined
  * @param details stage-specific facts ({@link StageDetails}: paths, label vocabulary, metrics, the gate)
+ * @param tables the snapshot the stage committed to each dataset it wrote, by dataset name (null in manifests
+ *     written before the datasets were tables)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record StageManifest(
@@ -32,7 +36,8 @@ public record StageManifest(
     String createdAt,
     TeacherIdentity teacher,
     Map<String, Long> counts,
-    Map<String, Object> details) {
+    Map<String, Object> details,
+    Map<String, TableSnapshot> tables) {
 
   private static final ObjectMapper JSON = new ObjectMapper()
       .enable(SerializationFeature.INDENT_OUTPUT)
@@ -41,11 +46,22 @@ public record StageManifest(
   private static final TypeReference<Map<String, Object>> OBJECT = new TypeReference<>() {};
 
   public static StageManifest of(Stage stage, String runId, String configHash, TeacherIdentity teacher,
-      Map<String, Long> counts, StageDetails details, double elapsedSeconds) {
+      Map<String, Long> counts, StageDetails details, double elapsedSeconds, Map<String, TableSnapshot> tables) {
     Map<String, Object> all = new TreeMap<>(details.toMap());
     all.put(StageDetails.ELAPSED_SECONDS, elapsedSeconds);
     return new StageManifest(stage.label(), runId, configHash, Version.current(), Instant.now().toString(),
-        teacher, new TreeMap<>(counts), all);
+        teacher, new TreeMap<>(counts), all, tables.isEmpty() ? null : new TreeMap<>(tables));
+  }
+
+  /** The snapshot this stage committed to a dataset's table, if it wrote that dataset and recorded it. */
+  public Optional<TableSnapshot> table(DatasetKind kind) {
+    return tables == null ? Optional.empty() : Optional.ofNullable(tables.get(kind.directory()));
+  }
+
+  /** The same manifest with the snapshots it committed (a run imported from Parquet directories). */
+  public StageManifest withTables(Map<String, TableSnapshot> committed) {
+    return new StageManifest(stage, runId, configHash, codeVersion, createdAt, teacher, counts, details,
+        new TreeMap<>(committed));
   }
 
   /** The details as one of the {@link StageDetails} records (or a task's record of its own facts). */

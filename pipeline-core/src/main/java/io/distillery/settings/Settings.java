@@ -36,6 +36,7 @@ public record Settings(
     Train train,
     Serve serve,
     Evaluate evaluate,
+    Tables tables,
     Map<String, String> sectionHashes) implements Serializable {
 
   public static final String ROOT = "distillery";
@@ -419,9 +420,37 @@ public record Settings(
     }
   }
 
+  /**
+   * Where the datasets' Iceberg tables live and how they are kept: see tables in reference.conf. Not part of any
+   * stage's key: a table's location is where a stage's output goes, not what it is.
+   */
+  public record Tables(TableCatalog catalog, String warehouse, String uri, String namespace, String sparkCatalog,
+      Duration snapshotRetention, Duration orphanRetention) implements Serializable {
+    public static final Key<TableCatalog> CATALOG = Key.oneOf("tables.catalog", TableCatalog.class);
+    public static final Key<String> WAREHOUSE = Key.string("tables.warehouse");
+    public static final Key<String> URI = Key.string("tables.uri");
+    public static final Key<String> NAMESPACE = Key.matching("tables.namespace", Pattern.compile("[a-z][a-z0-9_]*"),
+        "a lower-case identifier ([a-z][a-z0-9_]*)");
+    public static final Key<String> SPARK_CATALOG = Key.matching("tables.spark-catalog",
+        Pattern.compile("[a-z][a-z0-9_]*"), "a lower-case identifier ([a-z][a-z0-9_]*)");
+    public static final Key<Duration> SNAPSHOT_RETENTION = Key.duration("tables.maintain.snapshot-retention");
+    public static final Key<Duration> ORPHAN_RETENTION = Key.duration("tables.maintain.orphan-retention");
+
+    static Tables read(ConfigReader r) {
+      Tables t = new Tables(r.get(CATALOG), r.get(WAREHOUSE), r.get(URI), r.get(NAMESPACE), r.get(SPARK_CATALOG),
+          r.get(SNAPSHOT_RETENTION), r.get(ORPHAN_RETENTION));
+      if (t.catalog() != TableCatalog.HADOOP && t.uri().isBlank()) {
+        r.problem(URI, "is required when " + CATALOG.is(t.catalog()) + " (e.g. "
+            + (t.catalog() == TableCatalog.HIVE ? "thrift://metastore:9083" : "https://catalog.example.com/api")
+            + ")");
+      }
+      return t;
+    }
+  }
+
   /** The same settings with another train section (e.g. an ablation's loss). */
   public Settings withTrain(Train newTrain) {
-    return new Settings(run, task, spark, corpus, teacher, generate, student, newTrain, serve, evaluate,
+    return new Settings(run, task, spark, corpus, teacher, generate, student, newTrain, serve, evaluate, tables,
         sectionHashes);
   }
 
@@ -466,7 +495,8 @@ public record Settings(
     Config c = resolved.getConfig(ROOT);
     ConfigReader r = new ConfigReader(c);
     Settings settings = new Settings(Run.read(r), r.get(TASK), Spark.read(r), Corpus.read(r), Teacher.read(r),
-        Generate.read(r), Student.read(r), Train.read(r), Serve.read(r), Evaluate.read(r), sectionHashes(c));
+        Generate.read(r), Student.read(r), Train.read(r), Serve.read(r), Evaluate.read(r), Tables.read(r),
+        sectionHashes(c));
     settings.checkCombinations(r);
     r.throwIfProblems();
     return settings;

@@ -17,7 +17,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * What every source file of both modules keeps to: imports sorted (static ones first), types named by their imports
+ * What every source file of both modules keeps to: imports used and sorted (static ones first), types named by their imports
  * rather than fully qualified inline (unless the simple name is taken by another import), and no printing to the
  * console from library code (SLF4J instead; the CLI prints through picocli's writers).
  */
@@ -25,6 +25,7 @@ class SourceStyleTest {
   private static final Path REPO = Path.of(System.getProperty("test.repo.root", ".."));
   private static final Pattern FQN = Pattern.compile(
       "(?<![\\w.@\"])((?:java|javax|org|com|io|ai|scala|dev|opennlp)\\.(?:[a-z_][a-z0-9_]*\\.)+)([A-Z]\\w*)");
+  private static final Pattern IMPORT = Pattern.compile("import (?:static )?[\\w.]+\\.(\\w+);");
   private static final Pattern STRING = Pattern.compile("\"(?:\\\\.|[^\"\\\\])*\"");
 
   @Test
@@ -73,6 +74,22 @@ class SourceStyleTest {
           if (other == null || other.equals(full)) { // a clash with another import is what FQNs are for
             problems.add(REPO.relativize(file) + ":" + (i + 1) + ": " + full + " (import it)");
           }
+        }
+      }
+    }
+    assertEquals(List.of(), problems);
+  }
+
+  @Test
+  void everyImportIsUsed() {
+    List<String> problems = new ArrayList<>();
+    for (Path file : sources("src/main", "src/test")) {
+      List<String> lines = lines(file);
+      String body = String.join("\n", lines.stream().filter(l -> !l.startsWith("import ")).toList());
+      for (String l : lines) {
+        Matcher m = IMPORT.matcher(l);
+        if (m.matches() && !Pattern.compile("\\b" + Pattern.quote(m.group(1)) + "\\b").matcher(body).find()) {
+          problems.add(REPO.relativize(file) + ": " + l);
         }
       }
     }

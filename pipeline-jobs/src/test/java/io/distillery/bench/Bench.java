@@ -1,13 +1,13 @@
 package io.distillery.bench;
 
-import io.distillery.corpus.Split;
 import io.distillery.dataset.DatasetKind;
 import io.distillery.dataset.DatasetKind.Cols;
 import io.distillery.jobs.generate.GenerateJob;
 import io.distillery.jobs.pipeline.TaskRegistry;
-import io.distillery.jobs.spark.Datasets;
 import io.distillery.jobs.spark.HadoopFiles;
 import io.distillery.jobs.spark.SparkSessions;
+import io.distillery.jobs.spark.Staging;
+import io.distillery.jobs.stage.StageContext;
 import io.distillery.run.RunLayout;
 import io.distillery.run.StageManifest;
 import io.distillery.settings.Settings;
@@ -51,7 +51,7 @@ public final class Bench {
         "distillery.run.id", runId, "distillery.spark.master", "local[2]"));
     SparkSession spark = SparkSessions.create(settings);
     RunLayout layout = RunLayout.of(settings.run());
-    Dataset<Row> prompts = Datasets.read(spark, DatasetKind.PROMPTS, layout).orderBy(Cols.ROW_ID).limit(rows)
+    Dataset<Row> prompts = StageContext.of(settings, spark).read(DatasetKind.PROMPTS).orderBy(Cols.ROW_ID).limit(rows)
         .cache();
     List<String> texts = prompts.select(Cols.TEXT).as(Encoders.STRING()).collectAsList(); // bench input only
     int cores = 2;
@@ -103,7 +103,7 @@ public final class Bench {
     OnnxEmbeddingTeacher teacher = OnnxEmbeddingTeacher.shared(settings.teacher());
     // Warm both on 1,000 texts, then time on texts neither has seen (the student's word cache starts with
     // none of them): the student on up to 8,000 so its window is long enough to measure, the teacher on 1,000.
-    List<String> pool = Datasets.read(spark, DatasetKind.PROMPTS, layout).orderBy(Cols.ROW_ID).limit(9000)
+    List<String> pool = StageContext.of(settings, spark).read(DatasetKind.PROMPTS).orderBy(Cols.ROW_ID).limit(9000)
         .select(Cols.TEXT).as(Encoders.STRING()).collectAsList(); // bench input only
     List<String> warm = pool.subList(0, 1000);
     List<String> sample = pool.subList(1000, pool.size());
@@ -199,7 +199,7 @@ public final class Bench {
     input.count();
     long start = System.nanoTime();
     // The generate stage's own path: its executor function, written the way it stages its attempts.
-    Datasets.stage(generate.inProcessAttempts(settings, input), out);
+    Staging.write(generate.inProcessAttempts(settings, input), out);
     double seconds = (System.nanoTime() - start) / 1e9;
     double rate = input.count() / seconds;
     // Per task (one file each): the teacher's time, and the span from its first answer to its last. What the spans

@@ -10,7 +10,6 @@ import io.distillery.corpus.Europarl;
 import io.distillery.dataset.DatasetKind;
 import io.distillery.dataset.DatasetKind.Cols;
 import io.distillery.jobs.pipeline.Pipeline;
-import io.distillery.jobs.spark.Datasets;
 import io.distillery.jobs.spark.HadoopFiles;
 import io.distillery.jobs.task.classify.ClassifyTask;
 import io.distillery.run.RunLayout;
@@ -49,6 +48,7 @@ class ClassifyPipelineTest {
   @TempDir
   static Path root;
 
+  private Settings settings;
   private SparkSession spark;
   private RunLayout layout;
   private Map<Stage, StageManifest> stages;
@@ -89,7 +89,7 @@ class ClassifyPipelineTest {
     o.put("distillery.train.averaging-frequency", "4");
     o.put("distillery.evaluate.throughput-rows", "64");
     o.put("distillery.evaluate.gate.min-agreement", "0.85");
-    Settings settings = Settings.load(Optional.of(Path.of(System.getProperty("test.repo.root", ".."),
+    settings = Settings.load(Optional.of(Path.of(System.getProperty("test.repo.root", ".."),
         "conf/examples/langid.conf")), o);
     spark = TestRuns.spark(settings);
     layout = RunLayout.of(settings.run());
@@ -102,7 +102,7 @@ class ClassifyPipelineTest {
     assertEquals(2000L, c.get("documents_read"));
     assertEquals(c.get("sentences"), c.get("written") + c.get("duplicates") + c.get("quarantined"), c.toString());
     assertEquals(0L, c.get("spans"));
-    Dataset<Row> prompts = Datasets.read(spark, DatasetKind.PROMPTS, layout);
+    Dataset<Row> prompts = TestRuns.read(spark, settings, DatasetKind.PROMPTS);
     assertTrue(goldDocuments > 50, "Greek and Bulgarian documents in the slice: " + goldDocuments);
     long withGold = prompts.where(col(Cols.GOLD_LABEL).notEqual("")).count();
     assertTrue(withGold > goldDocuments * 0.9 && withGold <= goldDocuments, withGold + " of " + goldDocuments);
@@ -118,7 +118,7 @@ class ClassifyPipelineTest {
     assertTrue(((Map<?, ?>) m.details().get("teacher_top_label_counts")).size() >= 20, m.details().toString());
     assertEquals(Hashing.sha256Hex(Resources.readAll("classpath:langdetect-183.bin")), m.teacher().modelSha256());
 
-    Dataset<Row> out = Datasets.read(spark, DatasetKind.TEACHER_LABELS, layout);
+    Dataset<Row> out = TestRuns.read(spark, settings, DatasetKind.TEACHER_LABELS);
     assertEquals(m.counts().get("written"), out.count());
     for (Row r : out.limit(200).collectAsList()) {
       List<String> labels = r.getList(r.fieldIndex(Cols.TOP_LABELS));

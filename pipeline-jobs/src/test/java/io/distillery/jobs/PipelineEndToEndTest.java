@@ -15,12 +15,12 @@ import io.distillery.dataset.DatasetKind;
 import io.distillery.dataset.DatasetKind.Cols;
 import io.distillery.jobs.pipeline.Pipeline;
 import io.distillery.jobs.pipeline.TaskRegistry;
-import io.distillery.jobs.spark.Datasets;
 import io.distillery.jobs.spark.HadoopFiles;
 import io.distillery.jobs.stage.StageContext;
 import io.distillery.run.RunLayout;
 import io.distillery.run.Stage;
 import io.distillery.run.StageManifest;
+import io.distillery.run.TableSnapshot;
 import io.distillery.settings.Settings;
 import io.distillery.settings.TaskKind;
 import io.distillery.student.StudentArtifact;
@@ -35,6 +35,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.Spliterators;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
 import java.util.stream.StreamSupport;
 import org.apache.spark.sql.Dataset;
@@ -74,10 +75,10 @@ class PipelineEndToEndTest {
     assertTrue(c.get("spans") > 100, "training sentences were augmented: " + c);
     assertEquals(1200L, c.get("documents_read"));
     assertTrue(c.get("documents_other_language") > 1000, c.toString()); // Europarl is 21 languages
-    Dataset<Row> prompts = Datasets.read(spark, DatasetKind.PROMPTS, layout);
+    Dataset<Row> prompts = TestRuns.read(spark, settings, DatasetKind.PROMPTS);
     assertEquals(c.get("written"), prompts.count());
     assertEquals(c.get("written"), prompts.select(Cols.ROW_ID).distinct().count(), "row ids are unique");
-    Dataset<Row> quarantine = Datasets.read(spark, DatasetKind.QUARANTINE, layout);
+    Dataset<Row> quarantine = TestRuns.read(spark, settings, DatasetKind.QUARANTINE);
     assertEquals(c.get("quarantined"), quarantine.count());
     Set<String> reasons = quarantine.select(Cols.REASON).distinct().as(Encoders.STRING())
         .collectAsList().stream().collect(Collectors.toSet());
@@ -100,7 +101,7 @@ class PipelineEndToEndTest {
     assertEquals(384, ((Number) m.details().get("embedding_dimension")).intValue());
     assertTrue(m.teacher().modelSha256().matches("[0-9a-f]{64}"));
 
-    Dataset<Row> out = Datasets.read(spark, DatasetKind.TEACHER_EMBEDDINGS, layout);
+    Dataset<Row> out = TestRuns.read(spark, settings, DatasetKind.TEACHER_EMBEDDINGS);
     assertEquals(m.counts().get("written"), out.count());
     for (String c : List.of(Cols.TEACHER_NAME, Cols.TEACHER_VERSION, Cols.TEACHER_SHA256, Cols.TERMS,
         Cols.REQUEST_HASH, Cols.CREATED_AT)) {
@@ -110,22 +111,22 @@ class PipelineEndToEndTest {
         .and(col(Cols.TERMS).equalTo("Apache-2.0"))).limit(1).collectAsList().get(0);
     assertEquals(384, one.getList(one.fieldIndex(Cols.EMBEDDING)).size());
     assertEquals(out.count(), out.select(Cols.REQUEST_HASH).distinct().count(), "one request per prompt");
-    assertEquals(0, Datasets.read(spark, DatasetKind.TEACHER_FAILURES, layout).count());
+    assertEquals(0, TestRuns.read(spark, settings, DatasetKind.TEACHER_FAILURES).count());
     assertEquals(m.counts().get("vocabulary_tokens"),
-        Datasets.read(spark, DatasetKind.TEACHER_TOKEN_EMBEDDINGS, layout).count());
+        TestRuns.read(spark, settings, DatasetKind.TEACHER_TOKEN_EMBEDDINGS).count());
   }
 
   @Test
   void generateSumsTheTeachersHiddenStatesOverTheTrainingSplitOnly() {
     StageManifest m = first.get(Stage.GENERATE);
-    Dataset<Row> contexts = Datasets.read(spark, DatasetKind.TEACHER_TOKEN_CONTEXTS, layout);
+    Dataset<Row> contexts = TestRuns.read(spark, settings, DatasetKind.TEACHER_TOKEN_CONTEXTS);
     // Every position the teacher read in a training prompt ([CLS] and [SEP] included), and none of the validation
     // or test prompts' (the student must not start from the teacher's view of held-out text).
     Tokenizer tokenizer = Tokenizer.open(settings.teacher().tokenizer(), settings.teacher().maxTokens());
     long trainPositions = 0;
     long allPositions = 0;
     long trainPrompts = 0;
-    for (Row p : Datasets.read(spark, DatasetKind.PROMPTS, layout).select(Cols.TEXT, Cols.SPLIT).collectAsList()) {
+    for (Row p : TestRuns.read(spark, settings, DatasetKind.PROMPTS).select(Cols.TEXT, Cols.SPLIT).collectAsList()) {
       int n = tokenizer.encodeForModel(p.getString(0)).getIds().length; // test-sized data
       allPositions += n;
       if (p.getString(1).equals("train")) {
@@ -147,7 +148,7 @@ class PipelineEndToEndTest {
     long token = rare.getLong(0);
     TokenContexts recomputed = new TokenContexts(384);
     try (OnnxEmbeddingTeacher teacher = OnnxEmbeddingTeacher.open(settings.teacher())) {
-      for (Row p : Datasets.read(spark, DatasetKind.PROMPTS, layout).where(col(Cols.SPLIT).equalTo("train"))
+      for (Row p : TestRuns.read(spark, settings, DatasetKind.PROMPTS).where(col(Cols.SPLIT).equalTo("train"))
           .select(Cols.TEXT).collectAsList()) {
         if (Arrays.stream(tokenizer.encodeForModel(p.getString(0)).getIds()).anyMatch(id -> id == token)) {
           teacher.embed(p.getString(0), recomputed);
@@ -170,13 +171,16 @@ class PipelineEndToEndTest {
 
   @Test
   void aRunGeneratedWithoutTokenContextsGetsAnActionableError() {
-    // A run generated by an earlier version: same manifest, no teacher-token-contexts dataset.
-    RunLayout old = new RunLayout(layout.root(), "generated-before-contexts");
+    // A run generated by an earlier version: the same manifest without the teacher-token-contexts table.
+    Map<String, TableSnapshot> tables = new TreeMap<>(first.get(Stage.GENERATE).tables());
+    assertTrue(tables.remove(DatasetKind.TEACHER_TOKEN_CONTEXTS.directory()) != null, tables.keySet().toString());
+    StageManifest before = first.get(Stage.GENERATE).withTables(tables);
+    StageContext ctx = StageContext.of(settings, spark).forStage(Map.of(Stage.INGEST, first.get(Stage.INGEST),
+        Stage.GENERATE, before));
     IllegalStateException e = Assertions.assertThrows(IllegalStateException.class,
-        () -> TaskRegistry.of(TaskKind.EMBED).student().plan(new StageContext(settings, spark, old),
-            first.get(Stage.GENERATE)));
+        () -> TaskRegistry.of(TaskKind.EMBED).student().plan(ctx, before));
     assertTrue(e.getMessage().contains("--force") && e.getMessage().contains("student.init = teacher-tokens")
-        && e.getMessage().contains(old.partition(DatasetKind.TEACHER_TOKEN_CONTEXTS)), e.getMessage());
+        && e.getMessage().contains(ctx.describe(DatasetKind.TEACHER_TOKEN_CONTEXTS)), e.getMessage());
   }
 
   @Test
@@ -235,8 +239,8 @@ class PipelineEndToEndTest {
 
   @Test
   void anotherRunIdLeavesThisRunsPartitionsAlone() throws Exception {
-    Path other = root.resolve("datasets/prompts/run_id=other");
-    assertFalse(Files.exists(other));
-    assertTrue(Files.isDirectory(root.resolve("datasets/prompts/run_id=e2e")));
+    Path prompts = root.resolve("tables/distillery/prompts/data");
+    assertFalse(Files.exists(prompts.resolve("run_id=other")));
+    assertTrue(Files.isDirectory(prompts.resolve("run_id=e2e")));
   }
 }

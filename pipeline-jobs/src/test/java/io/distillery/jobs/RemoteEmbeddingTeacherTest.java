@@ -8,7 +8,6 @@ import io.distillery.TestSettings;
 import io.distillery.dataset.DatasetKind;
 import io.distillery.dataset.DatasetKind.Cols;
 import io.distillery.jobs.pipeline.Pipeline;
-import io.distillery.jobs.spark.Datasets;
 import io.distillery.jobs.spark.HadoopFiles;
 import io.distillery.run.RunLayout;
 import io.distillery.run.Stage;
@@ -57,7 +56,7 @@ class RemoteEmbeddingTeacherTest {
       assertEquals(c.get("rows_in"), c.get("answered_by_requests"));
       assertFalse(c.containsKey("vocabulary_tokens"), "no per-token teacher answers with random init: " + c);
       OnnxEmbeddingTeacher local = OnnxEmbeddingTeacher.shared(served.teacher());
-      List<Row> rows = Datasets.read(spark, DatasetKind.TEACHER_EMBEDDINGS, RunLayout.of(s.run())).limit(50)
+      List<Row> rows = TestRuns.read(spark, s, DatasetKind.TEACHER_EMBEDDINGS).limit(50)
           .collectAsList();
       for (Row r : rows) {
         assertEquals(MODEL, r.getAs(Cols.SERVED_MODEL));

@@ -15,7 +15,6 @@ import io.distillery.dataset.DatasetKind.Cols;
 import io.distillery.jobs.generate.GenerateJob;
 import io.distillery.jobs.generate.ResponseCache;
 import io.distillery.jobs.pipeline.Pipeline;
-import io.distillery.jobs.spark.Datasets;
 import io.distillery.jobs.spark.HadoopFiles;
 import io.distillery.jobs.stage.StageContext;
 import io.distillery.run.RunLayout;
@@ -163,8 +162,8 @@ class RemoteTeacherPipelineTest {
     assertEquals(rows, c.get("written") + c.get("failed"), c.toString());
 
     // The 400s failed at once, with their status; nothing else failed.
-    var failures = Datasets.read(spark, DatasetKind.TEACHER_FAILURES, RunLayout.of(first.run()));
-    long erika = Datasets.read(spark, DatasetKind.PROMPTS, RunLayout.of(first.run()))
+    var failures = TestRuns.read(spark, first, DatasetKind.TEACHER_FAILURES);
+    long erika = TestRuns.read(spark, first, DatasetKind.PROMPTS)
         .where(col(Cols.TEXT).contains("Erika")).count();
     assertTrue(erika > 0 && erika < rows * 0.05, "documents about Erika: " + erika);
     assertEquals(erika, c.get("failed"));
@@ -183,7 +182,7 @@ class RemoteTeacherPipelineTest {
 
     // Each row: the same distribution as the in-process teacher, and what the server said about it.
     OpenNlpLanguageTeacher local = OpenNlpLanguageTeacher.shared(TestSettings.langid(Map.of()).teacher());
-    var out = Datasets.read(spark, DatasetKind.TEACHER_LABELS, RunLayout.of(first.run()));
+    var out = TestRuns.read(spark, first, DatasetKind.TEACHER_LABELS);
     for (Row r : out.collectAsList()) {
       assertEquals(MODEL, r.getAs(Cols.SERVED_MODEL));
       assertTrue(r.<String>getAs(Cols.SYSTEM_FINGERPRINT).startsWith("sha256-"));
@@ -250,7 +249,7 @@ class RemoteTeacherPipelineTest {
     assertTrue(notSent > prompts / 3 && notSent < prompts, c.toString());
     assertEquals(prompts, c.get("written") + c.get("failed"));
     // Over the budget by at most what was in flight when each task's share ran out: 2 tasks × 2 requests.
-    long largest = Datasets.read(spark, DatasetKind.TEACHER_LABELS, RunLayout.of(dry.run()))
+    long largest = TestRuns.read(spark, dry, DatasetKind.TEACHER_LABELS)
         .agg(org.apache.spark.sql.functions.max(col(Cols.PROMPT_TOKENS).plus(col(Cols.COMPLETION_TOKENS))))
         .first().getLong(0);
     assertTrue(c.get("prompt_tokens") + c.get("completion_tokens")
@@ -307,7 +306,7 @@ class RemoteTeacherPipelineTest {
         "distillery.teacher.http.requests-per-minute", Integer.toString(perMinute));
     Settings s = settings("killed", more);
     Pipeline.run(s, spark, List.of(Stage.INGEST), false);
-    long prompts = Datasets.read(spark, DatasetKind.PROMPTS, RunLayout.of(s.run())).count();
+    long prompts = TestRuns.read(spark, s, DatasetKind.PROMPTS).count();
 
     List<String> args = new ArrayList<>(List.of("generate", "--config",
         TestSettings.repoFile("conf/examples/langid.conf").toString()));

@@ -1,11 +1,15 @@
 package io.distillery.jobs;
 
+import io.distillery.dataset.DatasetKind;
 import io.distillery.jobs.spark.SparkSessions;
+import io.distillery.jobs.stage.StageContext;
 import io.distillery.settings.Settings;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
 /** Small, fast settings for pipeline tests: a slice of the real corpus, the real teacher, local[2]. */
@@ -31,6 +35,11 @@ public final class TestRuns {
 
   public static Settings settings(Map<String, String> overrides) {
     return Settings.load(Optional.empty(), overrides);
+  }
+
+  /** The run's rows of a dataset, at the snapshot the stage that wrote them committed. */
+  public static Dataset<Row> read(SparkSession spark, Settings settings, DatasetKind kind) {
+    return StageContext.of(settings, spark).read(kind);
   }
 
   /** A local Spark session for these settings (a new one if a test stopped the last). */

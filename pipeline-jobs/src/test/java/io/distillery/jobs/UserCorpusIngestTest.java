@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.distillery.dataset.DatasetKind;
 import io.distillery.dataset.DatasetKind.Cols;
 import io.distillery.jobs.pipeline.Pipeline;
-import io.distillery.jobs.spark.Datasets;
-import io.distillery.run.RunLayout;
 import io.distillery.run.Stage;
 import io.distillery.run.StageManifest;
 import io.distillery.settings.Settings;
@@ -16,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Collectors;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
@@ -27,11 +24,13 @@ class UserCorpusIngestTest {
   @TempDir
   Path root;
 
+  private Settings settings;
+
   private Map<Stage, StageManifest> ingest(Map<String, String> corpus) {
     Map<String, String> o = TestRuns.small(root, "user-corpus");
     o.put("distillery.corpus.spans-per-sentence", "0");
     o.putAll(corpus);
-    Settings settings = TestRuns.settings(o);
+    settings = TestRuns.settings(o);
     SparkSession spark = TestRuns.spark(settings);
     return Pipeline.run(settings, spark, List.of(Stage.INGEST), true);
   }
@@ -51,8 +50,7 @@ class UserCorpusIngestTest {
     assertEquals(1L, c.get("quarantined_too_long"), c.toString());
     assertEquals(1L, c.get("quarantined_too_short"), c.toString()); // "Ok."
     SparkSession spark = SparkSession.active();
-    List<String> refs = Datasets.read(spark, DatasetKind.PROMPTS, new RunLayout(
-            root.toUri().toString(), "user-corpus"))
+    List<String> refs = TestRuns.read(spark, settings, DatasetKind.PROMPTS)
         .select(Cols.SOURCE_REF).as(Encoders.STRING()).collectAsList();
     assertTrue(refs.stream().allMatch(r -> r.contains("sample-corpus.jsonl")), refs.toString());
   }

@@ -12,9 +12,9 @@ import static org.apache.spark.sql.functions.when;
 
 import io.distillery.dataset.DatasetKind;
 import io.distillery.dataset.DatasetKind.Cols;
-import io.distillery.jobs.spark.Datasets;
 import io.distillery.jobs.spark.HadoopFiles;
 import io.distillery.jobs.spark.Iterators;
+import io.distillery.jobs.spark.Staging;
 import io.distillery.jobs.stage.StageContext;
 import io.distillery.jobs.stage.StageJob;
 import io.distillery.jobs.stage.StageResult;
@@ -72,7 +72,7 @@ public final class GenerateJob implements StageJob {
     Dataset<Row> prompts = ctx.read(DatasetKind.PROMPTS);
     Optional<Byproduct> byproduct = task.byproduct(settings);
     AttemptRows rows = new AttemptRows(task.output(), byproduct.map(Byproduct::schema));
-    Datasets.stage(answer(ctx, prompts, rows), staging);
+    Staging.write(answer(ctx, prompts, rows), staging);
 
     Dataset<Row> staged = ctx.spark().read().parquet(staging);
     Dataset<Row> attempts = byproduct.isPresent() ? staged.where(col(AttemptRows.BYPRODUCT).isNull()) : staged;
@@ -98,7 +98,7 @@ public final class GenerateJob implements StageJob {
       if (accounting.notSent() > 0) {
         LOG.warn("generate: the run's budget ({}) is spent: {} of {} prompts were not sent and are in {} as {}; "
             + "a later run of the same corpus with a higher budget sends only those.", settings.generate().budget(),
-            accounting.notSent(), accounting.rowsIn(), ctx.layout().partition(DatasetKind.TEACHER_FAILURES),
+            accounting.notSent(), accounting.rowsIn(), ctx.describe(DatasetKind.TEACHER_FAILURES),
             TeacherFailure.BUDGET_EXHAUSTED);
       }
     }
@@ -108,12 +108,12 @@ public final class GenerateJob implements StageJob {
       // Bounded: one row per error class.
       failures.groupBy(Cols.ERROR_CLASS).count().collectAsList().forEach(r -> byClass.put(r.getString(0), r.getLong(1)));
       throw new IllegalStateException(accounting.tooManyFailuresMessage(maxFailures, byClass,
-          ctx.layout().partition(DatasetKind.TEACHER_FAILURES)));
+          ctx.describe(DatasetKind.TEACHER_FAILURES)));
     }
     counts.putAll(byproductCounts);
     counts.putAll(task.auxiliary(ctx));
     GenerateDetails details = new GenerateDetails(settings.task().configName(),
-        ctx.layout().partition(task.output()), task.describe(ctx, outputs));
+        ctx.tables().name(task.output()), task.describe(ctx, outputs));
     return StageResult.of(counts, details).withTeacher(teacherOf(outputs, settings.teacher()));
   }
 

@@ -106,7 +106,7 @@ public final class IngestJob implements StageJob {
         throw new IllegalStateException("Ingest produced no prompts (" + accounting.counts() + "). Check "
             + Settings.Corpus.LANGUAGES.path() + ", " + Settings.Corpus.MIN_WORDS.path() + "/"
             + Settings.Corpus.MAX_WORDS.path() + " and the corpus path; the quarantine dataset at "
-            + ctx.layout().partition(DatasetKind.QUARANTINE) + " says why sentences were rejected.");
+            + ctx.describe(DatasetKind.QUARANTINE) + " says why sentences were rejected.");
       }
       return StageResult.of(accounting.counts(), new IngestDetails(
           settings.corpus().source() == CorpusSource.EUROPARL ? Europarl.RESOURCE : settings.corpus().path(),

@@ -18,6 +18,16 @@ public final class HadoopFiles {
     return path.getFileSystem(conf);
   }
 
+  /** The path with its file system's scheme and, for a relative local path, made absolute. */
+  public static String qualified(SparkSession spark, String path) {
+    try {
+      Path p = new Path(path);
+      return fs(spark, p).makeQualified(p).toString();
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot resolve " + path, e);
+    }
+  }
+
   public static boolean exists(SparkSession spark, String path) {
     try {
       Path p = new Path(path);

@@ -21,6 +21,7 @@ public final class SparkSessions {
     // writing those groups cost the teacher stage more than its values did. Spark, Hive, Trino and pyarrow read
     // both forms.
     conf.setIfMissing("spark.sql.parquet.writeLegacyFormat", "true");
+    conf.setIfMissing("spark.sql.extensions", Tables.EXTENSIONS);
     return SparkSession.builder().config(conf).getOrCreate();
   }
 }

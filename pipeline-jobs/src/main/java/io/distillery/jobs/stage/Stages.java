@@ -1,10 +1,12 @@
 package io.distillery.jobs.stage;
 
+import io.distillery.dataset.DatasetKind;
 import io.distillery.run.Stage;
 import io.distillery.run.StageManifest;
 import io.distillery.settings.Settings;
 import io.distillery.util.Hashing;
 import java.util.EnumMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -38,6 +40,16 @@ public final class Stages {
     return Hashing.sha256Hex(key.toString()).substring(0, 16);
   }
 
+  /**
+   * Checks that what a reused stage committed is still there: a data file lost since would otherwise surface only
+   * when (and if) a later stage reads it.
+   */
+  private static void verify(StageContext ctx, StageManifest reused) {
+    for (DatasetKind kind : Stage.valueOf(reused.stage().toUpperCase(Locale.ROOT)).writes()) {
+      reused.table(kind).ifPresent(t -> ctx.tables().verify(t, kind, ctx.layout().runId()));
+    }
+  }
+
   /** Runs {@code job} unless this run already finished it with the same key; returns its manifest. */
   public static StageManifest runOrReuse(StageJob job, StageContext ctx, boolean force) {
     Stage stage = job.stage();
@@ -53,15 +65,17 @@ public final class Stages {
     if (!force && previous.isPresent() && previous.get().configHash().equals(configHash)) {
       LOG.info("Stage {} of run '{}' already finished with the same inputs (key {}): reusing it", stage.label(),
           runId, configHash);
+      verify(ctx, previous.get());
       return previous.get();
     }
     previous.ifPresent(p -> LOG.info("Stage {} of run '{}' finished before with key {}, now {}: running it again",
         stage.label(), runId, p.configHash(), configHash));
     long start = System.nanoTime();
-    StageResult result = job.run(ctx, upstream);
+    StageContext stageCtx = ctx.forStage(upstream);
+    StageResult result = job.run(stageCtx, upstream);
     double elapsed = Math.round((System.nanoTime() - start) / 1e7) / 100.0;
     StageManifest manifest = StageManifest.of(stage, runId, configHash, result.teacher(), result.counts(),
-        result.details(), elapsed);
+        result.details(), elapsed, stageCtx.commits());
     ctx.writeFile(ctx.layout().manifest(stage), manifest.toJson());
     LOG.info("Stage {} of run '{}' done: {}", stage.label(), runId, manifest.counts());
     return manifest;

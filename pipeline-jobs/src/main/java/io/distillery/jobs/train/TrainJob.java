@@ -94,7 +94,7 @@ public final class TrainJob implements StageJob {
       long validationRows = validation.map(DataSet::numExamples).fold(0, Integer::sum);
       if (trainRows == 0) {
         throw new IllegalStateException("Run '" + ctx.layout().runId() + "' has no training rows in "
-            + ctx.layout().partition(outputs));
+            + ctx.describe(outputs));
       }
       Examples examples = new Examples(train, validation, workers, jsc);
       Trained student = fit("student", ctx, recipe, plan, examples, ctx.layout()::checkpoint);

@@ -59,10 +59,10 @@ final class EmbedStudent implements StudentRecipe<Vocabulary> {
       throw new IllegalStateException("The generate manifest of run '" + generate.runId() + "' records no "
           + "embedding_dimension; re-run generate.");
     }
-    String contextsAt = ctx.layout().partition(DatasetKind.TEACHER_TOKEN_CONTEXTS);
-    if (settings.student().initFromTeacherContexts() && !ctx.exists(contextsAt)) {
+    if (settings.student().initFromTeacherContexts() && !ctx.has(DatasetKind.TEACHER_TOKEN_CONTEXTS)) {
       throw new IllegalStateException(Settings.Student.INIT.is(StudentInit.TEACHER_CONTEXT) + " needs the "
-          + "teacher's token contexts, which generate writes to " + contextsAt + "; run '" + ctx.layout().runId()
+          + "teacher's token contexts, which generate writes to "
+          + ctx.describe(DatasetKind.TEACHER_TOKEN_CONTEXTS) + "; run '" + ctx.layout().runId()
           + "' was generated without them. Re-run generate with --force (one more teacher pass), or set "
           + Settings.Student.INIT.path() + " = " + StudentInit.TEACHER_TOKENS + ".");
     }
