@@ -5,6 +5,7 @@ import io.distillery.jobs.generate.GenerateJob;
 import io.distillery.jobs.pipeline.Pipeline;
 import io.distillery.jobs.spark.SparkSessions;
 import io.distillery.jobs.stage.StageContext;
+import io.distillery.jobs.tables.TableMaintenance;
 import io.distillery.provenance.TermsForbidException;
 import io.distillery.run.EvaluateDetails;
 import io.distillery.run.RunLayout;
@@ -40,7 +41,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "distillery", mixinStandardHelpOptions = true, versionProvider = DistilleryCli.VersionProvider.class,
     description = "Distributed knowledge distillation on Spark: teacher -> dataset -> student -> evaluation.",
     subcommands = {DistilleryCli.Ingest.class, DistilleryCli.Generate.class, DistilleryCli.Train.class,
-        DistilleryCli.Evaluate.class, DistilleryCli.Run.class, DistilleryCli.ServeTeacher.class})
+        DistilleryCli.Evaluate.class, DistilleryCli.Run.class, DistilleryCli.ServeTeacher.class,
+        DistilleryCli.TablesCommand.class})
 public final class DistilleryCli {
   private static final Logger LOG = LoggerFactory.getLogger(DistilleryCli.class);
   public static final int GATE_FAILED = 3;
@@ -256,6 +258,73 @@ public final class DistilleryCli {
       out.flush();
       stopped.await();
       return 0;
+    }
+  }
+
+  @Command(name = "tables", description = "The datasets' Iceberg tables: maintain (expire snapshots, remove orphan "
+      + "files) or import (a run made before the datasets were tables).",
+      subcommands = {TablesCommand.Maintain.class, TablesCommand.Import.class})
+  static final class TablesCommand implements Callable<Integer> {
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      throw new CommandLine.ParameterException(spec.commandLine(), "Name a subcommand: maintain or import.");
+    }
+
+    @Command(name = "maintain", description = "Expire snapshots older than tables.maintain.snapshot-retention that "
+        + "no run's manifest refers to, then delete orphan files older than tables.maintain.orphan-retention.")
+    static final class Maintain implements Callable<Integer> {
+      @Mixin
+      Common common;
+
+      @Spec
+      CommandLine.Model.CommandSpec spec;
+
+      @Override
+      public Integer call() {
+        Settings settings = common.settings();
+        SparkSession spark = SparkSessions.create(settings);
+        try {
+          PrintWriter out = spec.commandLine().getOut();
+          for (TableMaintenance.Outcome o : TableMaintenance.maintain(settings, spark)) {
+            out.printf("%-40s runs kept %d, snapshots expired %d, data files deleted %d, orphan files deleted %d%n",
+                o.table(), o.runsKept(), o.snapshotsExpired(), o.dataFilesDeleted(), o.orphanFilesDeleted());
+          }
+          out.flush();
+          return 0;
+        } finally {
+          spark.stop();
+        }
+      }
+    }
+
+    @Command(name = "import", description = "Write a run made before the datasets were tables (its Parquet "
+        + "directories under datasets/) into the tables, and record the snapshots in its manifests.")
+    static final class Import implements Callable<Integer> {
+      @Mixin
+      Common common;
+
+      @Spec
+      CommandLine.Model.CommandSpec spec;
+
+      @Override
+      public Integer call() {
+        Settings settings = common.settings();
+        SparkSession spark = SparkSessions.create(settings);
+        try {
+          PrintWriter out = spec.commandLine().getOut();
+          TableMaintenance.importRun(settings, spark).forEach((table, rows) ->
+              out.printf("%-40s %d rows of run '%s'%n", table, rows, settings.run().id()));
+          out.println("Later stages of the run see changed manifests: `distillery run` runs train and evaluate again "
+              + "(no teacher pass).");
+          out.flush();
+          return 0;
+        } finally {
+          spark.stop();
+        }
+      }
     }
   }
 

@@ -4,7 +4,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.util.Arrays;
+import java.util.List;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
@@ -64,6 +67,21 @@ public final class HadoopFiles {
       }
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot write " + path, e);
+    }
+  }
+
+  /** The names of the directories directly under {@code path}, sorted (none if it does not exist). */
+  public static List<String> list(SparkSession spark, String path) {
+    try {
+      Path p = new Path(path);
+      FileSystem fs = fs(spark, p);
+      if (!fs.exists(p)) {
+        return List.of();
+      }
+      return Arrays.stream(fs.listStatus(p)).filter(FileStatus::isDirectory).map(s -> s.getPath().getName())
+          .sorted().toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot list " + path, e);
     }
   }
 
