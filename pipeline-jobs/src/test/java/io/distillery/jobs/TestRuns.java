@@ -4,8 +4,12 @@ import io.distillery.dataset.DatasetKind;
 import io.distillery.jobs.spark.SparkSessions;
 import io.distillery.jobs.stage.StageContext;
 import io.distillery.settings.Settings;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.spark.sql.Dataset;
@@ -31,6 +35,29 @@ public final class TestRuns {
     o.put("distillery.evaluate.gate.min-mean-cosine", "0.5");
     o.put("distillery.evaluate.gate.min-neighbour-recall", "0.05");
     return o;
+  }
+
+  /**
+   * Four English sentences of 14 and 15 words and one too short, as a text corpus under {@code root}: the stages'
+   * small tests run ingest on it.
+   */
+  public static Path textCorpus(Path root) throws IOException {
+    return Files.write(root.resolve("corpus.txt"), List.of(
+        "The committee adopted the report on fisheries after a long debate in the chamber.",
+        "Members asked the Commission to publish its figures on regional aid before the summer.",
+        "The vote on the budget will take place tomorrow at noon in Strasbourg as planned.",
+        "Several speakers called for a common approach to energy prices across the Union.",
+        "Short."), StandardCharsets.UTF_8);
+  }
+
+  /** {@link #small} settings reading {@code corpus} (a text file), without spans. */
+  public static Settings text(Path root, String runId, Path corpus, Map<String, String> more) {
+    Map<String, String> o = small(root, runId);
+    o.put("distillery.corpus.source", "text");
+    o.put("distillery.corpus.path", corpus.toString());
+    o.put("distillery.corpus.spans-per-sentence", "0");
+    o.putAll(more);
+    return settings(o);
   }
 
   public static Settings settings(Map<String, String> overrides) {

@@ -1,6 +1,5 @@
 package io.distillery.jobs.cli;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import io.distillery.jobs.generate.GenerateJob;
 import io.distillery.jobs.pipeline.Pipeline;
 import io.distillery.jobs.spark.SparkSessions;
@@ -122,43 +121,53 @@ public final class DistilleryCli {
     }
   }
 
-  abstract static class StageCommand implements Callable<Integer> {
+  /** A command that works on a run in a Spark session: opens it from the settings and stops it when done. */
+  abstract static class SparkCommand implements Callable<Integer> {
     @Mixin
     Common common;
 
     @Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** The command's work; returns its exit code. */
+    abstract int run(Settings settings, SparkSession spark, PrintWriter out) throws Exception;
+
+    @Override
+    public Integer call() throws Exception {
+      Settings settings = common.settings();
+      SparkSession spark = SparkSessions.create(settings);
+      PrintWriter out = spec.commandLine().getOut();
+      try {
+        return run(settings, spark, out);
+      } finally {
+        out.flush();
+        spark.stop();
+      }
+    }
+  }
+
+  abstract static class StageCommand extends SparkCommand {
     abstract List<Stage> stages();
 
     @Override
-    public Integer call() {
-      Settings settings = common.settings();
-      SparkSession spark = SparkSessions.create(settings);
-      try {
-        Map<Stage, StageManifest> done = Pipeline.run(settings, spark, stages(), common.force);
-        PrintWriter out = spec.commandLine().getOut();
-        for (Map.Entry<Stage, StageManifest> e : done.entrySet()) {
-          out.printf("%-9s %s%n", e.getKey().label(), e.getValue().counts());
-        }
-        RunLayout layout = RunLayout.of(settings.run());
-        out.printf("run '%s' under %s%n", settings.run().id(), layout.root());
-        StageManifest evaluate = done.get(Stage.EVALUATE);
-        if (evaluate != null) {
-          EvaluateDetails verdict = evaluate.details(EvaluateDetails.class);
-          out.printf("report: %s%n", layout.report());
-          if (!verdict.gatePassed()) {
-            out.printf("promotion gate FAILED: %s%n", verdict.gateFailures());
-            out.flush();
-            return GATE_FAILED;
-          }
-          out.println("promotion gate passed");
-        }
-        out.flush();
-        return 0;
-      } finally {
-        spark.stop();
+    int run(Settings settings, SparkSession spark, PrintWriter out) throws Exception {
+      Map<Stage, StageManifest> done = Pipeline.run(settings, spark, stages(), common.force);
+      for (Map.Entry<Stage, StageManifest> e : done.entrySet()) {
+        out.printf("%-9s %s%n", e.getKey().label(), e.getValue().counts());
       }
+      RunLayout layout = RunLayout.of(settings.run());
+      out.printf("run '%s' under %s%n", settings.run().id(), layout.root());
+      StageManifest evaluate = done.get(Stage.EVALUATE);
+      if (evaluate != null) {
+        EvaluateDetails verdict = evaluate.details(EvaluateDetails.class);
+        out.printf("report: %s%n", layout.report());
+        if (!verdict.gatePassed()) {
+          out.printf("promotion gate FAILED: %s%n", verdict.gateFailures());
+          return GATE_FAILED;
+        }
+        out.println("promotion gate passed");
+      }
+      return 0;
     }
   }
 
@@ -182,23 +191,13 @@ public final class DistilleryCli {
     }
 
     @Override
-    public Integer call() {
+    int run(Settings settings, SparkSession spark, PrintWriter out) throws Exception {
       if (!dryRun) {
-        return super.call();
+        return super.run(settings, spark, out);
       }
-      Settings settings = common.settings();
-      SparkSession spark = SparkSessions.create(settings);
-      try {
-        PrintWriter out = spec.commandLine().getOut();
-        out.println(StageManifest.json().writerWithDefaultPrettyPrinter().writeValueAsString(
-            GenerateJob.estimate(StageContext.of(settings, spark))));
-        out.flush();
-        return 0;
-      } catch (JsonProcessingException e) {
-        throw new IllegalStateException(e);
-      } finally {
-        spark.stop();
-      }
+      out.println(StageManifest.json().writerWithDefaultPrettyPrinter().writeValueAsString(
+          GenerateJob.estimate(StageContext.of(settings, spark))));
+      return 0;
     }
   }
 
@@ -275,55 +274,27 @@ public final class DistilleryCli {
 
     @Command(name = "maintain", description = "Expire snapshots older than tables.maintain.snapshot-retention that "
         + "no run's manifest refers to, then delete orphan files older than tables.maintain.orphan-retention.")
-    static final class Maintain implements Callable<Integer> {
-      @Mixin
-      Common common;
-
-      @Spec
-      CommandLine.Model.CommandSpec spec;
-
+    static final class Maintain extends SparkCommand {
       @Override
-      public Integer call() {
-        Settings settings = common.settings();
-        SparkSession spark = SparkSessions.create(settings);
-        try {
-          PrintWriter out = spec.commandLine().getOut();
-          for (TableMaintenance.Outcome o : TableMaintenance.maintain(settings, spark)) {
-            out.printf("%-40s runs kept %d, snapshots expired %d, data files deleted %d, orphan files deleted %d%n",
-                o.table(), o.runsKept(), o.snapshotsExpired(), o.dataFilesDeleted(), o.orphanFilesDeleted());
-          }
-          out.flush();
-          return 0;
-        } finally {
-          spark.stop();
+      int run(Settings settings, SparkSession spark, PrintWriter out) {
+        for (TableMaintenance.Outcome o : TableMaintenance.maintain(settings, spark)) {
+          out.printf("%-40s runs kept %d, snapshots expired %d, data files deleted %d, orphan files deleted %d%n",
+              o.table(), o.runsKept(), o.snapshotsExpired(), o.dataFilesDeleted(), o.orphanFilesDeleted());
         }
+        return 0;
       }
     }
 
     @Command(name = "import", description = "Write a run made before the datasets were tables (its Parquet "
         + "directories under datasets/) into the tables, and record the snapshots in its manifests.")
-    static final class Import implements Callable<Integer> {
-      @Mixin
-      Common common;
-
-      @Spec
-      CommandLine.Model.CommandSpec spec;
-
+    static final class Import extends SparkCommand {
       @Override
-      public Integer call() {
-        Settings settings = common.settings();
-        SparkSession spark = SparkSessions.create(settings);
-        try {
-          PrintWriter out = spec.commandLine().getOut();
-          TableMaintenance.importRun(settings, spark).forEach((table, rows) ->
-              out.printf("%-40s %d rows of run '%s'%n", table, rows, settings.run().id()));
-          out.println("Later stages of the run see changed manifests: `distillery run` runs train and evaluate again "
-              + "(no teacher pass).");
-          out.flush();
-          return 0;
-        } finally {
-          spark.stop();
-        }
+      int run(Settings settings, SparkSession spark, PrintWriter out) {
+        TableMaintenance.importRun(settings, spark).forEach((table, rows) ->
+            out.printf("%-40s %d rows of run '%s'%n", table, rows, settings.run().id()));
+        out.println("Later stages of the run see changed manifests: `distillery run` runs train and evaluate again "
+            + "(no teacher pass).");
+        return 0;
       }
     }
   }

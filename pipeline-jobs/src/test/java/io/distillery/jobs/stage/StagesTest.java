@@ -18,8 +18,6 @@ import io.distillery.run.StageManifest;
 import io.distillery.run.TrainDetails;
 import io.distillery.settings.Settings;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.List;
@@ -44,23 +42,12 @@ class StagesTest {
 
   @BeforeAll
   void writeACorpus() throws Exception {
-    corpus = root.resolve("corpus.txt");
-    Files.write(corpus, List.of(
-        "The committee adopted the report on fisheries after a long debate in the chamber.",
-        "Members asked the Commission to publish its figures on regional aid before the summer.",
-        "Short.",
-        "The vote on the budget will take place tomorrow at noon in Strasbourg as planned."),
-        StandardCharsets.UTF_8);
+    corpus = TestRuns.textCorpus(root);
     spark = TestRuns.spark(settings("first", Map.of()));
   }
 
   private Settings settings(String runId, Map<String, String> more) {
-    Map<String, String> o = TestRuns.small(root, runId);
-    o.put("distillery.corpus.source", "text");
-    o.put("distillery.corpus.path", corpus.toString());
-    o.put("distillery.corpus.spans-per-sentence", "0");
-    o.putAll(more);
-    return TestRuns.settings(o);
+    return TestRuns.text(root, runId, corpus, more);
   }
 
   private StageManifest ingest(Settings settings, boolean force) {
@@ -70,14 +57,14 @@ class StagesTest {
   @Test
   void aFinishedStageIsReusedUntilItsSectionChangesOrItIsForced() {
     StageManifest first = ingest(settings("reuse", Map.of()), false);
-    assertEquals(3L, first.counts().get("written"), first.counts().toString());
+    assertEquals(4L, first.counts().get("written"), first.counts().toString());
     assertEquals(corpus.toString(), first.details(IngestDetails.class).corpus());
     assertEquals(first.createdAt(), ingest(settings("reuse", Map.of()), false).createdAt(), "reused");
     assertEquals(first.createdAt(), ingest(settings("reuse", Map.of("distillery.train.epochs", "5")), false)
         .createdAt(), "a section ingest does not read changes nothing");
     StageManifest changed = ingest(settings("reuse", Map.of("distillery.corpus.min-words", "15")), false);
     assertNotEquals(first.configHash(), changed.configHash());
-    assertEquals(1L, changed.counts().get("written"), "the 14-word sentences are now too short: " + changed.counts());
+    assertEquals(1L, changed.counts().get("written"), "the 13- and 14-word sentences are now too short: " + changed.counts());
     StageManifest forced = ingest(settings("reuse", Map.of("distillery.corpus.min-words", "15")), true);
     assertEquals(changed.configHash(), forced.configHash());
     assertNotEquals(changed.createdAt(), forced.createdAt(), "--force runs it again");

@@ -16,7 +16,6 @@ import io.distillery.run.StageManifest;
 import io.distillery.run.TableSnapshot;
 import io.distillery.settings.Settings;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -46,23 +45,12 @@ class TablesTest {
 
   @BeforeAll
   void writeACorpus() throws Exception {
-    corpus = root.resolve("corpus.txt");
-    Files.write(corpus, List.of(
-        "The committee adopted the report on fisheries after a long debate in the chamber.",
-        "Members asked the Commission to publish its figures on regional aid before the summer.",
-        "The vote on the budget will take place tomorrow at noon in Strasbourg as planned.",
-        "Several speakers called for a common approach to energy prices across the Union.",
-        "Short."), StandardCharsets.UTF_8);
+    corpus = TestRuns.textCorpus(root);
     spark = TestRuns.spark(settings("first", Map.of()));
   }
 
   private Settings settings(String runId, Map<String, String> more) {
-    Map<String, String> o = TestRuns.small(root, runId);
-    o.put("distillery.corpus.source", "text");
-    o.put("distillery.corpus.path", corpus.toString());
-    o.put("distillery.corpus.spans-per-sentence", "0");
-    o.putAll(more);
-    return TestRuns.settings(o);
+    return TestRuns.text(root, runId, corpus, more);
   }
 
   private StageManifest ingest(Settings s, boolean force) {
