@@ -133,6 +133,7 @@ public final class Tables {
    * commit; returns what was committed.
    */
   public TableSnapshot write(Dataset<Row> rows, DatasetKind kind, String runId) {
+    long start = System.nanoTime();
     ensure(kind);
     String token = UUID.randomUUID().toString();
     Column[] columns = kind.columnNames().stream().map(functions::col).toArray(Column[]::new);
@@ -157,8 +158,8 @@ public final class Tables {
       table.manageSnapshots().createTag(tag(runId), committed.snapshotId()).commit();
     }
     TableSnapshot snapshot = snapshot(table, kind, committed.snapshotId(), runId);
-    LOG.info("Table {}: run '{}' committed as snapshot {} ({} rows in {} files)", name(kind), runId,
-        snapshot.snapshotId(), snapshot.rows(), snapshot.files().size());
+    LOG.info("Table {}: run '{}' committed as snapshot {} ({} rows in {} files; {} ms with the write)", name(kind),
+        runId, snapshot.snapshotId(), snapshot.rows(), snapshot.files().size(), (System.nanoTime() - start) / 1_000_000);
     return snapshot;
   }
 
@@ -176,6 +177,7 @@ public final class Tables {
 
   /** Checks a committed snapshot against the table and the file system; throws naming what is missing. */
   public void verify(TableSnapshot snapshot, DatasetKind kind, String runId) {
+    long start = System.nanoTime();
     String what = "Table " + snapshot.table() + " at snapshot " + snapshot.snapshotId() + " (run '" + runId + "')";
     Table table;
     try {
@@ -215,6 +217,8 @@ public final class Tables {
         throw new UncheckedIOException(what + ": cannot check data file " + f.path(), e);
       }
     }
+    LOG.info("Table {} at snapshot {}: {} files of run '{}' checked in {} ms", snapshot.table(), snapshot.snapshotId(),
+        snapshot.files().size(), runId, (System.nanoTime() - start) / 1_000_000);
   }
 
   /** What a snapshot holds of a run: its rows and data files, as the table's metadata lists them. */
