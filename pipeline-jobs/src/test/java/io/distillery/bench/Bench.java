@@ -7,9 +7,13 @@ import io.distillery.jobs.pipeline.TaskRegistry;
 import io.distillery.jobs.spark.HadoopFiles;
 import io.distillery.jobs.spark.SparkSessions;
 import io.distillery.jobs.spark.Staging;
+import io.distillery.jobs.spark.Tables;
 import io.distillery.jobs.stage.StageContext;
 import io.distillery.run.RunLayout;
+import io.distillery.run.Stage;
+import io.distillery.run.StageDetails;
 import io.distillery.run.StageManifest;
+import io.distillery.run.TableSnapshot;
 import io.distillery.settings.Settings;
 import io.distillery.student.StudentModel;
 import io.distillery.teacher.OnnxEmbeddingTeacher;
@@ -27,6 +31,7 @@ import java.util.concurrent.Future;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
 import org.slf4j.Logger;
@@ -42,6 +47,7 @@ public final class Bench {
   private static final Logger LOG = LoggerFactory.getLogger(Bench.class);
   private static final int FAN_OUT_ROUNDS = 3;
   private static final int STUDENT_ROUNDS = 5;
+  private static final int TABLE_ROUNDS = 3;
 
   public static void main(String[] args) throws Exception {
     String root = args[0];
@@ -138,6 +144,13 @@ public final class Bench {
     double teacherRate = teacherSample.size() / (teacherNanos / 1e9);
     double studentRate = sample.size() / (studentNanos / 1e9);
 
+    // 4. The table layer: the generate stage's largest write (teacher-embeddings, every row of the run) as an Iceberg
+    //    commit vs as the plain Parquet partition it was before, and a checked snapshot read vs a directory read,
+    //    alternating; the overhead set against the generate stage's time.
+    double[] table = tableLayer(spark, settings, root + "/bench-tables");
+    double generateSeconds = StageManifest.fromJson(HadoopFiles.read(spark, layout.manifest(Stage.GENERATE)))
+        .details().get(StageDetails.ELAPSED_SECONDS) instanceof Number n ? n.doubleValue() : Double.NaN;
+
     String metrics = new String(HadoopFiles.read(spark, layout.metrics()), StandardCharsets.UTF_8);
     var m = StageManifest.json().readTree(metrics).get("metrics");
     System.out.printf("%n== Distillery bench (run %s, %d prompts, %d cores) ==%n", runId, texts.size(), cores);
@@ -159,8 +172,58 @@ public final class Bench {
             + "(target mean >= 0.85)%n", m.get("mean_cosine").asDouble(), m.get("p05_cosine").asDouble(),
         m.get("neighbour_recall").asDouble(), m.get("spearman_pairwise").asDouble());
     System.out.printf("evaluate stage's own measurement: student_speedup %.1fx%n", m.get("student_speedup").asDouble());
+    System.out.printf("teacher-embeddings (%d rows), median of %d rounds: table commit %.0f ms vs Parquet partition %.0f"
+        + " ms; checked snapshot read %.0f ms vs directory read %.0f ms%n", (long) table[4], TABLE_ROUNDS, table[0],
+        table[1], table[2], table[3]);
+    System.out.printf("RATIO table write / Parquet write                  = %.2f  (the write and its read: %+.1f s, "
+        + "%.1f%% of the generate stage's %.0f s)%n", table[0] / table[1],
+        (table[0] - table[1] + table[2] - table[3]) / 1000, 100 * (table[0] - table[1] + table[2] - table[3]) / 1000
+        / generateSeconds, generateSeconds);
     spark.stop();
     LOG.info("bench done");
+  }
+
+  /**
+   * Median ms over TABLE_ROUNDS alternating rounds: {table write, Parquet write, table read, Parquet read, rows}.
+   * Each round writes the run's teacher embeddings once as a table commit (to a scratch warehouse) and once as a
+   * Parquet partition the way datasets were written before, then reads each back and counts it.
+   */
+  private static double[] tableLayer(SparkSession spark, Settings settings, String scratch) {
+    StageContext ctx = StageContext.of(settings, spark);
+    Dataset<Row> rows = ctx.read(DatasetKind.TEACHER_EMBEDDINGS).cache();
+    long n = rows.count();
+    Tables tables = new Tables(spark, settings.tables(), HadoopFiles.qualified(spark, scratch + "/warehouse"));
+    String parquet = scratch + "/parquet";
+    List<double[]> rounds = new ArrayList<>();
+    for (int round = 0; round <= TABLE_ROUNDS; round++) { // round 0 warms both paths up
+      long t0 = System.nanoTime();
+      TableSnapshot snapshot = tables.write(rows, DatasetKind.TEACHER_EMBEDDINGS, "bench");
+      long t1 = System.nanoTime();
+      HadoopFiles.delete(spark, parquet);
+      rows.withColumn(DatasetKind.RUN_ID, functions.lit("bench")).write().option("parquet.enable.dictionary", false)
+          .mode(SaveMode.Append).partitionBy(DatasetKind.RUN_ID).parquet(parquet);
+      long t2 = System.nanoTime();
+      long fromTable = tables.read(snapshot, DatasetKind.TEACHER_EMBEDDINGS, "bench").count();
+      long t3 = System.nanoTime();
+      long fromParquet = spark.read().parquet(parquet).where(functions.col(DatasetKind.RUN_ID).equalTo("bench"))
+          .count();
+      long t4 = System.nanoTime();
+      if (fromTable != n || fromParquet != n) {
+        throw new IllegalStateException("read back " + fromTable + " and " + fromParquet + " of " + n + " rows");
+      }
+      if (round > 0) {
+        rounds.add(new double[] {(t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6, (t4 - t3) / 1e6});
+      }
+    }
+    rows.unpersist();
+    HadoopFiles.delete(spark, scratch);
+    double[] median = new double[5];
+    for (int i = 0; i < 4; i++) {
+      int column = i;
+      median[i] = rounds.stream().mapToDouble(r -> r[column]).sorted().toArray()[rounds.size() / 2];
+    }
+    median[4] = n;
+    return median;
   }
 
   /** Slice {@code round} of STUDENT_ROUNDS equal slices of {@code texts}. */

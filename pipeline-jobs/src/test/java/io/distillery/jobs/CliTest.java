@@ -61,6 +61,16 @@ class CliTest {
   }
 
   @Test
+  void tablesNeedsASubcommandAndImportNeedsARun(@TempDir Path root) {
+    Result bare = run("tables");
+    assertEquals(2, bare.code());
+    assertTrue(bare.err().contains("Missing required subcommand") && bare.err().contains("maintain"), bare.err());
+    Result nothing = run("tables", "import", "--set", "run.root=" + root, "--run-id", "never-ran");
+    assertEquals(1, nothing.code());
+    assertTrue(nothing.err().contains("Run 'never-ran' has no ingest or generate manifest"), nothing.err());
+  }
+
+  @Test
   void helpListsTheStages() {
     PrintStream saved = System.out;
     ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -71,7 +81,7 @@ class CliTest {
       System.setOut(saved);
     }
     String help = out.toString(StandardCharsets.UTF_8);
-    for (String stage : new String[] {"ingest", "generate", "train", "evaluate", "run", "serve-teacher"}) {
+    for (String stage : new String[] {"ingest", "generate", "train", "evaluate", "run", "serve-teacher", "tables"}) {
       assertTrue(help.contains(stage), help);
     }
   }

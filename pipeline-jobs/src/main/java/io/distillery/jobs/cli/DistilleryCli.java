@@ -263,14 +263,7 @@ public final class DistilleryCli {
   @Command(name = "tables", description = "The datasets' Iceberg tables: maintain (expire snapshots, remove orphan "
       + "files) or import (a run made before the datasets were tables).",
       subcommands = {TablesCommand.Maintain.class, TablesCommand.Import.class})
-  static final class TablesCommand implements Callable<Integer> {
-    @Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public Integer call() {
-      throw new CommandLine.ParameterException(spec.commandLine(), "Name a subcommand: maintain or import.");
-    }
+  static final class TablesCommand {
 
     @Command(name = "maintain", description = "Expire snapshots older than tables.maintain.snapshot-retention that "
         + "no run's manifest refers to, then delete orphan files older than tables.maintain.orphan-retention.")

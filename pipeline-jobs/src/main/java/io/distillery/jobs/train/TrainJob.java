@@ -82,9 +82,11 @@ public final class TrainJob implements StageJob {
     Dataset<Row> rows = ctx.read(outputs);
     StudentPlan<I> plan = recipe.plan(ctx, generate);
     int batch = settings.train().batchSize();
+    // Sorted by row id: the examples' order, and so the trained student, depends on the rows alone, not on how
+    // the table's files happen to be split or listed.
     JavaRDD<DataSet> train = TrainingMasters.minibatches(recipe.examples(settings,
-            sample(rows.where(col(Cols.SPLIT).equalTo(Split.TRAIN.label())), settings.train().fraction()),
-            plan.inputs()).repartition(workers), batch)
+            sample(rows.where(col(Cols.SPLIT).equalTo(Split.TRAIN.label())), settings.train().fraction())
+                .orderBy(Cols.ROW_ID), plan.inputs()).repartition(workers), batch)
         .persist(TrainingMasters.EXAMPLES);
     JavaRDD<DataSet> validation = TrainingMasters.minibatches(recipe.examples(settings,
             rows.where(col(Cols.SPLIT).equalTo(Split.VALIDATION.label())), plan.inputs()), batch)
