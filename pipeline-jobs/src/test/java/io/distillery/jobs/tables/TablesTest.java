@@ -22,6 +22,8 @@ import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
@@ -101,6 +103,22 @@ class TablesTest {
     Tables tables = StageContext.of(a, spark).tables();
     assertEquals(4, spark.read().option("snapshot-id", earlier.snapshotId()).table(tables.sparkName(DatasetKind.PROMPTS))
         .where(functions.col(DatasetKind.RUN_ID).equalTo("replace-a")).count());
+  }
+
+  @Test
+  void aCommitWhoseDriverDiedBeforeItsManifestChangesNothingReadersSee() {
+    Settings s = settings("killed-driver", Map.of());
+    StageManifest ingest = ingest(s, false);
+    StageContext ctx = StageContext.of(s, spark);
+    // What a driver killed between its table commit and its manifest leaves: a newer snapshot of the run's partition
+    // (here with every row twice) that no manifest records.
+    Dataset<Row> prompts = ctx.read(DatasetKind.PROMPTS);
+    TableSnapshot orphaned = ctx.tables().write(prompts.union(prompts), DatasetKind.PROMPTS, "killed-driver");
+    assertEquals(8, orphaned.rows());
+    assertEquals(4, TestRuns.read(spark, s, DatasetKind.PROMPTS).count(), "readers read the manifest's snapshot");
+    StageManifest rerun = ingest(s, true);
+    assertEquals(4, rerun.table(DatasetKind.PROMPTS).orElseThrow().rows(), "the re-run replaces the partition");
+    assertEquals(ingest.counts(), rerun.counts());
   }
 
   @Test
