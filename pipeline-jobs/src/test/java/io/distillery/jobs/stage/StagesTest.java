@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.distillery.jobs.TestRuns;
+import io.distillery.jobs.TextCorpusRuns;
 import io.distillery.jobs.ingest.IngestJob;
 import io.distillery.jobs.pipeline.Pipeline;
 import io.distillery.jobs.pipeline.TaskRegistry;
@@ -18,38 +18,16 @@ import io.distillery.run.StageManifest;
 import io.distillery.run.TrainDetails;
 import io.distillery.settings.Settings;
 import java.io.InputStream;
-import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Stage reuse on the real ingest job over a small text corpus, in Spark local mode: a finished stage with the same key
  * is reused, a changed section or --force runs it again, a stage whose upstream never ran says what to run.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class StagesTest {
-  @TempDir
-  static Path root;
-
-  private Path corpus;
-  private SparkSession spark;
-
-  @BeforeAll
-  void writeACorpus() throws Exception {
-    corpus = TestRuns.textCorpus(root);
-    spark = TestRuns.spark(settings("first", Map.of()));
-  }
-
-  private Settings settings(String runId, Map<String, String> more) {
-    return TestRuns.text(root, runId, corpus, more);
-  }
-
+class StagesTest extends TextCorpusRuns {
   private StageManifest ingest(Settings settings, boolean force) {
     return Stages.runOrReuse(new IngestJob(), StageContext.of(settings, spark), force);
   }

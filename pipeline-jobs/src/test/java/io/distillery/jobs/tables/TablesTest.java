@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.distillery.dataset.DatasetKind;
 import io.distillery.jobs.TestRuns;
+import io.distillery.jobs.TextCorpusRuns;
 import io.distillery.jobs.pipeline.Pipeline;
 import io.distillery.jobs.spark.Tables;
 import io.distillery.jobs.stage.StageContext;
@@ -25,36 +26,15 @@ import java.util.Map;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
-import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The datasets as Iceberg tables on a small text corpus, in Spark local mode: a stage reads exactly what the previous
  * one committed, a lost data file stops the reader naming it, re-runs replace their run's partition, maintenance
  * keeps what manifests refer to, and runs made before the tables can be imported.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class TablesTest {
-  @TempDir
-  static Path root;
-
-  private Path corpus;
-  private SparkSession spark;
-
-  @BeforeAll
-  void writeACorpus() throws Exception {
-    corpus = TestRuns.textCorpus(root);
-    spark = TestRuns.spark(settings("first", Map.of()));
-  }
-
-  private Settings settings(String runId, Map<String, String> more) {
-    return TestRuns.text(root, runId, corpus, more);
-  }
-
+class TablesTest extends TextCorpusRuns {
   private StageManifest ingest(Settings s, boolean force) {
     return Pipeline.run(s, spark, List.of(Stage.INGEST), force).get(Stage.INGEST);
   }
