@@ -5,7 +5,7 @@ import java.util.List;
 
 /** Engine-neutral column types; the jobs module maps them to Spark SQL types. */
 public enum ColumnType {
-  STRING, LONG, DOUBLE, BOOLEAN, TIMESTAMP, FLOAT_ARRAY, STRING_ARRAY;
+  STRING, LONG, DOUBLE, BOOLEAN, TIMESTAMP, FLOAT_ARRAY, STRING_ARRAY, BINARY;
 
   /** Whether {@code value} (not null) is a value of this type as rows carry it. */
   public boolean accepts(Object value) {
@@ -17,6 +17,7 @@ public enum ColumnType {
       case TIMESTAMP -> value instanceof Timestamp;
       case FLOAT_ARRAY -> value instanceof float[] || value instanceof Float[] || value instanceof List<?>;
       case STRING_ARRAY -> value instanceof String[] || value instanceof List<?>;
+      case BINARY -> value instanceof byte[];
     };
   }
 }

@@ -1,5 +1,6 @@
 package io.distillery.dataset;
 
+import static io.distillery.dataset.ColumnType.BINARY;
 import static io.distillery.dataset.ColumnType.BOOLEAN;
 import static io.distillery.dataset.ColumnType.DOUBLE;
 import static io.distillery.dataset.ColumnType.FLOAT_ARRAY;
@@ -72,6 +73,28 @@ public enum DatasetKind {
       Column.required(Cols.GOLD_LABEL, STRING, "gold label from the corpus ('' if none)"),
       Column.required(Cols.TOP_LABELS, STRING_ARRAY, "the teacher's k most probable labels, most probable first"),
       Column.required(Cols.TOP_PROBABILITIES, FLOAT_ARRAY, "their probabilities (the rest of the mass is on other labels)")))),
+
+  /**
+   * generate (task language-model): one row per completion (a prompt's sample), its tokens and, per position, the
+   * teacher's top-k alternatives ({@link PackedTopK}), with the sampling that produced it and provenance.
+   */
+  TEACHER_COMPLETIONS("teacher-completions", withProvenance(List.of(
+      Column.required(Cols.ROW_ID, STRING, "the request's id: the prompt's row id, '#', the sample index"),
+      Column.required(Cols.PROMPT_ID, STRING, "prompt row id"),
+      Column.required(Cols.SAMPLE, LONG, "which of the prompt's samples (0 to generate.samples - 1)"),
+      Column.required(Cols.TEXT, STRING, "prompt text"),
+      Column.required(Cols.SPLIT, STRING, "train, validation or test (the prompt's)"),
+      Column.required(Cols.COMPLETION, STRING, "the completion's text"),
+      Column.required(Cols.TOKEN_IDS, BINARY, "the completion's tokens in the teacher's vocabulary, uint16 "
+          + "little-endian"),
+      Column.required(Cols.TOP_K, BINARY, "per generated position, the teacher's k most probable tokens and their "
+          + "log-probabilities (PackedTopK: k uint16 ids, then k uint16 steps of 1/1024 nat below 0)"),
+      Column.required(Cols.TOP_K_SIZE, LONG, "k, the alternatives per position"),
+      Column.required(Cols.FINISH_REASON, STRING, "stop (the model or a stop text ended it) or length"),
+      Column.required(Cols.TEMPERATURE, DOUBLE, "sampling temperature (0 = greedy)"),
+      Column.required(Cols.TOP_P, DOUBLE, "nucleus sampling's mass"),
+      Column.required(Cols.MAX_TOKENS, LONG, "the completion's token limit"),
+      Column.required(Cols.SEED, LONG, "the sampler's seed for this sample")))),
 
   /** generate: prompts the teacher could not answer. */
   TEACHER_FAILURES("teacher-failures", List.of(
@@ -186,6 +209,17 @@ public enum DatasetKind {
     public static final String COMPLETION_TOKENS = "completion_tokens";
     public static final String FROM_CACHE = "from_cache";
     public static final String HTTP_STATUS = "http_status";
+    public static final String PROMPT_ID = "prompt_id";
+    public static final String SAMPLE = "sample";
+    public static final String COMPLETION = "completion";
+    public static final String TOKEN_IDS = "token_ids";
+    public static final String TOP_K = "top_k";
+    public static final String TOP_K_SIZE = "top_k_size";
+    public static final String FINISH_REASON = "finish_reason";
+    public static final String TEMPERATURE = "temperature";
+    public static final String TOP_P = "top_p";
+    public static final String MAX_TOKENS = "max_tokens";
+    public static final String SEED = "seed";
 
     private Cols() {}
   }

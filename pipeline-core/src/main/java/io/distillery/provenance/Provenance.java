@@ -19,4 +19,10 @@ public record Provenance(TeacherIdentity teacher, String requestHash, double lat
     return new Provenance(teacher, requestHash, latencyMs, teacher.name(), null, null, null, false,
         System.currentTimeMillis());
   }
+
+  /** The same provenance with the tokens the teacher counted. */
+  public Provenance withUsage(long prompt, long completion) {
+    return new Provenance(teacher, requestHash, latencyMs, servedModel, systemFingerprint, prompt, completion,
+        fromCache, createdAtMillis);
+  }
 }

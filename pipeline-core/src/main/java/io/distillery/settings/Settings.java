@@ -249,11 +249,51 @@ public record Settings(
     }
   }
 
-  public record Generate(double maxFailureFraction, Budget budget) implements Serializable {
+  /**
+   * How a language-model teacher samples a completion: all of it is part of the request, so a change to any of it is
+   * a new request.
+   *
+   * @param temperature 0 = greedy (the most probable token every step)
+   * @param topP nucleus sampling: the smallest set of most probable tokens whose mass reaches it (1 = all)
+   * @param maxTokens the most tokens a completion has
+   * @param stop texts that end a completion where they appear (not included)
+   * @param seed the first sample's seed (sample i of a prompt uses seed + i): the same prompt, parameters and seed
+   *     give the same completion
+   */
+  public record Sampling(double temperature, double topP, int maxTokens, List<String> stop, long seed)
+      implements Serializable {
+    public static final Key<Double> TEMPERATURE = Key.doubleBetween("generate.sampling.temperature", 0, 10);
+    public static final Key<Double> TOP_P = Key.doubleBetween("generate.sampling.top-p", 0, 1);
+    public static final Key<Integer> MAX_TOKENS = Key.intBetween("generate.sampling.max-tokens", 1, 1 << 16);
+    public static final Key<List<String>> STOP = Key.strings("generate.sampling.stop");
+    public static final Key<Long> SEED = Key.anyLong("generate.sampling.seed");
+
+    public Sampling {
+      stop = List.copyOf(stop);
+    }
+
+    static Sampling read(ConfigReader r) {
+      Sampling s = new Sampling(r.get(TEMPERATURE), r.get(TOP_P), r.get(MAX_TOKENS), r.get(STOP), r.get(SEED));
+      if (!(s.topP() > 0)) {
+        r.problem(TOP_P, "must be in (0, 1] (1 = every token), was " + s.topP());
+      }
+      return s;
+    }
+
+    /** The same sampling with another seed (the n-th sample of a prompt). */
+    public Sampling withSeed(long newSeed) {
+      return new Sampling(temperature, topP, maxTokens, stop, newSeed);
+    }
+  }
+
+  /** @param samples completions per prompt (task language-model), each with its own seed */
+  public record Generate(double maxFailureFraction, Budget budget, int samples, Sampling sampling)
+      implements Serializable {
     public static final Key<Double> MAX_FAILURE_FRACTION = Key.doubleBetween("generate.max-failure-fraction", 0, 1);
+    public static final Key<Integer> SAMPLES = Key.intBetween("generate.samples", 1, 1000);
 
     static Generate read(ConfigReader r) {
-      return new Generate(r.get(MAX_FAILURE_FRACTION), Budget.read(r));
+      return new Generate(r.get(MAX_FAILURE_FRACTION), Budget.read(r), r.get(SAMPLES), Sampling.read(r));
     }
   }
 
@@ -509,9 +549,12 @@ public record Settings(
           + new TreeSet<>(task.teachers().stream().map(TeacherKind::configName).toList()) + ", was "
           + teacher.kind());
     }
-    if (student.kind() != task.student()) {
-      r.problem(Student.KIND, "task " + task + " needs " + Student.KIND.is(task.student()) + ", was "
-          + student.kind());
+    if (student.kind() != task.student() && student.kind() != StudentKind.NONE) {
+      r.problem(Student.KIND, "task " + task + " needs " + Student.KIND.is(task.student()) + " (or none: corpus "
+          + "generation only), was " + student.kind());
+    }
+    if (student.kind() == StudentKind.NONE) {
+      return; // no student: nothing starts from the teacher
     }
     if (teacher.remote() && student.initFromTeacher()) {
       r.problem(Student.INIT, student.init() + " needs an in-process teacher whose hidden states and single-token "

@@ -12,7 +12,12 @@ public enum TaskKind implements Named {
       true),
   /** Label distributions: Hinton-style soft-label distillation. */
   CLASSIFY(Set.of(TeacherKind.OPENNLP_LANGDETECT, TeacherKind.OPENAI_CHAT, TeacherKind.OPENAI_COMPLETIONS),
-      StudentKind.CHAR_NGRAM_MLP, false);
+      StudentKind.CHAR_NGRAM_MLP, false),
+  /**
+   * Language models: the teacher's completions of prompts, with its per-token top-k log-probabilities, as a corpus.
+   * Corpus generation only so far: no language-model student yet (issue 13).
+   */
+  LANGUAGE_MODEL(Set.of(TeacherKind.LLAMA2C), StudentKind.NONE, false);
 
   private final Set<TeacherKind> teachers;
   private final StudentKind student;
@@ -29,7 +34,7 @@ public enum TaskKind implements Named {
     return teachers;
   }
 
-  /** The student kind this task trains. */
+  /** The student kind this task trains ({@link StudentKind#NONE}: none yet; any task may also be run without one). */
   public StudentKind student() {
     return student;
   }

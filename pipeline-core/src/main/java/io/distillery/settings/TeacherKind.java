@@ -8,6 +8,8 @@ public enum TeacherKind implements Named {
   ONNX_EMBEDDING(Answer.EMBEDDING, null),
   /** Apache OpenNLP's language detector, in-process: a distribution over its languages. */
   OPENNLP_LANGDETECT(Answer.LABELS, null),
+  /** A llama2.c checkpoint run in-process (teacher/Llama2Teacher): completions with per-token log-probabilities. */
+  LLAMA2C(Answer.COMPLETION, null),
   /** POST {base-url}/embeddings. */
   OPENAI_EMBEDDINGS(Answer.EMBEDDING, "/embeddings"),
   /** POST {base-url}/chat/completions with logprobs: labels from the first answer token's alternatives. */
@@ -16,7 +18,7 @@ public enum TeacherKind implements Named {
   OPENAI_COMPLETIONS(Answer.LABELS, "/completions");
 
   /** What a teacher of this kind answers with. */
-  public enum Answer { EMBEDDING, LABELS }
+  public enum Answer { EMBEDDING, LABELS, COMPLETION }
 
   private final Answer answer;
   private final String path;

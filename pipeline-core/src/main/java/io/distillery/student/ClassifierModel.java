@@ -2,6 +2,7 @@ package io.distillery.student;
 
 import io.distillery.util.Hashing;
 import io.distillery.util.JvmShared;
+import io.distillery.util.Softmax;
 import java.io.Serializable;
 import java.util.List;
 import java.util.function.Supplier;
@@ -105,7 +106,7 @@ public final class ClassifierModel {
     for (Dense layer : dense) {
       x = layer.apply(x);
     }
-    return softmax(x);
+    return Softmax.of(x);
   }
 
   /** The same probabilities computed by the DL4J network itself (the reference the arrays must match). */
@@ -117,25 +118,8 @@ public final class ClassifierModel {
     }
     float[][] rows = z.toFloatMatrix();
     for (int i = 0; i < rows.length; i++) {
-      rows[i] = softmax(rows[i]);
+      rows[i] = Softmax.of(rows[i]);
     }
     return rows;
-  }
-
-  static float[] softmax(float[] z) {
-    float max = Float.NEGATIVE_INFINITY;
-    for (float v : z) {
-      max = Math.max(max, v);
-    }
-    double sum = 0;
-    float[] out = new float[z.length];
-    for (int i = 0; i < z.length; i++) {
-      out[i] = (float) Math.exp(z[i] - max);
-      sum += out[i];
-    }
-    for (int i = 0; i < z.length; i++) {
-      out[i] /= (float) sum;
-    }
-    return out;
   }
 }

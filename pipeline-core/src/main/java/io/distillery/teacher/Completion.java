@@ -1,5 +1,6 @@
 package io.distillery.teacher;
 
+import io.distillery.settings.Settings.Sampling;
 import java.util.Locale;
 
 /**
@@ -11,9 +12,10 @@ import java.util.Locale;
  * @param topIds per position, the k most probable token ids
  * @param topLogprobs per position, their natural-log probabilities
  * @param promptTokens the tokens the prompt took (its beginning-of-sequence token included)
+ * @param sampling how it was sampled (its seed included)
  */
 public record Completion(String text, int[] tokens, int[][] topIds, float[][] topLogprobs, Finish finish,
-    int promptTokens) {
+    int promptTokens, Sampling sampling) {
 
   /** Why the completion ended. */
   public enum Finish {

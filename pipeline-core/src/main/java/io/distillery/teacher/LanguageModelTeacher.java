@@ -1,5 +1,7 @@
 package io.distillery.teacher;
 
+import io.distillery.settings.Settings.Sampling;
+
 /** A teacher that completes prompts, token by token (task language-model). */
 public interface LanguageModelTeacher extends Teacher {
   /** Tokens in its vocabulary. */

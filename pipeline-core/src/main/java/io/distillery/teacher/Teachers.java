@@ -2,6 +2,7 @@ package io.distillery.teacher;
 
 import io.distillery.settings.Settings;
 import io.distillery.settings.TeacherKind;
+import io.distillery.teacher.Llama2Teacher;
 
 /** The JVM's in-process teacher for a spec, by kind: the one place that maps a teacher kind to its model. */
 public final class Teachers {
@@ -17,6 +18,14 @@ public final class Teachers {
       throw notInProcess(spec, "an embedding");
     }
     return OnnxEmbeddingTeacher.shared(spec);
+  }
+
+  /** A language model that completes prompts (a llama2.c checkpoint). */
+  public static LanguageModelTeacher language(Settings.Teacher spec) {
+    if (spec.kind() != TeacherKind.LLAMA2C) {
+      throw notInProcess(spec, "a language-model");
+    }
+    return Llama2Teacher.shared(spec);
   }
 
   public static LabelTeacher labels(Settings.Teacher spec) {

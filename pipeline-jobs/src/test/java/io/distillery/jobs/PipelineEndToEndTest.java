@@ -178,7 +178,7 @@ class PipelineEndToEndTest {
     StageContext ctx = StageContext.of(settings, spark).forStage(Map.of(Stage.INGEST, first.get(Stage.INGEST),
         Stage.GENERATE, before));
     IllegalStateException e = Assertions.assertThrows(IllegalStateException.class,
-        () -> TaskRegistry.of(TaskKind.EMBED).student().plan(ctx, before));
+        () -> TaskRegistry.of(TaskKind.EMBED).student().orElseThrow().plan(ctx, before));
     assertTrue(e.getMessage().contains("--force") && e.getMessage().contains("student.init = teacher-tokens")
         && e.getMessage().contains(ctx.describe(DatasetKind.TEACHER_TOKEN_CONTEXTS)), e.getMessage());
   }

@@ -75,7 +75,7 @@ public final class OpenAiProtocol {
       }
       case OPENAI_COMPLETIONS -> body.put("prompt", system.isEmpty() ? text : system + "\n\n" + text)
           .put("logprobs", spec.topK()); // the completions API's logprobs is the number of alternatives
-      case ONNX_EMBEDDING, OPENNLP_LANGDETECT -> throw notRemote(spec);
+      case ONNX_EMBEDDING, OPENNLP_LANGDETECT, LLAMA2C -> throw notRemote(spec);
     }
     if (spec.kind().completes()) {
       body.put("max_tokens", spec.http().maxCompletionTokens()).put("temperature", 0);
@@ -135,6 +135,7 @@ public final class OpenAiProtocol {
     TeacherAnswer answer = switch (spec.kind().answer()) {
       case EMBEDDING -> new TeacherAnswer.Embedding(embedding(response));
       case LABELS -> new TeacherAnswer.Labels(topLabels(response, spec.http().labels(), spec.topK()));
+      case COMPLETION -> throw notRemote(spec); // only in-process teachers complete prompts so far
     };
     return new RemoteAnswer(answer, served(response, spec.model()));
   }

@@ -1,5 +1,6 @@
 package io.distillery.teacher.lm;
 
+import io.distillery.util.Softmax;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -157,7 +158,7 @@ public final class Llama2Model {
             }
             att[t] = score * scale;
           }
-          softmax(att, pos + 1);
+          Softmax.inPlace(att, pos + 1);
           for (int i = 0; i < headSize; i++) {
             xb[qh + i] = 0;
           }
@@ -227,22 +228,6 @@ public final class Llama2Model {
       float v1 = v[offset + i + 1];
       v[offset + i] = v0 * cos - v1 * sin;
       v[offset + i + 1] = v0 * sin + v1 * cos;
-    }
-  }
-
-  /** Softmax of the first {@code n} values, in place. */
-  static void softmax(float[] x, int n) {
-    float max = x[0];
-    for (int i = 1; i < n; i++) {
-      max = Math.max(max, x[i]);
-    }
-    float sum = 0;
-    for (int i = 0; i < n; i++) {
-      x[i] = (float) Math.exp(x[i] - max);
-      sum += x[i];
-    }
-    for (int i = 0; i < n; i++) {
-      x[i] /= sum;
     }
   }
 

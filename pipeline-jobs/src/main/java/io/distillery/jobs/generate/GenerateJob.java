@@ -69,7 +69,7 @@ public final class GenerateJob implements StageJob {
     Settings settings = ctx.settings();
     TeacherIdentity.requireDistillationAllowed(settings.teacher(), "generate");
     String staging = ctx.layout().staging(Stage.GENERATE, "attempts");
-    Dataset<Row> prompts = ctx.read(DatasetKind.PROMPTS);
+    Dataset<Row> prompts = task.requests(ctx, ctx.read(DatasetKind.PROMPTS));
     Optional<Byproduct> byproduct = task.byproduct(settings);
     AttemptRows rows = new AttemptRows(task.output(), byproduct.map(Byproduct::schema));
     Staging.write(answer(ctx, prompts, rows), staging);
@@ -143,7 +143,7 @@ public final class GenerateJob implements StageJob {
   }
 
   private Dataset<Row> inProcess(Settings settings, Dataset<Row> prompts, AttemptRows rows) {
-    return prompts.mapPartitions(new InProcessAnswers(task.inProcess(settings.teacher()), task.columns(), rows),
+    return prompts.mapPartitions(new InProcessAnswers(task.inProcess(settings), task.columns(), rows),
         Encoders.row(rows.schema()));
   }
 

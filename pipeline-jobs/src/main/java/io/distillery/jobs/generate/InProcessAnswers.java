@@ -6,6 +6,7 @@ import io.distillery.jobs.task.PartitionTeacher;
 import io.distillery.jobs.task.Prompt;
 import io.distillery.provenance.Provenance;
 import io.distillery.provenance.RequestHash;
+import io.distillery.teacher.TeacherAnswer;
 import java.util.Iterator;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
@@ -30,10 +31,12 @@ record InProcessAnswers(PartitionTeacher.Opener teacher, AnswerColumns columns, 
   private Row ask(PartitionTeacher partition, Prompt prompt) {
     long start = System.nanoTime();
     try {
-      var answer = columns.of(partition.answer().apply(prompt));
-      String requestHash = RequestHash.of(partition.identity(), partition.parameters(), prompt.text());
-      return rows.answered(prompt, answer, Provenance.inProcess(partition.identity(), requestHash,
-          (System.nanoTime() - start) / 1e6), 1);
+      TeacherAnswer answer = partition.answer().apply(prompt);
+      String requestHash = RequestHash.of(partition.identity(), partition.parameters().apply(prompt), prompt.text());
+      Provenance provenance = Provenance.inProcess(partition.identity(), requestHash,
+          (System.nanoTime() - start) / 1e6);
+      return rows.answered(prompt, columns.of(answer), answer.usage()
+          .map(u -> provenance.withUsage(u.promptTokens(), u.completionTokens())).orElse(provenance), 1);
     } catch (RuntimeException e) {
       return rows.failed(TeacherFailure.of(prompt.rowId(), prompt.text(), e, 1));
     }

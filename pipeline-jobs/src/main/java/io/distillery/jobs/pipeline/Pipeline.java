@@ -12,6 +12,7 @@ import io.distillery.provenance.TeacherIdentity;
 import io.distillery.run.Stage;
 import io.distillery.run.StageManifest;
 import io.distillery.settings.Settings;
+import io.distillery.settings.StudentKind;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -29,9 +30,30 @@ public final class Pipeline {
     return switch (stage) {
       case INGEST -> new IngestJob();
       case GENERATE -> new GenerateJob(task.generation());
-      case TRAIN -> new TrainJob(task.generation().output(), task.student());
-      case EVALUATE -> new EvaluateJob(task.generation().output(), task.student(), task.evaluation());
+      case TRAIN -> new TrainJob(task.generation().output(), task.student().orElseThrow(() -> noStudent(task)));
+      case EVALUATE -> new EvaluateJob(task.generation().output(), task.student().orElseThrow(() -> noStudent(task)),
+          task.evaluation().orElseThrow(() -> noStudent(task)));
     };
+  }
+
+  private static IllegalArgumentException noStudent(DistillationTask task) {
+    return new IllegalArgumentException("task " + task.kind() + " has no student yet: its run is ingest and generate");
+  }
+
+  /**
+   * The stages to run: without a student ({@code student.kind = none}) a run is ingest and generate, and train or
+   * evaluate alone is an error that says so.
+   */
+  static List<Stage> stages(Settings settings, List<Stage> asked) {
+    if (settings.student().kind() != StudentKind.NONE) {
+      return asked;
+    }
+    List<Stage> kept = asked.stream().filter(s -> s == Stage.INGEST || s == Stage.GENERATE).toList();
+    if (kept.isEmpty()) {
+      throw new IllegalArgumentException(Settings.Student.KIND.is(StudentKind.NONE) + ": this run trains no student "
+          + "(its product is the generate stage's dataset); there is nothing to " + asked.get(0).label() + ".");
+    }
+    return kept;
   }
 
   /**
@@ -41,6 +63,7 @@ public final class Pipeline {
    */
   public static Map<Stage, StageManifest> run(Settings settings, SparkSession spark, List<Stage> stages,
       boolean force) {
+    stages = stages(settings, stages);
     if (stages.contains(Stage.GENERATE) || stages.contains(Stage.TRAIN)) {
       // Refuse before any work is done, not after ingest.
       TeacherIdentity.requireDistillationAllowed(settings.teacher(), stages.contains(Stage.GENERATE)

@@ -3,6 +3,7 @@ package io.distillery.jobs.pipeline;
 import io.distillery.jobs.task.DistillationTask;
 import io.distillery.jobs.task.classify.ClassifyTask;
 import io.distillery.jobs.task.embed.EmbedTask;
+import io.distillery.jobs.task.languagemodel.LmTask;
 import io.distillery.settings.TaskKind;
 
 /**
@@ -17,6 +18,7 @@ public final class TaskRegistry {
     return switch (kind) {
       case EMBED -> EmbedTask.create();
       case CLASSIFY -> ClassifyTask.create();
+      case LANGUAGE_MODEL -> LmTask.create();
     };
   }
 }

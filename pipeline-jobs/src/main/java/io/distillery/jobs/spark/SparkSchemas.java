@@ -45,6 +45,7 @@ public final class SparkSchemas {
       case TIMESTAMP -> DataTypes.TimestampType;
       case FLOAT_ARRAY -> DataTypes.createArrayType(DataTypes.FloatType, false);
       case STRING_ARRAY -> DataTypes.createArrayType(DataTypes.StringType, false);
+      case BINARY -> DataTypes.BinaryType;
     };
   }
 }

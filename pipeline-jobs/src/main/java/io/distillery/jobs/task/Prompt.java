@@ -7,14 +7,21 @@ import java.util.HashMap;
 import java.util.Map;
 import org.apache.spark.sql.Row;
 
-/** A row of the prompts dataset as the teacher is asked about it. */
-public record Prompt(String rowId, String text, String split, String goldLabel, String language, String sourceRef)
-    implements Serializable {
+/**
+ * A row of the prompts dataset as the teacher is asked about it: one request. A task that asks several times per
+ * prompt (samples) gives each request its own row id and sample index; the prompt's own id stays in
+ * {@code promptId}.
+ */
+public record Prompt(String rowId, String text, String split, String goldLabel, String language, String sourceRef,
+    String promptId, long sample) implements Serializable {
 
   /** The prompt columns of {@code row} (a prompts row, or one with more columns), read by name. */
   public static Prompt of(Row row) {
-    return new Prompt(row.getAs(Cols.ROW_ID), row.getAs(Cols.TEXT), row.getAs(Cols.SPLIT), row.getAs(Cols.GOLD_LABEL),
-        row.getAs(Cols.LANGUAGE), row.getAs(Cols.SOURCE_REF));
+    boolean sampled = row.schema().getFieldIndex(Cols.SAMPLE).isDefined();
+    String rowId = row.getAs(Cols.ROW_ID);
+    return new Prompt(rowId, row.getAs(Cols.TEXT), row.getAs(Cols.SPLIT), row.getAs(Cols.GOLD_LABEL),
+        row.getAs(Cols.LANGUAGE), row.getAs(Cols.SOURCE_REF), sampled ? row.getAs(Cols.PROMPT_ID) : rowId,
+        sampled ? row.<Long>getAs(Cols.SAMPLE) : 0L);
   }
 
   public boolean training() {
@@ -30,6 +37,8 @@ public record Prompt(String rowId, String text, String split, String goldLabel, 
     c.put(Cols.GOLD_LABEL, goldLabel);
     c.put(Cols.LANGUAGE, language);
     c.put(Cols.SOURCE_REF, sourceRef);
+    c.put(Cols.PROMPT_ID, promptId);
+    c.put(Cols.SAMPLE, sample);
     return c;
   }
 }

@@ -18,11 +18,20 @@ public interface TaskGeneration {
   /** The dataset the teacher's answers go to. */
   DatasetKind output();
 
+  /**
+   * The requests to ask the teacher, from the run's prompts: the prompts themselves, unless the task asks several
+   * times per prompt (each request then has its own row id, with the prompt's in prompt_id and its sample index in
+   * sample). Generate's accounting counts these.
+   */
+  default Dataset<Row> requests(StageContext ctx, Dataset<Row> prompts) {
+    return prompts;
+  }
+
   /** Executor side: the task's columns of an answer. */
   AnswerColumns columns();
 
-  /** The in-process teacher of this spec (a remote one is asked by the generate stage itself). */
-  PartitionTeacher.Opener inProcess(Settings.Teacher teacher);
+  /** The in-process teacher these settings name (a remote one is asked by the generate stage itself). */
+  PartitionTeacher.Opener inProcess(Settings settings);
 
   /** What the in-process teacher emits beside its answers, if anything. */
   Optional<Byproduct> byproduct(Settings settings);

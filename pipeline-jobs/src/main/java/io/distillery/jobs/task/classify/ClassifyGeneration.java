@@ -47,8 +47,8 @@ final class ClassifyGeneration implements TaskGeneration {
   }
 
   @Override
-  public PartitionTeacher.Opener inProcess(Settings.Teacher teacher) {
-    return new TopLabels(teacher);
+  public PartitionTeacher.Opener inProcess(Settings settings) {
+    return new TopLabels(settings.teacher());
   }
 
   @Override
@@ -87,7 +87,8 @@ final class ClassifyGeneration implements TaskGeneration {
     @Override
     public PartitionTeacher open() {
       LabelTeacher teacher = Teachers.labels(spec);
-      return PartitionTeacher.answering(teacher.identity(), "top-k=" + spec.topK(),
+      String parameters = "top-k=" + spec.topK();
+      return PartitionTeacher.answering(teacher.identity(), prompt -> parameters,
           prompt -> new TeacherAnswer.Labels(LabelTeacher.TopK.of(teacher.distribution(prompt.text()),
               teacher.labels(), spec.topK())));
     }

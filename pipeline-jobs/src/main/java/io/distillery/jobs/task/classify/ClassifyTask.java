@@ -16,7 +16,7 @@ public final class ClassifyTask {
   private ClassifyTask() {}
 
   public static DistillationTask create() {
-    return new DistillationTask(TaskKind.CLASSIFY, new ClassifyGeneration(), new ClassifyStudent(),
+    return DistillationTask.of(TaskKind.CLASSIFY, new ClassifyGeneration(), new ClassifyStudent(),
         new ClassifyEvaluation());
   }
 }

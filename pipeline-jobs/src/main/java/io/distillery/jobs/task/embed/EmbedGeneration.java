@@ -61,8 +61,8 @@ final class EmbedGeneration implements TaskGeneration {
   }
 
   @Override
-  public PartitionTeacher.Opener inProcess(Settings.Teacher teacher) {
-    return new EmbedAndSum(teacher);
+  public PartitionTeacher.Opener inProcess(Settings settings) {
+    return new EmbedAndSum(settings.teacher());
   }
 
   /**
@@ -118,7 +118,8 @@ final class EmbedGeneration implements TaskGeneration {
     public PartitionTeacher open() {
       ContextualEmbeddingTeacher teacher = Teachers.contextual(spec);
       TokenContexts contexts = teacher.newContexts();
-      return new PartitionTeacher(teacher.identity(), "max-tokens=" + spec.maxTokens(),
+      String parameters = "max-tokens=" + spec.maxTokens();
+      return new PartitionTeacher(teacher.identity(), prompt -> parameters,
           prompt -> new TeacherAnswer.Embedding(prompt.training() ? teacher.embed(prompt.text(), contexts)
               : teacher.embed(prompt.text())),
           () -> Iterators.map(contexts.totals(), TokenContextSums::partial));

@@ -12,6 +12,6 @@ public final class EmbedTask {
   private EmbedTask() {}
 
   public static DistillationTask create() {
-    return new DistillationTask(TaskKind.EMBED, new EmbedGeneration(), new EmbedStudent(), new EmbedEvaluation());
+    return DistillationTask.of(TaskKind.EMBED, new EmbedGeneration(), new EmbedStudent(), new EmbedEvaluation());
   }
 }

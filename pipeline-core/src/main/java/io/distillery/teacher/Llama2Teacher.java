@@ -1,13 +1,14 @@
-package io.distillery.teacher.lm;
+package io.distillery.teacher;
 
 import io.distillery.provenance.TeacherIdentity;
 import io.distillery.settings.Settings;
-import io.distillery.teacher.Completion;
-import io.distillery.teacher.LanguageModelTeacher;
-import io.distillery.teacher.Sampling;
+import io.distillery.settings.Settings.Sampling;
+import io.distillery.teacher.lm.Llama2Model;
+import io.distillery.teacher.lm.Llama2Tokenizer;
 import io.distillery.util.Hashing;
 import io.distillery.util.JvmShared;
 import io.distillery.util.Resources;
+import io.distillery.util.Softmax;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -108,7 +109,7 @@ public final class Llama2Teacher implements LanguageModelTeacher {
     int n = 0;
     Completion.Finish finish = Completion.Finish.LENGTH;
     while (n < steps) {
-      float[] logprobs = logSoftmax(logits);
+      float[] logprobs = Softmax.log(logits);
       int token = sampling.temperature() == 0 ? argmax(logprobs) : sample(logits, sampling, random);
       if (token == Llama2Tokenizer.EOS || token == Llama2Tokenizer.BOS) {
         finish = Completion.Finish.STOP;
@@ -127,14 +128,14 @@ public final class Llama2Teacher implements LanguageModelTeacher {
       int cut = stopAt(sofar, sampling);
       if (cut >= 0) {
         return new Completion(sofar.substring(0, cut), Arrays.copyOf(tokens, n), Arrays.copyOf(topIds, n),
-            Arrays.copyOf(topLogprobs, n), Completion.Finish.STOP, ids.length);
+            Arrays.copyOf(topLogprobs, n), Completion.Finish.STOP, ids.length, sampling);
       }
       if (n < steps) {
         logits = session.next(token);
       }
     }
     return new Completion(text.toString(StandardCharsets.UTF_8), Arrays.copyOf(tokens, n), Arrays.copyOf(topIds, n),
-        Arrays.copyOf(topLogprobs, n), finish, ids.length);
+        Arrays.copyOf(topLogprobs, n), finish, ids.length, sampling);
   }
 
   @Override
@@ -152,23 +153,6 @@ public final class Llama2Teacher implements LanguageModelTeacher {
       }
     }
     return cut;
-  }
-
-  static float[] logSoftmax(float[] logits) {
-    float max = Float.NEGATIVE_INFINITY;
-    for (float v : logits) {
-      max = Math.max(max, v);
-    }
-    double sum = 0;
-    for (float v : logits) {
-      sum += Math.exp(v - max);
-    }
-    float logSum = (float) (max + Math.log(sum));
-    float[] out = new float[logits.length];
-    for (int i = 0; i < logits.length; i++) {
-      out[i] = logits[i] - logSum;
-    }
-    return out;
   }
 
   private static int argmax(float[] v) {
@@ -192,7 +176,7 @@ public final class Llama2Teacher implements LanguageModelTeacher {
     for (int i = 0; i < p.length; i++) {
       p[i] = (float) (logits[i] / sampling.temperature());
     }
-    Llama2Model.softmax(p, p.length);
+    Softmax.inPlace(p, p.length);
     int[] order = topK(p, p.length);
     double mass = 0;
     int keep = 0;

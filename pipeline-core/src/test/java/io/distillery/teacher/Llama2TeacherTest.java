@@ -1,4 +1,4 @@
-package io.distillery.teacher.lm;
+package io.distillery.teacher;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -8,8 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.distillery.TestSettings;
 import io.distillery.settings.Settings;
-import io.distillery.teacher.Completion;
-import io.distillery.teacher.Sampling;
+import io.distillery.settings.Settings.Sampling;
+import io.distillery.teacher.lm.Llama2Model;
+import io.distillery.util.Softmax;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
@@ -21,8 +22,9 @@ class Llama2TeacherTest {
 
   @BeforeAll
   static void open() {
-    Settings.Teacher spec = TestSettings.withOverrides(Map.of("distillery.teacher.model", Llama2ModelTest.MODEL,
-        "distillery.teacher.tokenizer", Llama2ModelTest.TOKENIZER)).teacher();
+    Settings.Teacher spec = TestSettings.withOverrides(Map.of(
+        "distillery.teacher.model", "classpath:models/tinystories-260k/stories260K.bin",
+        "distillery.teacher.tokenizer", "classpath:models/tinystories-260k/tok512.bin")).teacher();
     teacher = Llama2Teacher.open(spec);
   }
 
@@ -59,7 +61,7 @@ class Llama2TeacherTest {
       logits = s.next(id);
     }
     double sum = 0;
-    for (float lp : Llama2Teacher.logSoftmax(logits)) {
+    for (float lp : Softmax.log(logits)) {
       sum += Math.exp(lp);
     }
     assertEquals(1.0, sum, 1e-5);

@@ -1,0 +1,128 @@
+package io.distillery.jobs.task.languagemodel;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.concat;
+import static org.apache.spark.sql.functions.explode;
+import static org.apache.spark.sql.functions.length;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.sequence;
+import static org.apache.spark.sql.functions.sum;
+
+import io.distillery.dataset.DatasetKind;
+import io.distillery.dataset.DatasetKind.Cols;
+import io.distillery.dataset.PackedTopK;
+import io.distillery.jobs.stage.StageContext;
+import io.distillery.jobs.task.AnswerColumns;
+import io.distillery.jobs.task.Byproduct;
+import io.distillery.jobs.task.PartitionTeacher;
+import io.distillery.jobs.task.TaskGeneration;
+import io.distillery.run.StageDetails;
+import io.distillery.settings.Settings;
+import io.distillery.teacher.Completion;
+import io.distillery.teacher.LanguageModelTeacher;
+import io.distillery.teacher.TeacherAnswer;
+import io.distillery.teacher.Teachers;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+/**
+ * Generate for task language-model: each prompt asked {@code generate.samples} times, sample i with the seed
+ * {@code generate.sampling.seed + i}; a completion's tokens and its per-position top-k go to teacher-completions.
+ */
+final class LmGeneration implements TaskGeneration {
+
+  @Override
+  public DatasetKind output() {
+    return DatasetKind.TEACHER_COMPLETIONS;
+  }
+
+  /** One request per prompt and sample: row id PROMPT#SAMPLE, the prompt's own id in prompt_id. */
+  @Override
+  public Dataset<Row> requests(StageContext ctx, Dataset<Row> prompts) {
+    int samples = ctx.settings().generate().samples();
+    return prompts.withColumn(Cols.PROMPT_ID, col(Cols.ROW_ID))
+        .withColumn(Cols.SAMPLE, explode(sequence(lit(0L), lit((long) samples - 1))))
+        .withColumn(Cols.ROW_ID, concat(col(Cols.PROMPT_ID), lit("#"), col(Cols.SAMPLE).cast("string")));
+  }
+
+  @Override
+  public AnswerColumns columns() {
+    return new CompletionColumns();
+  }
+
+  /** Executor side: a completion's text, packed tokens and top-k, and how it finished. */
+  record CompletionColumns() implements AnswerColumns {
+    @Override
+    public Map<String, Object> of(TeacherAnswer answer) {
+      Completion c = ((TeacherAnswer.Completed) answer).completion();
+      int k = c.topIds().length == 0 ? 0 : c.topIds()[0].length;
+      Map<String, Object> columns = new HashMap<>();
+      columns.put(Cols.COMPLETION, c.text());
+      columns.put(Cols.TOKEN_IDS, packTokens(c.tokens()));
+      columns.put(Cols.TOP_K, PackedTopK.pack(c.topIds(), c.topLogprobs(), k));
+      columns.put(Cols.TOP_K_SIZE, (long) k);
+      columns.put(Cols.FINISH_REASON, c.finish().wire());
+      columns.put(Cols.TEMPERATURE, c.sampling().temperature());
+      columns.put(Cols.TOP_P, c.sampling().topP());
+      columns.put(Cols.MAX_TOKENS, (long) c.sampling().maxTokens());
+      columns.put(Cols.SEED, c.sampling().seed());
+      return columns;
+    }
+  }
+
+  /** Tokens as uint16 little-endian. */
+  static byte[] packTokens(int[] tokens) {
+    ByteBuffer out = ByteBuffer.allocate(2 * tokens.length).order(ByteOrder.LITTLE_ENDIAN);
+    for (int t : tokens) {
+      out.putShort((short) t);
+    }
+    return out.array();
+  }
+
+  @Override
+  public PartitionTeacher.Opener inProcess(Settings settings) {
+    return new Complete(settings.teacher(), settings.generate().sampling());
+  }
+
+  @Override
+  public Optional<Byproduct> byproduct(Settings settings) {
+    return Optional.empty();
+  }
+
+  @Override
+  public StageDetails describe(StageContext ctx, Dataset<Row> outputs) {
+    Settings settings = ctx.settings();
+    Row totals = outputs.agg(sum(length(col(Cols.TOKEN_IDS))), sum(length(col(Cols.TOP_K)))).first();
+    long tokens = totals.isNullAt(0) ? 0 : totals.getLong(0) / 2;
+    double bytesPerToken = tokens == 0 ? 0 : totals.getLong(1) / (double) tokens;
+    Map<String, Long> finish = new TreeMap<>();
+    // At most one row per finish reason.
+    outputs.groupBy(Cols.FINISH_REASON).count().collectAsList().forEach(r -> finish.put(r.getString(0), r.getLong(1)));
+    return new LmOutputs(Teachers.language(settings.teacher()).tokenizerFingerprint(), settings.teacher().topK(),
+        tokens, bytesPerToken, finish);
+  }
+
+  /** Executor side: the JVM's language model, completing each request with its sample's seed. */
+  record Complete(Settings.Teacher spec, Settings.Sampling sampling) implements PartitionTeacher.Opener {
+    @Override
+    public PartitionTeacher open() {
+      LanguageModelTeacher teacher = Teachers.language(spec);
+      return PartitionTeacher.answering(teacher.identity(),
+          prompt -> parameters(sampling.withSeed(sampling.seed() + prompt.sample()), spec.topK()),
+          prompt -> new TeacherAnswer.Completed(teacher.complete(prompt.text(),
+              sampling.withSeed(sampling.seed() + prompt.sample()), spec.topK())));
+    }
+  }
+
+  /** The request's parameters for its hash: every sampling setting and the sample's seed. */
+  static String parameters(Settings.Sampling s, int k) {
+    return "temperature=" + s.temperature() + ";top-p=" + s.topP() + ";max-tokens=" + s.maxTokens() + ";stop="
+        + s.stop() + ";seed=" + s.seed() + ";top-k=" + k;
+  }
+}

@@ -1,0 +1,17 @@
+package io.distillery.jobs.task.languagemodel;
+
+import io.distillery.jobs.task.DistillationTask;
+import io.distillery.settings.TaskKind;
+
+/**
+ * Language models: the teacher completes every prompt {@code generate.samples} times, and each completion is a row of
+ * teacher-completions with its tokens and, per position, the teacher's top-k log-probabilities
+ * ({@link LmGeneration}). A corpus for fine-tuning tools, and what a student language model learns from.
+ */
+public final class LmTask {
+  private LmTask() {}
+
+  public static DistillationTask create() {
+    return DistillationTask.generating(TaskKind.LANGUAGE_MODEL, new LmGeneration());
+  }
+}
