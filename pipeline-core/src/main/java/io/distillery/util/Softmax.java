@@ -2,7 +2,11 @@ package io.distillery.util;
 
 import java.util.Arrays;
 
-/** Softmax over plain arrays, shifted by the maximum so that large logits do not overflow. */
+/**
+ * Softmax over plain arrays, shifted by the maximum so that large logits do not overflow. StrictMath, not Math:
+ * Math.exp may give a different last bit once the JIT compiles a caller, which flips near-ties in a language model's
+ * greedy or seeded continuation; StrictMath is the same in every JVM and at every tier.
+ */
 public final class Softmax {
   private Softmax() {}
 
@@ -14,7 +18,7 @@ public final class Softmax {
     }
     float sum = 0;
     for (int i = 0; i < n; i++) {
-      x[i] = (float) Math.exp(x[i] - max);
+      x[i] = (float) StrictMath.exp(x[i] - max);
       sum += x[i];
     }
     for (int i = 0; i < n; i++) {
@@ -37,9 +41,9 @@ public final class Softmax {
     }
     double sum = 0;
     for (float v : logits) {
-      sum += Math.exp(v - max);
+      sum += StrictMath.exp(v - max);
     }
-    float logSum = (float) (max + Math.log(sum));
+    float logSum = (float) (max + StrictMath.log(sum));
     float[] out = new float[logits.length];
     for (int i = 0; i < logits.length; i++) {
       out[i] = logits[i] - logSum;

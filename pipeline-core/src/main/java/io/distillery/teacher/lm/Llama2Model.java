@@ -10,6 +10,7 @@ import java.nio.FloatBuffer;
  * grouped-query attention with a key-value cache, a SwiGLU feed-forward, and the classifier over the vocabulary. The
  * weights are immutable and shared; each sequence decodes in its own {@link Session}. Written after llama2.c's
  * {@code run.c} (the checkpoint layout and the order of operations), so its outputs are the checkpoint's own.
+ * Transcendentals are StrictMath's, so a continuation is bit-for-bit the same in every JVM (see {@link Softmax}).
  */
 public final class Llama2Model {
   private static final float EPSILON = 1e-5f;
@@ -149,7 +150,7 @@ public final class Llama2Model {
         for (int h = 0; h < config.heads(); h++) {
           int qh = h * headSize;
           int kh = (h / kvMul) * headSize;
-          float scale = (float) (1.0 / Math.sqrt(headSize));
+          float scale = (float) (1.0 / StrictMath.sqrt(headSize));
           for (int t = 0; t <= pos; t++) {
             float score = 0;
             int k = t * kvDim + kh;
@@ -179,7 +180,7 @@ public final class Llama2Model {
         matmul(hb2, 0, xb, w3[l], dim, config.hiddenDim());
         for (int i = 0; i < config.hiddenDim(); i++) {
           float v = hb[i];
-          hb[i] = v * (float) (1.0 / (1.0 + Math.exp(-v))) * hb2[i]; // SwiGLU: silu(w1 x) * w3 x
+          hb[i] = v * (float) (1.0 / (1.0 + StrictMath.exp(-v))) * hb2[i]; // SwiGLU: silu(w1 x) * w3 x
         }
         matmul(xb, 0, hb, w2[l], config.hiddenDim(), dim);
         for (int i = 0; i < dim; i++) {
@@ -210,7 +211,7 @@ public final class Llama2Model {
     for (float v : x) {
       ss += v * v;
     }
-    ss = (float) (1.0 / Math.sqrt(ss / x.length + EPSILON));
+    ss = (float) (1.0 / StrictMath.sqrt(ss / x.length + EPSILON));
     for (int i = 0; i < x.length; i++) {
       out[i] = weight[i] * (ss * x[i]);
     }
@@ -220,10 +221,10 @@ public final class Llama2Model {
   private static void rotate(float[] v, int offset, int length, int pos, int headSize) {
     for (int i = 0; i < length; i += 2) {
       int headDim = i % headSize;
-      float frequency = (float) (1.0 / Math.pow(10000.0f, headDim / (float) headSize));
+      float frequency = (float) (1.0 / StrictMath.pow(10000.0f, headDim / (float) headSize));
       float angle = pos * frequency;
-      float cos = (float) Math.cos(angle);
-      float sin = (float) Math.sin(angle);
+      float cos = (float) StrictMath.cos(angle);
+      float sin = (float) StrictMath.sin(angle);
       float v0 = v[offset + i];
       float v1 = v[offset + i + 1];
       v[offset + i] = v0 * cos - v1 * sin;

@@ -61,9 +61,11 @@ class Llama2ModelTest {
       Files.copy(in, gguf);
     }
     LlamaModel.setLogger(null, (level, message) -> { });
-    try (LlamaModel reference = new LlamaModel(new ModelParameters().setModel(gguf.toString()).setThreads(1)
-        .setCtxSize(512))) {
-      for (String prompt : PROMPTS) {
+    for (String prompt : PROMPTS) {
+      // A model per prompt: one server reused across prompts sometimes continues from the previous prompt's cached
+      // context instead of this one's (seen in the full suite, never alone).
+      try (LlamaModel reference = new LlamaModel(new ModelParameters().setModel(gguf.toString()).setThreads(1)
+          .setCtxSize(512))) {
         int[] ours = tokenizer.encode(prompt, false);
         assertArrayEquals(reference.encode(prompt), ours, prompt);
         List<String> theirs = new ArrayList<>();
