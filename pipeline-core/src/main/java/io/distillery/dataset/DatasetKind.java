@@ -85,8 +85,10 @@ public enum DatasetKind {
       Column.required(Cols.TEXT, STRING, "prompt text"),
       Column.required(Cols.SPLIT, STRING, "train, validation or test (the prompt's)"),
       Column.required(Cols.COMPLETION, STRING, "the completion's text"),
-      Column.required(Cols.TOKEN_IDS, BINARY, "the completion's tokens in the teacher's vocabulary, uint16 "
-          + "little-endian"),
+      Column.required(Cols.TOKEN_IDS, BINARY, "the completion's tokens in the teacher's vocabulary (PackedTokens: "
+          + "uint16 little-endian)"),
+      Column.required(Cols.TOKEN_LOGPROBS, BINARY, "each token's log-probability under the teacher (PackedTokens: "
+          + "uint16 steps of 1/1024 nat below 0)"),
       Column.required(Cols.TOP_K, BINARY, "per generated position, the teacher's k most probable tokens and their "
           + "log-probabilities (PackedTopK: k uint16 ids, then k uint16 steps of 1/1024 nat below 0)"),
       Column.required(Cols.TOP_K_SIZE, LONG, "k, the alternatives per position"),
@@ -213,6 +215,7 @@ public enum DatasetKind {
     public static final String SAMPLE = "sample";
     public static final String COMPLETION = "completion";
     public static final String TOKEN_IDS = "token_ids";
+    public static final String TOKEN_LOGPROBS = "token_logprobs";
     public static final String TOP_K = "top_k";
     public static final String TOP_K_SIZE = "top_k_size";
     public static final String FINISH_REASON = "finish_reason";

@@ -13,7 +13,6 @@ public final class PackedTopK {
   public static final int STEPS_PER_NAT = 1024;
   static final int HALF_STEP = 2 * STEPS_PER_NAT;
   public static final int FLOOR_NATS = 63;
-  private static final int MAX_ID = 0xFFFF;
 
   private PackedTopK() {}
 
@@ -31,15 +30,10 @@ public final class PackedTopK {
             + logprobs[p].length + " log-probabilities, not " + k);
       }
       for (int id : ids[p]) {
-        if (id < 0 || id > MAX_ID) {
-          throw new IllegalArgumentException("token id " + id + " does not fit 16 bits (vocabularies up to "
-              + (MAX_ID + 1) + " tokens are packed)");
-        }
-        out.putShort((short) id);
+        out.putShort(PackedTokens.idBits(id));
       }
       for (float lp : logprobs[p]) {
-        double steps = Math.rint(-Math.min(0, lp) * STEPS_PER_NAT);
-        out.putShort((short) (int) Math.min(steps, (double) FLOOR_NATS * STEPS_PER_NAT));
+        out.putShort(PackedTokens.logprobBits(lp));
       }
     }
     return out.array();
@@ -67,7 +61,7 @@ public final class PackedTopK {
     for (int p = 0; p < positions; p++) {
       int at = p * bytesPerPosition(k) + 2 * k;
       for (int i = 0; i < k; i++) {
-        logprobs[p][i] = -Short.toUnsignedInt(in.getShort(at + 2 * i)) / (float) STEPS_PER_NAT;
+        logprobs[p][i] = PackedTokens.logprob(in.getShort(at + 2 * i));
       }
     }
     return logprobs;

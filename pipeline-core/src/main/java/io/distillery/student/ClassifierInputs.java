@@ -72,32 +72,17 @@ public record ClassifierInputs(Settings.CharNgrams ngrams, List<String> labels) 
    * other labels), softened at temperature T: q_i proportional to p_i^(1/T).
    */
   public float[] softTargets(List<String> topLabels, List<Float> topProbabilities, double temperature) {
-    double[] p = new double[labels.size()];
-    double kept = 0;
-    boolean[] top = new boolean[p.length];
-    for (int i = 0; i < topLabels.size(); i++) {
-      int l = labelIndex(topLabels.get(i));
-      p[l] = Math.max(0, topProbabilities.get(i));
-      top[l] = true;
-      kept += p[l];
+    int[] ids = new int[topLabels.size()];
+    double[] p = new double[ids.length];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = labelIndex(topLabels.get(i));
+      p[i] = topProbabilities.get(i);
     }
-    int others = p.length - topLabels.size();
-    double rest = others > 0 ? Math.max(0, 1 - kept) / others : 0;
-    double sum = 0;
-    for (int l = 0; l < p.length; l++) {
-      double v = top[l] ? p[l] : rest;
-      p[l] = v > 0 ? Math.exp(Math.log(v) / temperature) : 0;
-      sum += p[l];
+    try {
+      return SoftTargets.of(ids, p, labels.size(), temperature);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(e.getMessage() + ": " + topLabels + " " + topProbabilities, e);
     }
-    if (!(sum > 0)) {
-      throw new IllegalArgumentException("the teacher's answer has no probability mass: " + topLabels + " "
-          + topProbabilities);
-    }
-    float[] out = new float[p.length];
-    for (int l = 0; l < p.length; l++) {
-      out[l] = (float) (p[l] / sum);
-    }
-    return out;
   }
 
   /** Features [n, length] (n-gram rows as floats) and mask [n, length] for a batch of texts. */

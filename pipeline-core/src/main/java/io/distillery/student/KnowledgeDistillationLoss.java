@@ -31,10 +31,7 @@ public final class KnowledgeDistillationLoss extends PerExampleLoss {
   @JsonCreator
   public KnowledgeDistillationLoss(@JsonProperty("softLabelWeight") double softLabelWeight,
       @JsonProperty("temperature") double temperature) {
-    if (!(softLabelWeight >= 0 && softLabelWeight <= 1) || !(temperature > 0)) {
-      throw new IllegalArgumentException("soft-label weight must be in [0, 1] and temperature > 0: weight="
-          + softLabelWeight + ", temperature=" + temperature);
-    }
+    checkWeights(softLabelWeight, temperature);
     this.softLabelWeight = softLabelWeight;
     this.temperature = temperature;
   }
@@ -80,14 +77,7 @@ public final class KnowledgeDistillationLoss extends PerExampleLoss {
   public INDArray computeScoreArray(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
     INDArray z = activationFn.getActivation(preOutput.dup(), true);
     checkShapes(labels, z);
-    INDArray p = soft(labels);
-    INDArray y = hard(labels);
-    long n = z.size(0);
-    // KL(p || q_T) = sum p log p - sum p log q_T  (0 log 0 = 0)
-    INDArray plogp = p.mul(Transforms.log(p.add(TINY), true)).sum(1).reshape(n, 1);
-    INDArray kl = plogp.subi(p.mul(logSoftmax(z, temperature)).sum(1).reshape(n, 1));
-    INDArray ce = y.mul(logSoftmax(z, 1.0)).sum(1).reshape(n, 1).negi();
-    INDArray score = kl.muli(softLabelWeight * temperature * temperature).addi(ce.muli(1 - softLabelWeight));
+    INDArray score = scores(soft(labels), hard(labels), z, softLabelWeight, temperature);
     return mask == null ? score : score.muli(LossMasks.perExample(mask, labels, "KnowledgeDistillationLoss"));
   }
 
@@ -95,18 +85,38 @@ public final class KnowledgeDistillationLoss extends PerExampleLoss {
   public INDArray computeGradient(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
     INDArray z = activationFn.getActivation(preOutput.dup(), true);
     checkShapes(labels, z);
-    INDArray p = soft(labels);
-    INDArray y = hard(labels);
+    INDArray dLdz = gradient(soft(labels), hard(labels), z, softLabelWeight, temperature);
+    if (mask != null) {
+      dLdz.muliColumnVector(LossMasks.perExample(mask, labels, "KnowledgeDistillationLoss"));
+    }
+    return activationFn.backprop(preOutput.dup(), dLdz).getFirst();
+  }
+
+  /** Per-example scores [n, 1] for softened teacher distributions p, hard targets y and logits z, all [n, C]. */
+  static INDArray scores(INDArray p, INDArray y, INDArray z, double softLabelWeight, double temperature) {
+    long n = z.size(0);
+    // KL(p || q_T) = sum p log p - sum p log q_T  (0 log 0 = 0)
+    INDArray plogp = p.mul(Transforms.log(p.add(TINY), true)).sum(1).reshape(n, 1);
+    INDArray kl = plogp.subi(p.mul(logSoftmax(z, temperature)).sum(1).reshape(n, 1));
+    INDArray ce = y.mul(logSoftmax(z, 1.0)).sum(1).reshape(n, 1).negi();
+    return kl.muli(softLabelWeight * temperature * temperature).addi(ce.muli(1 - softLabelWeight));
+  }
+
+  /** dL/dz [n, C] of {@link #scores}. */
+  static INDArray gradient(INDArray p, INDArray y, INDArray z, double softLabelWeight, double temperature) {
     long n = z.size(0);
     INDArray qT = Transforms.exp(logSoftmax(z, temperature), false);
     INDArray q = Transforms.exp(logSoftmax(z, 1.0), false);
     INDArray dSoft = qT.mulColumnVector(p.sum(1).reshape(n, 1)).subi(p).muli(softLabelWeight * temperature);
     INDArray dHard = q.mulColumnVector(y.sum(1).reshape(n, 1)).subi(y).muli(1 - softLabelWeight);
-    INDArray dLdz = dSoft.addi(dHard);
-    if (mask != null) {
-      dLdz.muliColumnVector(LossMasks.perExample(mask, labels, "KnowledgeDistillationLoss"));
+    return dSoft.addi(dHard);
+  }
+
+  static void checkWeights(double softLabelWeight, double temperature) {
+    if (!(softLabelWeight >= 0 && softLabelWeight <= 1) || !(temperature > 0)) {
+      throw new IllegalArgumentException("soft-label weight must be in [0, 1] and temperature > 0: weight="
+          + softLabelWeight + ", temperature=" + temperature);
     }
-    return activationFn.backprop(preOutput.dup(), dLdz).getFirst();
   }
 
   @Override

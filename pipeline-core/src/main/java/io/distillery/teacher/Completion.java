@@ -9,13 +9,21 @@ import java.util.Locale;
  * any sampling adjustment), most probable first.
  *
  * @param tokens the generated tokens, in the teacher's vocabulary
+ * @param tokenLogprobs each generated token's log-probability under the same distribution
  * @param topIds per position, the k most probable token ids
  * @param topLogprobs per position, their natural-log probabilities
  * @param promptTokens the tokens the prompt took (its beginning-of-sequence token included)
  * @param sampling how it was sampled (its seed included)
  */
-public record Completion(String text, int[] tokens, int[][] topIds, float[][] topLogprobs, Finish finish,
-    int promptTokens, Sampling sampling) {
+public record Completion(String text, int[] tokens, float[] tokenLogprobs, int[][] topIds, float[][] topLogprobs,
+    Finish finish, int promptTokens, Sampling sampling) {
+  public Completion {
+    int n = tokens.length;
+    if (tokenLogprobs.length != n || topIds.length != n || topLogprobs.length != n) {
+      throw new IllegalArgumentException("a completion has " + tokens.length + " tokens but " + tokenLogprobs.length
+          + " token log-probabilities and " + topIds.length + " top-k positions");
+    }
+  }
 
   /** Why the completion ended. */
   public enum Finish {

@@ -102,6 +102,7 @@ public final class Llama2Teacher implements LanguageModelTeacher {
     SplittableRandom random = new SplittableRandom(sampling.seed());
     int steps = Math.min(sampling.maxTokens(), room);
     int[] tokens = new int[steps];
+    float[] tokenLogprobs = new float[steps];
     int[][] topIds = new int[steps][];
     float[][] topLogprobs = new float[steps][];
     ByteArrayOutputStream text = new ByteArrayOutputStream();
@@ -121,21 +122,23 @@ public final class Llama2Teacher implements LanguageModelTeacher {
       for (int i = 0; i < top.length; i++) {
         topLogprobs[n][i] = logprobs[top[i]];
       }
+      tokenLogprobs[n] = logprobs[token];
       tokens[n++] = token;
       text.writeBytes(tokenizer.bytes(previous, token));
       previous = token;
       String sofar = text.toString(StandardCharsets.UTF_8);
       int cut = stopAt(sofar, sampling);
       if (cut >= 0) {
-        return new Completion(sofar.substring(0, cut), Arrays.copyOf(tokens, n), Arrays.copyOf(topIds, n),
-            Arrays.copyOf(topLogprobs, n), Completion.Finish.STOP, ids.length, sampling);
+        return new Completion(sofar.substring(0, cut), Arrays.copyOf(tokens, n), Arrays.copyOf(tokenLogprobs, n),
+            Arrays.copyOf(topIds, n), Arrays.copyOf(topLogprobs, n), Completion.Finish.STOP, ids.length, sampling);
       }
       if (n < steps) {
         logits = session.next(token);
       }
     }
-    return new Completion(text.toString(StandardCharsets.UTF_8), Arrays.copyOf(tokens, n), Arrays.copyOf(topIds, n),
-        Arrays.copyOf(topLogprobs, n), finish, ids.length, sampling);
+    return new Completion(text.toString(StandardCharsets.UTF_8), Arrays.copyOf(tokens, n),
+        Arrays.copyOf(tokenLogprobs, n), Arrays.copyOf(topIds, n), Arrays.copyOf(topLogprobs, n), finish, ids.length,
+        sampling);
   }
 
   @Override

@@ -43,6 +43,7 @@ class Llama2TeacherTest {
     for (int i = 0; i < c.tokens().length; i++) {
       assertEquals(5, c.topIds()[i].length);
       assertEquals(c.tokens()[i], c.topIds()[i][0], "greedy picks the most probable token at " + i);
+      assertEquals(c.topLogprobs()[i][0], c.tokenLogprobs()[i], "the token's own log-probability at " + i);
       double mass = 0;
       for (int j = 0; j < 5; j++) {
         assertTrue(c.topLogprobs()[i][j] <= 0, "log-probabilities");

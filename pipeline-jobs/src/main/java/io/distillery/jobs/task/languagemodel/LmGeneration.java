@@ -10,6 +10,7 @@ import static org.apache.spark.sql.functions.sum;
 
 import io.distillery.dataset.DatasetKind;
 import io.distillery.dataset.DatasetKind.Cols;
+import io.distillery.dataset.PackedTokens;
 import io.distillery.dataset.PackedTopK;
 import io.distillery.jobs.stage.StageContext;
 import io.distillery.jobs.task.AnswerColumns;
@@ -22,8 +23,6 @@ import io.distillery.teacher.Completion;
 import io.distillery.teacher.LanguageModelTeacher;
 import io.distillery.teacher.TeacherAnswer;
 import io.distillery.teacher.Teachers;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -64,7 +63,8 @@ final class LmGeneration implements TaskGeneration {
       int k = c.topIds().length == 0 ? 0 : c.topIds()[0].length;
       Map<String, Object> columns = new HashMap<>();
       columns.put(Cols.COMPLETION, c.text());
-      columns.put(Cols.TOKEN_IDS, packTokens(c.tokens()));
+      columns.put(Cols.TOKEN_IDS, PackedTokens.packIds(c.tokens()));
+      columns.put(Cols.TOKEN_LOGPROBS, PackedTokens.packLogprobs(c.tokenLogprobs()));
       columns.put(Cols.TOP_K, PackedTopK.pack(c.topIds(), c.topLogprobs(), k));
       columns.put(Cols.TOP_K_SIZE, (long) k);
       columns.put(Cols.FINISH_REASON, c.finish().wire());
@@ -74,15 +74,6 @@ final class LmGeneration implements TaskGeneration {
       columns.put(Cols.SEED, c.sampling().seed());
       return columns;
     }
-  }
-
-  /** Tokens as uint16 little-endian. */
-  static byte[] packTokens(int[] tokens) {
-    ByteBuffer out = ByteBuffer.allocate(2 * tokens.length).order(ByteOrder.LITTLE_ENDIAN);
-    for (int t : tokens) {
-      out.putShort((short) t);
-    }
-    return out.array();
   }
 
   @Override

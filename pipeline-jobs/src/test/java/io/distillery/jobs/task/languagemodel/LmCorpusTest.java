@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.distillery.dataset.DatasetKind;
 import io.distillery.dataset.DatasetKind.Cols;
+import io.distillery.dataset.PackedTokens;
 import io.distillery.dataset.PackedTopK;
 import io.distillery.jobs.TestRuns;
 import io.distillery.jobs.pipeline.Pipeline;
@@ -17,8 +18,6 @@ import io.distillery.run.StageManifest;
 import io.distillery.settings.Settings;
 import io.distillery.teacher.Llama2Teacher;
 import io.distillery.teacher.lm.Llama2Tokenizer;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -93,10 +92,20 @@ class LmCorpusTest {
       byte[] topK = r.getAs(Cols.TOP_K);
       assertEquals(20L, (long) r.getAs(Cols.TOP_K_SIZE));
       float[][] logprobs = PackedTopK.logprobs(topK, 20);
+      int[][] topIds = PackedTopK.ids(topK, 20);
+      float[] tokenLogprobs = PackedTokens.logprobs((byte[]) r.getAs(Cols.TOKEN_LOGPROBS));
       assertEquals(tokens.length, logprobs.length);
-      for (float[] position : logprobs) {
+      assertEquals(tokens.length, tokenLogprobs.length);
+      for (int p = 0; p < tokens.length; p++) {
+        float[] position = logprobs[p];
         for (int i = 1; i < position.length; i++) {
           assertTrue(position[i] <= position[i - 1], "most probable first");
+        }
+        assertTrue(tokenLogprobs[p] <= position[0], "no token more probable than the top one");
+        for (int i = 0; i < topIds[p].length; i++) {
+          if (topIds[p][i] == tokens[p]) {
+            assertEquals(position[i], tokenLogprobs[p], 1e-6, "the sampled token's log-probability is its top-k one");
+          }
         }
       }
       assertEquals(promptIds.length, (long) r.getAs(Cols.PROMPT_TOKENS));
@@ -126,11 +135,6 @@ class LmCorpusTest {
   }
 
   private static int[] tokens(byte[] packed) {
-    ByteBuffer in = ByteBuffer.wrap(packed).order(ByteOrder.LITTLE_ENDIAN);
-    int[] out = new int[packed.length / 2];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = Short.toUnsignedInt(in.getShort());
-    }
-    return out;
+    return PackedTokens.ids(packed);
   }
 }
