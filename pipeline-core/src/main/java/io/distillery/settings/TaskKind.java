@@ -14,10 +14,10 @@ public enum TaskKind implements Named {
   CLASSIFY(Set.of(TeacherKind.OPENNLP_LANGDETECT, TeacherKind.OPENAI_CHAT, TeacherKind.OPENAI_COMPLETIONS),
       StudentKind.CHAR_NGRAM_MLP, false),
   /**
-   * Language models: the teacher's completions of prompts, with its per-token top-k log-probabilities, as a corpus.
-   * Corpus generation only so far: no language-model student yet (issue 13).
+   * Language models: the teacher's completions of prompts, with its per-token top-k log-probabilities, as a corpus
+   * (student.kind = none: the corpus is the product), and a small LSTM language model distilled from them.
    */
-  LANGUAGE_MODEL(Set.of(TeacherKind.LLAMA2C), StudentKind.NONE, false);
+  LANGUAGE_MODEL(Set.of(TeacherKind.LLAMA2C), StudentKind.LSTM_LM, false);
 
   private final Set<TeacherKind> teachers;
   private final StudentKind student;

@@ -14,7 +14,8 @@ import org.deeplearning4j.util.ModelSerializer;
 
 /**
  * A student model as one file: DL4J's ModelSerializer zip plus {@value #PREFIX}* entries holding what turns a
- * text into the network's input (the embed student's vocabulary, the classify student's n-gram spec and labels).
+ * text into the network's input (the embed student's vocabulary, the classify student's n-gram spec and labels, the language model's
+ * input spec and tokenizer).
  * DL4J reads its own entries and ignores ours, so the file still restores with plain
  * {@code ModelSerializer.restoreMultiLayerNetwork}.
  */
@@ -22,6 +23,8 @@ public record StudentArtifact(MultiLayerNetwork network, Map<String, byte[]> ent
   public static final String PREFIX = "distillery/";
   public static final String VOCABULARY_ENTRY = PREFIX + "vocabulary.txt";
   public static final String CLASSIFIER_ENTRY = PREFIX + "classifier.json";
+  public static final String LANGUAGE_MODEL_ENTRY = PREFIX + "language-model.json";
+  public static final String TOKENIZER_ENTRY = PREFIX + "tokenizer.bin";
 
   public StudentArtifact {
     entries = Map.copyOf(entries);
@@ -42,12 +45,26 @@ public record StudentArtifact(MultiLayerNetwork network, Map<String, byte[]> ent
     return new StudentArtifact(network, Map.of(CLASSIFIER_ENTRY, inputs.toJson()));
   }
 
+  /** A language-model student: the network, its input spec and the tokenizer file it reads text with. */
+  public static StudentArtifact of(MultiLayerNetwork network, LmInputs inputs, byte[] tokenizerFile) {
+    return new StudentArtifact(network, Map.of(LANGUAGE_MODEL_ENTRY, inputs.toJson(), TOKENIZER_ENTRY,
+        tokenizerFile.clone()));
+  }
+
   public Vocabulary vocabulary() {
     return Vocabulary.fromBytes(entry(VOCABULARY_ENTRY));
   }
 
   public ClassifierInputs classifierInputs() {
     return ClassifierInputs.fromJson(entry(CLASSIFIER_ENTRY));
+  }
+
+  public LmInputs lmInputs() {
+    return LmInputs.fromJson(entry(LANGUAGE_MODEL_ENTRY));
+  }
+
+  public byte[] tokenizerFile() {
+    return entry(TOKENIZER_ENTRY).clone();
   }
 
   private byte[] entry(String name) {
