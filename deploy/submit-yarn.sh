@@ -5,6 +5,8 @@
 # Needs: spark-submit on PATH (Spark 3.5, Scala 2.12), HADOOP_CONF_DIR pointing at the cluster, and the
 # application jar built with `mvn -Pdist package -DskipTests` (add -Pcuda for GPU executors).
 # JVM flags for driver and executors come from conf/jvm.properties (the one place they are declared).
+# ND4J_THREADS (default 1): ND4J's OpenMP threads per JVM task slot; Spark already runs one task per executor core,
+# and small students' ops slow down when each task's threads compete for the same cores (bench/README.md).
 # Sizes are environment variables: EXECUTORS, EXECUTOR_CORES, EXECUTOR_MEMORY, EXECUTOR_OFFHEAP, DRIVER_MEMORY, QUEUE.
 set -euo pipefail
 home="$(cd "$(dirname "$0")/.." && pwd)"
@@ -36,5 +38,7 @@ exec spark-submit \
   --conf spark.executor.memoryOverhead="${EXECUTOR_OFFHEAP:-4g}" \
   --conf "spark.driver.extraJavaOptions=$flags" \
   --conf "spark.executor.extraJavaOptions=$flags" \
+  --conf spark.executorEnv.OMP_NUM_THREADS="${ND4J_THREADS:-1}" \
+  --conf spark.yarn.appMasterEnv.OMP_NUM_THREADS="${ND4J_THREADS:-1}" \
   "${file_opt[@]}" \
   "$jar" "${args[@]}"

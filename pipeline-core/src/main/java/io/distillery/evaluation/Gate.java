@@ -10,15 +10,30 @@ public record Gate(boolean passed, List<String> failures) {
   public static final String NEIGHBOUR_RECALL = "neighbour_recall";
   public static final String TOP1_AGREEMENT = "top1_agreement";
 
-  /** A metric that must be at least {@code min}. */
-  public record Threshold(String metric, double min, String description) {}
+  public static final String PERPLEXITY_RATIO = "perplexity_ratio";
+
+  /** A metric that must be at least, or (atMost) at most, {@code limit}. */
+  public record Threshold(String metric, double limit, boolean atMost, String description) {
+    public static Threshold atLeast(String metric, double min, String description) {
+      return new Threshold(metric, min, false, description);
+    }
+
+    public static Threshold atMost(String metric, double max, String description) {
+      return new Threshold(metric, max, true, description);
+    }
+
+    boolean holds(double actual) {
+      return atMost ? actual <= limit : actual >= limit;
+    }
+  }
 
   public static Gate check(List<Threshold> thresholds, EvaluationResult result) {
     List<String> failures = new ArrayList<>();
     for (Threshold t : thresholds) {
       double actual = result.metric(t.metric());
-      if (!(actual >= t.min())) {
-        failures.add(String.format("%s %.4f is below the gate's %.4f", t.description(), actual, t.min()));
+      if (!t.holds(actual)) {
+        failures.add(String.format("%s %.4f is %s the gate's %.4f", t.description(), actual,
+            t.atMost() ? "above" : "below", t.limit()));
       }
     }
     return new Gate(failures.isEmpty(), List.copyOf(failures));

@@ -424,15 +424,19 @@ public record Settings(
     }
   }
 
-  public record Gate(double minMeanCosine, double minNeighbourRecall, double minAgreement)
-      implements Serializable {
+  public record Gate(double minMeanCosine, double minNeighbourRecall, double minAgreement,
+      double maxPerplexityRatio, double minTokenAgreement) implements Serializable {
     public static final Key<Double> MIN_MEAN_COSINE = Key.doubleBetween("evaluate.gate.min-mean-cosine", -1, 1);
     public static final Key<Double> MIN_NEIGHBOUR_RECALL =
         Key.doubleBetween("evaluate.gate.min-neighbour-recall", 0, 1);
     public static final Key<Double> MIN_AGREEMENT = Key.doubleBetween("evaluate.gate.min-agreement", 0, 1);
+    public static final Key<Double> MAX_PERPLEXITY_RATIO =
+        Key.doubleBetween("evaluate.gate.max-perplexity-ratio", 1, 1e9);
+    public static final Key<Double> MIN_TOKEN_AGREEMENT = Key.doubleBetween("evaluate.gate.min-token-agreement", 0, 1);
 
     static Gate read(ConfigReader r) {
-      return new Gate(r.get(MIN_MEAN_COSINE), r.get(MIN_NEIGHBOUR_RECALL), r.get(MIN_AGREEMENT));
+      return new Gate(r.get(MIN_MEAN_COSINE), r.get(MIN_NEIGHBOUR_RECALL), r.get(MIN_AGREEMENT),
+          r.get(MAX_PERPLEXITY_RATIO), r.get(MIN_TOKEN_AGREEMENT));
     }
   }
 
@@ -442,16 +446,18 @@ public record Settings(
       int throughputRows,
       int studentBatchSize,
       int calibrationBins,
+      int samples,
       Gate gate) implements Serializable {
     public static final Key<Integer> NEIGHBOURS = Key.intAtLeast("evaluate.neighbours", 1);
     public static final Key<Integer> PAIRWISE_ROWS = Key.intAtLeast("evaluate.pairwise-rows", 2);
     public static final Key<Integer> THROUGHPUT_ROWS = Key.intAtLeast("evaluate.throughput-rows", 1);
     public static final Key<Integer> STUDENT_BATCH_SIZE = Key.intAtLeast("evaluate.student-batch-size", 1);
     public static final Key<Integer> CALIBRATION_BINS = Key.intBetween("evaluate.calibration-bins", 2, 1000);
+    public static final Key<Integer> SAMPLES = Key.intBetween("evaluate.samples", 0, 1000);
 
     static Evaluate read(ConfigReader r) {
       Evaluate e = new Evaluate(r.get(NEIGHBOURS), r.get(PAIRWISE_ROWS), r.get(THROUGHPUT_ROWS),
-          r.get(STUDENT_BATCH_SIZE), r.get(CALIBRATION_BINS), Gate.read(r));
+          r.get(STUDENT_BATCH_SIZE), r.get(CALIBRATION_BINS), r.get(SAMPLES), Gate.read(r));
       if (e.pairwiseRows() <= e.neighbours()) {
         r.problem(PAIRWISE_ROWS, "must be >= " + NEIGHBOURS.path() + " + 1 (" + (e.neighbours() + 1) + "), was "
             + e.pairwiseRows());

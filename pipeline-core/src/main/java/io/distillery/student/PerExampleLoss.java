@@ -20,7 +20,7 @@ abstract class PerExampleLoss implements ILossFunction {
   }
 
   @Override
-  public final Pair<Double, INDArray> computeGradientAndScore(INDArray labels, INDArray preOutput,
+  public Pair<Double, INDArray> computeGradientAndScore(INDArray labels, INDArray preOutput,
       IActivation activationFn, INDArray mask, boolean average) {
     return new Pair<>(computeScore(labels, preOutput, activationFn, mask, average),
         computeGradient(labels, preOutput, activationFn, mask));

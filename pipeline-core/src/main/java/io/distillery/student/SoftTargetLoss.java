@@ -1,6 +1,7 @@
 package io.distillery.student;
 
 import java.util.Objects;
+import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
@@ -49,16 +50,34 @@ abstract class SoftTargetLoss extends PerExampleLoss {
   public final INDArray computeScoreArray(INDArray labels, INDArray preOutput, IActivation activationFn,
       INDArray mask) {
     INDArray z = activationFn.getActivation(preOutput.dup(), true);
-    INDArray[] py = targets(labels, z);
-    INDArray score = scores(py[0], py[1], z, softLabelWeight, temperature);
-    return mask == null ? score : score.muli(LossMasks.perExample(mask, score, getClass().getSimpleName()));
+    return maskedScores(targets(labels, z), z, mask);
   }
 
   @Override
   public final INDArray computeGradient(INDArray labels, INDArray preOutput, IActivation activationFn,
       INDArray mask) {
     INDArray z = activationFn.getActivation(preOutput.dup(), true);
+    return maskedGradient(targets(labels, z), z, preOutput, activationFn, mask);
+  }
+
+  /** Both from one expansion of the labels (the layer asks for the two together every step). */
+  @Override
+  public final Pair<Double, INDArray> computeGradientAndScore(INDArray labels, INDArray preOutput,
+      IActivation activationFn, INDArray mask, boolean average) {
+    INDArray z = activationFn.getActivation(preOutput.dup(), true);
     INDArray[] py = targets(labels, z);
+    INDArray scores = maskedScores(py, z, mask);
+    double sum = scores.sumNumber().doubleValue();
+    return new Pair<>(average ? sum / scores.size(0) : sum, maskedGradient(py, z, preOutput, activationFn, mask));
+  }
+
+  private INDArray maskedScores(INDArray[] py, INDArray z, INDArray mask) {
+    INDArray score = scores(py[0], py[1], z, softLabelWeight, temperature);
+    return mask == null ? score : score.muli(LossMasks.perExample(mask, score, getClass().getSimpleName()));
+  }
+
+  private INDArray maskedGradient(INDArray[] py, INDArray z, INDArray preOutput, IActivation activationFn,
+      INDArray mask) {
     INDArray dLdz = gradient(py[0], py[1], z, softLabelWeight, temperature);
     if (mask != null) {
       dLdz.muliColumnVector(LossMasks.perExample(mask, dLdz, getClass().getSimpleName()));

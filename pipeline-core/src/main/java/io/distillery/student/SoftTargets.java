@@ -1,5 +1,7 @@
 package io.distillery.student;
 
+import java.util.Arrays;
+
 /**
  * A teacher's distribution over all classes from its top k: the k known probabilities, the rest of the mass spread
  * evenly over the other classes (a teacher that answers with its top k says nothing more), all softened at a
@@ -13,29 +15,37 @@ public final class SoftTargets {
    * @param probabilities their probabilities (negative ones read as 0)
    */
   public static float[] of(int[] ids, double[] probabilities, int classes, double temperature) {
-    double[] p = new double[classes];
-    boolean[] top = new boolean[classes];
+    float[] out = new float[classes];
+    into(ids, probabilities, classes, temperature, out, 0);
+    return out;
+  }
+
+  /** {@link #of}, written to {@code out[offset, offset + classes)}: a batch's targets fill one array. */
+  public static void into(int[] ids, double[] probabilities, int classes, double temperature, float[] out,
+      int offset) {
     double kept = 0;
     for (int i = 0; i < ids.length; i++) {
-      p[ids[i]] = Math.max(0, probabilities[i]);
-      top[ids[i]] = true;
-      kept += p[ids[i]];
+      kept += Math.max(0, probabilities[i]);
     }
     int others = classes - ids.length;
     double rest = others > 0 ? Math.max(0, 1 - kept) / others : 0;
-    double sum = 0;
-    for (int c = 0; c < classes; c++) {
-      double v = top[c] ? p[c] : rest;
-      p[c] = v > 0 ? Math.exp(Math.log(v) / temperature) : 0;
-      sum += p[c];
+    double restSoft = soften(rest, temperature);
+    double sum = restSoft * others;
+    double[] soft = new double[ids.length];
+    for (int i = 0; i < ids.length; i++) {
+      soft[i] = soften(Math.max(0, probabilities[i]), temperature);
+      sum += soft[i];
     }
     if (!(sum > 0)) {
       throw new IllegalArgumentException("the teacher's answer has no probability mass");
     }
-    float[] out = new float[classes];
-    for (int c = 0; c < classes; c++) {
-      out[c] = (float) (p[c] / sum);
+    Arrays.fill(out, offset, offset + classes, (float) (restSoft / sum));
+    for (int i = 0; i < ids.length; i++) {
+      out[offset + ids[i]] = (float) (soft[i] / sum);
     }
-    return out;
+  }
+
+  private static double soften(double p, double temperature) {
+    return p > 0 ? Math.exp(Math.log(p) / temperature) : 0;
   }
 }

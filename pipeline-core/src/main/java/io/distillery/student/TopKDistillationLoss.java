@@ -56,26 +56,29 @@ public final class TopKDistillationLoss extends SoftTargetLoss {
     int n = (int) z.size(0);
     int vocab = (int) z.size(1);
     int k = (int) (cols - 1) / 2;
-    float[][] compact = labels.castTo(DataType.FLOAT).toFloatMatrix();
-    float[][] p = new float[n][];
-    float[][] y = new float[n][vocab];
+    int width = (int) cols;
+    // One bulk copy each way: reading a [n, 2k + 1] view element by element cost more than the network's step.
+    float[] compact = labels.castTo(DataType.FLOAT).dup('c').data().asFloat();
+    float[] p = new float[n * vocab];
+    float[] y = new float[n * vocab];
     int[] ids = new int[k];
     double[] probabilities = new double[k];
     for (int r = 0; r < n; r++) {
-      float[] row = compact[r];
-      int hard = (int) row[2 * k];
+      int row = r * width;
+      int hard = (int) compact[row + 2 * k];
       if (hard < 0) {
-        p[r] = new float[vocab];
-        continue;
+        continue; // padding: p and y stay 0
       }
       for (int i = 0; i < k; i++) {
-        ids[i] = checkedId(row[i], vocab);
-        probabilities[i] = row[k + i];
+        ids[i] = checkedId(compact[row + i], vocab);
+        probabilities[i] = compact[row + k + i];
       }
-      p[r] = SoftTargets.of(ids, probabilities, vocab, temperature());
-      y[r][checkedId(hard, vocab)] = 1;
+      SoftTargets.into(ids, probabilities, vocab, temperature(), p, r * vocab);
+      y[r * vocab + checkedId(hard, vocab)] = 1;
     }
-    return new INDArray[] {Nd4j.createFromArray(p).castTo(z.dataType()), Nd4j.createFromArray(y).castTo(z.dataType())};
+    long[] shape = {n, vocab};
+    return new INDArray[] {Nd4j.create(p, shape, 'c').castTo(z.dataType()), Nd4j.create(y, shape, 'c')
+        .castTo(z.dataType())};
   }
 
   private static int checkedId(float id, int vocab) {

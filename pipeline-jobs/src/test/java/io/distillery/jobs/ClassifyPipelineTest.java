@@ -11,7 +11,7 @@ import io.distillery.dataset.DatasetKind;
 import io.distillery.dataset.DatasetKind.Cols;
 import io.distillery.jobs.pipeline.Pipeline;
 import io.distillery.jobs.spark.HadoopFiles;
-import io.distillery.jobs.task.classify.ClassifyTask;
+import io.distillery.jobs.task.StudentRecipe;
 import io.distillery.run.RunLayout;
 import io.distillery.run.Stage;
 import io.distillery.run.StageManifest;
@@ -144,7 +144,7 @@ class ClassifyPipelineTest {
   void trainsTheSoftLabelStudentAndItsHardLabelAblation() throws Exception {
     byte[] model = HadoopFiles.read(spark, layout.studentModel());
     assertEquals(103, StudentArtifact.fromBytes(model).classifierInputs().labels().size());
-    assertTrue(HadoopFiles.exists(spark, layout.ablationModel(ClassifyTask.HARD_LABELS)));
+    assertTrue(HadoopFiles.exists(spark, layout.ablationModel(StudentRecipe.HARD_LABELS)));
     JsonNode card = StageManifest.json().readTree(HadoopFiles.read(spark, layout.modelCard()));
     assertEquals(0.9, card.at("/student_inputs/loss/softLabelWeight").asDouble(), 1e-9);
     assertEquals(0.0, card.at("/ablations/hard-labels/loss/softLabelWeight").asDouble(), 1e-9);

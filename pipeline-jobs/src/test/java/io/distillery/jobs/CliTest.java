@@ -53,6 +53,19 @@ class CliTest {
   }
 
   @Test
+  void exportOfARunWithoutACorpusSaysWhichStageToRunAndAnUnknownFormatIsAUsageError(@TempDir Path root) {
+    String config = Path.of(System.getProperty("test.repo.root", "..")).resolve("conf/examples/stories-corpus.conf")
+        .toString();
+    Result r = run("export", "--config", config, "--set", "run.root=" + root.toUri(), "--set", "spark.master=local[1]",
+        "--output", root.resolve("out").toString());
+    assertEquals(1, r.code());
+    assertTrue(r.err().contains("has no table") && r.err().contains("run its generate stage first"), r.err());
+    Result usage = run("export", "--config", config, "--format", "csv", "--output", root.resolve("x").toString());
+    assertEquals(2, usage.code());
+    assertTrue(usage.err().contains("--format") && usage.err().contains("JSONL"), usage.err());
+  }
+
+  @Test
   void serveTeacherRefusesToStartWithoutTheTokenItWasToldToRequire() {
     Result r = run("serve-teacher", "--set", "serve.port=0", "--set",
         "serve.token-env=DISTILLERY_TEST_TOKEN_THAT_IS_NOT_SET");

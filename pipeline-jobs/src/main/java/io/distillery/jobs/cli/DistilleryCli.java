@@ -1,5 +1,7 @@
 package io.distillery.jobs.cli;
 
+import io.distillery.corpus.Split;
+import io.distillery.jobs.export.CorpusExport;
 import io.distillery.jobs.generate.GenerateJob;
 import io.distillery.jobs.pipeline.Pipeline;
 import io.distillery.jobs.spark.SparkSessions;
@@ -41,7 +43,7 @@ import picocli.CommandLine.Spec;
     description = "Distributed knowledge distillation on Spark: teacher -> dataset -> student -> evaluation.",
     subcommands = {DistilleryCli.Ingest.class, DistilleryCli.Generate.class, DistilleryCli.Train.class,
         DistilleryCli.Evaluate.class, DistilleryCli.Run.class, DistilleryCli.ServeTeacher.class,
-        DistilleryCli.TablesCommand.class})
+        DistilleryCli.Export.class, DistilleryCli.TablesCommand.class})
 public final class DistilleryCli {
   private static final Logger LOG = LoggerFactory.getLogger(DistilleryCli.class);
   public static final int GATE_FAILED = 3;
@@ -54,7 +56,7 @@ public final class DistilleryCli {
 
   /** Runs the command line and returns its exit code (tests call this). */
   public static int execute(String... args) {
-    CommandLine cli = new CommandLine(new DistilleryCli());
+    CommandLine cli = new CommandLine(new DistilleryCli()).setCaseInsensitiveEnumValuesAllowed(true);
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
       PrintWriter err = commandLine.getErr();
       if (e instanceof SettingsException) {
@@ -256,6 +258,39 @@ public final class DistilleryCli {
           server.address().getHostString(), server.address().getPort());
       out.flush();
       stopped.await();
+      return 0;
+    }
+  }
+
+  @Command(name = "export", description = "A language-model run's corpus (teacher-completions) as fine-tuning "
+      + "data, written partition by partition: JSONL or Parquet, chat style (OpenAI's messages) or completion style "
+      + "(prompt, completion).")
+  static final class Export extends SparkCommand {
+    @Option(names = "--format", defaultValue = "jsonl", description = "jsonl or parquet (default: ${DEFAULT-VALUE}).")
+    CorpusExport.Format format;
+
+    @Option(names = "--style", defaultValue = "chat",
+        description = "chat ({\"messages\": [user, assistant]}) or completion ({\"prompt\", \"completion\"}); "
+            + "default: ${DEFAULT-VALUE}.")
+    CorpusExport.Style style;
+
+    @Option(names = "--provenance", description = "Also every provenance column (teacher, model hash, terms, "
+        + "sampling parameters and seed, finish reason, split, ...).")
+    boolean provenance;
+
+    @Option(names = "--split", paramLabel = "SPLIT", description = "Only train, validation or test (default: all).")
+    Split split;
+
+    @Option(names = "--output", required = true, paramLabel = "DIR",
+        description = "A directory that does not exist yet (local, hdfs:// or any Hadoop file system).")
+    String output;
+
+    @Override
+    int run(Settings settings, SparkSession spark, PrintWriter out) {
+      long rows = CorpusExport.export(settings, spark, new CorpusExport.Request(format, style, provenance,
+          Optional.ofNullable(split), output));
+      out.printf("exported %d rows of run '%s' to %s (%s, %s style%s)%n", rows, settings.run().id(), output,
+          format.configName(), style.configName(), provenance ? ", with provenance" : "");
       return 0;
     }
   }

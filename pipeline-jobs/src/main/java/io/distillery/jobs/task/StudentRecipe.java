@@ -10,6 +10,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.dataset.DataSet;
+import org.slf4j.LoggerFactory;
 
 /**
  * A task's part of the train stage: the initial student, how the teacher's answers become its training examples,
@@ -17,6 +18,10 @@ import org.nd4j.linalg.dataset.DataSet;
  * spec and labels): the plan makes it on the driver, the examples' executor functions capture it.
  */
 public interface StudentRecipe<I extends Serializable> {
+  /** The ablation trained on hard labels only (soft-label weight 0), for students with a distillation loss. */
+  String HARD_LABELS = "hard-labels";
+
+
   /** The initial student and its inputs, built on the driver from what generate wrote. */
   StudentPlan<I> plan(StageContext ctx, StageManifest generate);
 
@@ -33,5 +38,22 @@ public interface StudentRecipe<I extends Serializable> {
    */
   default Map<String, Settings> ablations(Settings settings) {
     return Map.of();
+  }
+
+  /**
+   * {@link #HARD_LABELS} when train.hard-label-ablation asks for it and the student itself learns from soft labels:
+   * Hinton et al. 2015's comparison, for the recipes whose loss mixes the two.
+   */
+  static Map<String, Settings> hardLabelAblation(Settings settings) {
+    if (!settings.train().hardLabelAblation()) {
+      return Map.of();
+    }
+    if (settings.train().loss().softLabelWeight() == 0) {
+      LoggerFactory.getLogger(StudentRecipe.class).info("{}: the student itself is trained on hard labels only; "
+          + "no ablation", Settings.Train.HARD_LABEL_ABLATION.path());
+      return Map.of();
+    }
+    return Map.of(HARD_LABELS, settings.withTrain(settings.train().withLoss(
+        settings.train().loss().withSoftLabelWeight(0))));
   }
 }

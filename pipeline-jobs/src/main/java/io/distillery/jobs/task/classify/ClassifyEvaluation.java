@@ -18,6 +18,7 @@ import io.distillery.evaluation.Table;
 import io.distillery.jobs.spark.Iterators;
 import io.distillery.jobs.spark.SparkRows;
 import io.distillery.jobs.stage.StageContext;
+import io.distillery.jobs.task.StudentRecipe;
 import io.distillery.jobs.task.TaskEvaluation;
 import io.distillery.jobs.task.Throughput;
 import io.distillery.jobs.task.TrainedStudent;
@@ -67,7 +68,7 @@ final class ClassifyEvaluation implements TaskEvaluation {
 
   @Override
   public List<Gate.Threshold> gate(Settings.Gate gate) {
-    return List.of(new Gate.Threshold(Gate.TOP1_AGREEMENT, gate.minAgreement(), "top-1 agreement with the teacher"));
+    return List.of(Gate.Threshold.atLeast(Gate.TOP1_AGREEMENT, gate.minAgreement(), "top-1 agreement with the teacher"));
   }
 
   @Override
@@ -95,7 +96,7 @@ final class ClassifyEvaluation implements TaskEvaluation {
       }
       if (students.size() > 1) {
         metrics.put("soft_minus_hard_agreement", metrics.get(Gate.TOP1_AGREEMENT)
-            - metrics.get("ablation." + ClassifyTask.HARD_LABELS + "." + Gate.TOP1_AGREEMENT));
+            - metrics.get("ablation." + StudentRecipe.HARD_LABELS + "." + Gate.TOP1_AGREEMENT));
       }
       perLabel(scored.where(col(STUDENT).equalTo(TrainedStudent.MAIN)), metrics, figures);
       Throughput t = Throughput.measure(heldOut, settings, new Contestants(settings.teacher(), students.get(0)),

@@ -21,8 +21,6 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.dataset.DataSet;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The classify student: hashed character n-grams into a small MLP over the teacher's labels, trained on the
@@ -30,8 +28,6 @@ import org.slf4j.LoggerFactory;
  * only beside it.
  */
 final class ClassifyStudent implements StudentRecipe<ClassifierInputs> {
-  private static final Logger LOG = LoggerFactory.getLogger(ClassifyStudent.class);
-
   /** The student's inputs as the model card records them. */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   record Facts(int labels, int inputLength, Settings.CharNgrams charNgrams, long parameters, Settings.Loss loss) {}
@@ -65,16 +61,7 @@ final class ClassifyStudent implements StudentRecipe<ClassifierInputs> {
 
   @Override
   public Map<String, Settings> ablations(Settings settings) {
-    if (!settings.train().hardLabelAblation()) {
-      return Map.of();
-    }
-    if (settings.train().loss().softLabelWeight() == 0) {
-      LOG.info("{}: the student itself is trained on hard labels only; no ablation",
-          Settings.Train.HARD_LABEL_ABLATION.path());
-      return Map.of();
-    }
-    return Map.of(ClassifyTask.HARD_LABELS, settings.withTrain(settings.train().withLoss(
-        settings.train().loss().withSoftLabelWeight(0))));
+    return StudentRecipe.hardLabelAblation(settings);
   }
 
   /**

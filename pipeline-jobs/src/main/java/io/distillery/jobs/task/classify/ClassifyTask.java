@@ -10,9 +10,6 @@ import io.distillery.settings.TaskKind;
  * agreement, calibration and the two students side by side in the report ({@link ClassifyEvaluation}).
  */
 public final class ClassifyTask {
-  /** The ablation trained on hard labels only (soft-label weight 0). */
-  public static final String HARD_LABELS = "hard-labels";
-
   private ClassifyTask() {}
 
   public static DistillationTask create() {

@@ -73,8 +73,8 @@ final class EmbedEvaluation implements TaskEvaluation {
 
   @Override
   public List<Gate.Threshold> gate(Settings.Gate gate) {
-    return List.of(new Gate.Threshold(Gate.MEAN_COSINE, gate.minMeanCosine(), "mean cosine to the teacher"),
-        new Gate.Threshold(Gate.NEIGHBOUR_RECALL, gate.minNeighbourRecall(), "neighbour agreement"));
+    return List.of(Gate.Threshold.atLeast(Gate.MEAN_COSINE, gate.minMeanCosine(), "mean cosine to the teacher"),
+        Gate.Threshold.atLeast(Gate.NEIGHBOUR_RECALL, gate.minNeighbourRecall(), "neighbour agreement"));
   }
 
   @Override

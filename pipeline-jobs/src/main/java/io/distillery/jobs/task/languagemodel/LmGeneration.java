@@ -95,8 +95,9 @@ final class LmGeneration implements TaskGeneration {
     Map<String, Long> finish = new TreeMap<>();
     // At most one row per finish reason.
     outputs.groupBy(Cols.FINISH_REASON).count().collectAsList().forEach(r -> finish.put(r.getString(0), r.getLong(1)));
-    return new LmOutputs(Teachers.language(settings.teacher()).tokenizerFingerprint(), settings.teacher().topK(),
-        tokens, bytesPerToken, finish);
+    LanguageModelTeacher teacher = Teachers.language(settings.teacher());
+    return new LmOutputs(teacher.tokenizerFingerprint(), teacher.vocabSize(), settings.teacher().topK(), tokens,
+        bytesPerToken, finish);
   }
 
   /** Executor side: the JVM's language model, completing each request with its sample's seed. */

@@ -7,18 +7,24 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.distillery.corpus.Split;
 import io.distillery.dataset.DatasetKind;
 import io.distillery.dataset.DatasetKind.Cols;
 import io.distillery.dataset.PackedTokens;
 import io.distillery.dataset.PackedTopK;
 import io.distillery.jobs.TestRuns;
+import io.distillery.jobs.export.CorpusExport;
 import io.distillery.jobs.pipeline.Pipeline;
 import io.distillery.run.Stage;
 import io.distillery.run.StageManifest;
 import io.distillery.settings.Settings;
 import io.distillery.teacher.Llama2Teacher;
 import io.distillery.teacher.lm.Llama2Tokenizer;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,7 +37,7 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Corpus generation with the shipped language model (conf/examples/stories.conf), in Spark local mode: every prompt
+ * Corpus generation with the shipped language model (conf/examples/stories-corpus.conf), in Spark local mode: every prompt
  * completed twice, each completion with its tokens and per-position top-k, reproducible from its seed.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -45,15 +51,7 @@ class LmCorpusTest {
 
   @BeforeAll
   void generateTheCorpus() {
-    Path repo = Path.of(System.getProperty("test.repo.root", ".."));
-    Map<String, String> o = new HashMap<>();
-    o.put("distillery.run.root", root.toUri().toString());
-    o.put("distillery.spark.master", "local[2]");
-    o.put("distillery.spark.partitions", "2");
-    o.put("distillery.corpus.path", repo.resolve("conf/examples/story-prompts.txt").toString());
-    o.put("distillery.generate.samples", "2");
-    o.put("distillery.generate.sampling.max-tokens", "24");
-    settings = Settings.load(Optional.of(repo.resolve("conf/examples/stories.conf")), o);
+    settings = StoriesRuns.settings("stories-corpus.conf", root, 24, Map.of());
     spark = TestRuns.spark(settings);
     done = Pipeline.runAll(settings, spark);
   }
@@ -68,16 +66,16 @@ class LmCorpusTest {
   }
 
   @Test
-  void everyPromptIsCompletedOncePerSampleWithItsTokensAndTopK() {
+  void everyPromptIsCompletedOncePerSampleWithItsTokensAndTopK() throws Exception {
     Map<String, Long> c = done.get(Stage.GENERATE).counts();
     long prompts = done.get(Stage.INGEST).counts().get("written");
-    assertEquals(24, prompts);
+    assertEquals(StoriesRuns.prompts(), prompts);
     assertEquals(2 * prompts, c.get("rows_in"), c.toString());
     assertEquals(c.get("rows_in"), c.get("written") + c.get("failed"), c.toString());
     assertEquals(0L, c.get("failed"));
     Llama2Teacher teacher = Llama2Teacher.shared(settings.teacher());
     Llama2Tokenizer tokenizer = teacher.tokenizer();
-    List<Row> rows = TestRuns.read(spark, settings, DatasetKind.TEACHER_COMPLETIONS).collectAsList(); // 48 rows
+    List<Row> rows = TestRuns.read(spark, settings, DatasetKind.TEACHER_COMPLETIONS).collectAsList(); // 2 per prompt
     assertEquals(2 * prompts, rows.size());
     for (Row r : rows) {
       String prompt = r.getAs(Cols.TEXT);
@@ -132,6 +130,52 @@ class LmCorpusTest {
     var again = Llama2Teacher.shared(settings.teacher()).complete(one.getAs(Cols.TEXT), sampling, 20);
     assertArrayEquals(again.tokens(), tokens(one.getAs(Cols.TOKEN_IDS)));
     assertFalse(again.text().isEmpty());
+  }
+
+  @Test
+  void theCorpusExportsAsChatJsonlAndAsCompletionParquetWithProvenance() throws Exception {
+    long corpus = done.get(Stage.GENERATE).counts().get("written");
+    Path chat = root.resolve("export-chat");
+    assertEquals(corpus, CorpusExport.export(settings, spark, new CorpusExport.Request(CorpusExport.Format.JSONL,
+        CorpusExport.Style.CHAT, false, Optional.empty(), chat.toString())));
+    ObjectMapper json = new ObjectMapper();
+    List<String> lines = new ArrayList<>();
+    try (var files = Files.list(chat)) {
+      for (Path f : files.filter(f -> f.getFileName().toString().endsWith(".json")).sorted().toList()) {
+        lines.addAll(Files.readAllLines(f));
+      }
+    }
+    assertEquals(corpus, lines.size(), "one JSON object a line, one line a completion");
+    Map<String, String> completionsByPrompt = new HashMap<>();
+    TestRuns.read(spark, settings, DatasetKind.TEACHER_COMPLETIONS).where(col(Cols.SAMPLE).equalTo(0))
+        .collectAsList().forEach(r -> completionsByPrompt.put(r.getAs(Cols.TEXT), r.getAs(Cols.COMPLETION)));
+    int matched = 0;
+    for (String line : lines) {
+      JsonNode o = json.readTree(line);
+      List<String> fields = new ArrayList<>();
+      o.fieldNames().forEachRemaining(fields::add);
+      assertEquals(List.of("messages"), fields, "OpenAI's fine-tuning form: " + line);
+      assertEquals("user", o.at("/messages/0/role").asText());
+      assertEquals("assistant", o.at("/messages/1/role").asText());
+      String completion = o.at("/messages/1/content").asText();
+      matched += completion.equals(completionsByPrompt.get(o.at("/messages/0/content").asText())) ? 1 : 0;
+    }
+    assertEquals(completionsByPrompt.size(), matched, "every prompt's first sample, word for word");
+
+    Path parquet = root.resolve("export-completion");
+    long test = CorpusExport.export(settings, spark, new CorpusExport.Request(CorpusExport.Format.PARQUET,
+        CorpusExport.Style.COMPLETION, true, Optional.of(Split.TEST), parquet.toString()));
+    var exported = spark.read().parquet(parquet.toString());
+    assertEquals(TestRuns.read(spark, settings, DatasetKind.TEACHER_COMPLETIONS).where(col(Cols.SPLIT).equalTo("test"))
+        .count(), test);
+    List<String> names = List.of(exported.columns());
+    assertTrue(names.containsAll(List.of("prompt", "completion", Cols.TEACHER_NAME, Cols.TEACHER_SHA256, Cols.TERMS,
+        Cols.SEED, Cols.FINISH_REASON)), names.toString());
+    assertFalse(names.contains(Cols.TOP_K), "packed token columns stay in the table");
+    IllegalStateException again = assertThrows(IllegalStateException.class, () -> CorpusExport.export(settings,
+        spark, new CorpusExport.Request(CorpusExport.Format.PARQUET, CorpusExport.Style.COMPLETION, true,
+            Optional.empty(), chat.toString())));
+    assertTrue(again.getMessage().contains("already exists"), again.getMessage());
   }
 
   private static int[] tokens(byte[] packed) {
