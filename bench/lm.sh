@@ -22,7 +22,7 @@ if [ "${SEEDS_ONLY:-0}" != 1 ]; then
   # shellcheck disable=SC2046
   java -Xmx6g $(bin/jvm-flags) -Dlog4j2.configurationFile="$home/conf/log4j2.properties" \
     -cp "pipeline-jobs/target/test-classes:pipeline-jobs/target/classes:pipeline-core/target/classes:$(cat "$out/test-classpath.txt")" \
-    io.distillery.bench.LmBench conf/examples/stories-corpus.conf "$root/generate" 4 3 2> "$out/lm-bench.log"
+    io.distillery.bench.LmBench conf/examples/stories-corpus.conf "$root/generate" 8 3 2> "$out/lm-bench.log"
 fi
 for s in $(seq 1 "$seeds"); do
   echo "bench: stories, train.seed = $s" >&2

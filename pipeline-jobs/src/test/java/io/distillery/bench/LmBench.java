@@ -65,7 +65,8 @@ public final class LmBench {
         + "0.90)%n", sorted.get(sorted.size() / 2), rounds, ratios);
     StageManifest k20 = Pipeline.run(settings, spark, List.of(Stage.GENERATE), false).get(Stage.GENERATE);
     Settings at50 = settings(config, root, samples, 50);
-    StageManifest k50 = Pipeline.run(at50, spark, List.of(Stage.GENERATE), false).get(Stage.GENERATE);
+    StageManifest k50 = Pipeline.run(at50, spark, List.of(Stage.INGEST, Stage.GENERATE), false)
+        .get(Stage.GENERATE);
     System.out.printf("stored bytes per generated token (top-k column, before Parquet compression): k = 20: %.1f, "
         + "k = 50: %.1f   (DistillKit: about 114 at k = 50, 300 at k = 128)%n",
         ((Number) k20.details().get("bytes_per_token")).doubleValue(),
