@@ -98,6 +98,14 @@ public enum DatasetKind {
       Column.required(Cols.MAX_TOKENS, LONG, "the completion's token limit"),
       Column.required(Cols.SEED, LONG, "the sampler's seed for this sample")))),
 
+  /** generate: answers the task's quality gate kept out of its dataset, with the reason. */
+  TEACHER_QUARANTINE("teacher-quarantine", withProvenance(List.of(
+      Column.required(Cols.ROW_ID, STRING, "the request's row id"),
+      Column.required(Cols.TEXT, STRING, "prompt text"),
+      Column.required(Cols.ANSWER, STRING, "the teacher's answer as text"),
+      Column.required(Cols.REASON, STRING, "task language-model: empty, undecodable, too_short, truncated, "
+          + "duplicate_completion (generate.quality)")))),
+
   /** generate: prompts the teacher could not answer. */
   TEACHER_FAILURES("teacher-failures", List.of(
       Column.required(Cols.ROW_ID, STRING, "prompt row id"),
@@ -188,6 +196,7 @@ public enum DatasetKind {
     public static final String SPLIT = "split";
     public static final String STAGE = "stage";
     public static final String REASON = "reason";
+    public static final String ANSWER = "answer";
     public static final String EMBEDDING = "embedding";
     public static final String TOKEN_ID = "token_id";
     public static final String GOLD_LABEL = "gold_label";

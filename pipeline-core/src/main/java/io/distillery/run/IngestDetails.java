@@ -1,5 +1,6 @@
 package io.distillery.run;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import java.util.List;
@@ -9,6 +10,10 @@ import java.util.List;
  *
  * @param corpus the corpus read: the Europarl resource or the configured path
  * @param languages the languages kept ([] = all)
+ * @param template the prompt template the corpus's rows filled, as {@code template:ID@HASH} (null: none)
+ * @param templateText its text
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-public record IngestDetails(String corpus, List<String> languages) implements StageDetails {}
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record IngestDetails(String corpus, List<String> languages, String template, String templateText)
+    implements StageDetails {}

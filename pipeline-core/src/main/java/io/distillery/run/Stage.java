@@ -13,7 +13,7 @@ public enum Stage {
   INGEST(List.of("corpus"), List.of(DatasetKind.PROMPTS, DatasetKind.QUARANTINE)),
   GENERATE(List.of("corpus", "teacher", "generate"), List.of(DatasetKind.TEACHER_EMBEDDINGS,
       DatasetKind.TEACHER_TOKEN_EMBEDDINGS, DatasetKind.TEACHER_TOKEN_CONTEXTS, DatasetKind.TEACHER_LABELS,
-      DatasetKind.TEACHER_COMPLETIONS, DatasetKind.TEACHER_FAILURES)),
+      DatasetKind.TEACHER_COMPLETIONS, DatasetKind.TEACHER_QUARANTINE, DatasetKind.TEACHER_FAILURES)),
   TRAIN(List.of("corpus", "teacher", "generate", "student", "train"), List.of()),
   EVALUATE(List.of("corpus", "teacher", "generate", "student", "train", "evaluate"), List.of());
 

@@ -76,7 +76,8 @@ public record Settings(
       int spansPerSentence,
       int maxDocuments,
       double validationFraction,
-      double testFraction) implements Serializable {
+      double testFraction,
+      PromptTemplate template) implements Serializable {
     public static final Key<CorpusSource> SOURCE = Key.oneOf("corpus.source", CorpusSource.class);
     public static final Key<CorpusUnit> UNIT = Key.oneOf("corpus.unit", CorpusUnit.class);
     public static final Key<String> PATH = Key.string("corpus.path");
@@ -91,22 +92,49 @@ public record Settings(
     public static final Key<Integer> MAX_DOCUMENTS = Key.intAtLeast("corpus.max-documents", 0);
     public static final Key<Double> VALIDATION_FRACTION = Key.doubleBetween("corpus.validation-fraction", 0, 0.5);
     public static final Key<Double> TEST_FRACTION = Key.doubleBetween("corpus.test-fraction", 0, 0.5);
+    public static final Key<String> TEMPLATE_ID = Key.string("corpus.template.id");
+    public static final Key<String> TEMPLATE_TEXT = Key.string("corpus.template.text");
 
     static Corpus read(ConfigReader r) {
       Corpus c = new Corpus(r.get(SOURCE), r.get(UNIT), r.get(PATH), r.get(COLUMN), r.get(LABEL_COLUMN),
           r.get(LANGUAGES), r.get(DETECT_CHARS), r.get(MIN_WORDS), r.get(MAX_WORDS), r.get(MAX_CHARS),
-          r.get(SPANS_PER_SENTENCE), r.get(MAX_DOCUMENTS), r.get(VALIDATION_FRACTION), r.get(TEST_FRACTION));
+          r.get(SPANS_PER_SENTENCE), r.get(MAX_DOCUMENTS), r.get(VALIDATION_FRACTION), r.get(TEST_FRACTION),
+          readTemplate(r));
       if (c.source() != CorpusSource.EUROPARL && c.path().isBlank()) {
         r.problem(PATH, "is required when " + SOURCE.is(c.source()));
       }
       if (c.maxWords() < c.minWords()) {
         r.problem(MAX_WORDS, "must be >= " + MIN_WORDS.path() + " (" + c.minWords() + "), was " + c.maxWords());
       }
+      if (c.template().present() && c.source() == CorpusSource.EUROPARL) {
+        r.problem(TEMPLATE_TEXT, "fills its slots from a seed table: needs " + SOURCE.path() + " = text, jsonl or "
+            + "parquet, was " + c.source());
+      }
       if (!c.labelColumn().isEmpty() && c.source() != CorpusSource.JSONL && c.source() != CorpusSource.PARQUET) {
         r.problem(LABEL_COLUMN, "needs " + SOURCE.path() + " = jsonl or parquet (a column to read), was "
             + c.source());
       }
       return c;
+    }
+  }
+
+  private static PromptTemplate readTemplate(ConfigReader r) {
+    String text = r.get(Corpus.TEMPLATE_TEXT);
+    String id = r.get(Corpus.TEMPLATE_ID);
+    if (text.isEmpty()) {
+      if (!id.isEmpty()) {
+        r.problem(Corpus.TEMPLATE_TEXT, "is empty, but " + Corpus.TEMPLATE_ID.is(id) + ": give the template's text");
+      }
+      return PromptTemplate.NONE;
+    }
+    if (!id.matches("[A-Za-z0-9._-]+")) {
+      r.problem(Corpus.TEMPLATE_ID, "must name the template (letters, digits, '.', '_', '-'), was '" + id + "'");
+    }
+    try {
+      return new PromptTemplate(id, text);
+    } catch (IllegalArgumentException e) {
+      r.problem(Corpus.TEMPLATE_TEXT, e.getMessage());
+      return PromptTemplate.NONE;
     }
   }
 
@@ -286,14 +314,29 @@ public record Settings(
     }
   }
 
+  /**
+   * Which teacher completions are quarantined before they are written (task language-model; see
+   * generate.quality in reference.conf).
+   */
+  public record Quality(int minTokens, boolean wholeAnswers, boolean duplicates) implements Serializable {
+    public static final Key<Integer> MIN_TOKENS = Key.intBetween("generate.quality.min-tokens", 1, 1 << 16);
+    public static final Key<Boolean> WHOLE_ANSWERS = Key.bool("generate.quality.whole-answers");
+    public static final Key<Boolean> DUPLICATES = Key.bool("generate.quality.quarantine-duplicates");
+
+    static Quality read(ConfigReader r) {
+      return new Quality(r.get(MIN_TOKENS), r.get(WHOLE_ANSWERS), r.get(DUPLICATES));
+    }
+  }
+
   /** @param samples completions per prompt (task language-model), each with its own seed */
-  public record Generate(double maxFailureFraction, Budget budget, int samples, Sampling sampling)
+  public record Generate(double maxFailureFraction, Budget budget, int samples, Sampling sampling, Quality quality)
       implements Serializable {
     public static final Key<Double> MAX_FAILURE_FRACTION = Key.doubleBetween("generate.max-failure-fraction", 0, 1);
     public static final Key<Integer> SAMPLES = Key.intBetween("generate.samples", 1, 1000);
 
     static Generate read(ConfigReader r) {
-      return new Generate(r.get(MAX_FAILURE_FRACTION), Budget.read(r), r.get(SAMPLES), Sampling.read(r));
+      return new Generate(r.get(MAX_FAILURE_FRACTION), Budget.read(r), r.get(SAMPLES), Sampling.read(r),
+          Quality.read(r));
     }
   }
 

@@ -4,17 +4,25 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.distillery.dataset.DatasetKind;
 import io.distillery.dataset.DatasetKind.Cols;
 import io.distillery.jobs.pipeline.Pipeline;
 import io.distillery.run.Stage;
 import io.distillery.run.StageManifest;
+import io.distillery.settings.PromptTemplate;
 import io.distillery.settings.Settings;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -88,5 +96,39 @@ class UserCorpusIngestTest {
         "distillery.corpus.column", "text")));
     assertTrue(e.getMessage().contains("distillery.corpus.column = 'text'") && e.getMessage().contains("body"),
         e.getMessage());
+  }
+
+  @Test
+  void aTemplateFilledFromASeedTableIsOnePromptPerRowRecordingTheTemplate() throws Exception {
+    Path repo = Path.of(System.getProperty("test.repo.root", ".."));
+    Path seeds = repo.resolve("conf/examples/story-seeds.jsonl");
+    settings = Settings.load(Optional.of(repo.resolve("conf/examples/stories-template.conf")), Map.of(
+        "distillery.run.root", root.toUri().toString(), "distillery.spark.master", "local[2]",
+        "distillery.corpus.path", seeds.toString()));
+    SparkSession spark = TestRuns.spark(settings);
+    StageManifest m = Pipeline.run(settings, spark, List.of(Stage.INGEST), true).get(Stage.INGEST);
+    List<String> lines = Files.readAllLines(seeds);
+    assertEquals(lines.size(), m.counts().get("written"), m.counts().toString());
+    PromptTemplate template = settings.corpus().template();
+    assertEquals(template.reference(), m.details().get("template"));
+    ObjectMapper json = new ObjectMapper();
+    Set<String> expected = new HashSet<>();
+    for (String line : lines) {
+      JsonNode seed = json.readTree(line);
+      expected.add("Once upon a time, there was a little " + seed.get("animal").asText() + " named "
+          + seed.get("name").asText() + ". One day, " + seed.get("name").asText() + " went to "
+          + seed.get("place").asText() + ".");
+    }
+    List<Row> prompts = TestRuns.read(spark, settings, DatasetKind.PROMPTS).collectAsList();
+    assertEquals(expected, prompts.stream().map(r -> r.<String>getAs(Cols.TEXT)).collect(Collectors.toSet()));
+    assertTrue(prompts.stream().allMatch(r -> r.<String>getAs(Cols.SOURCE_REF).startsWith(
+        "template:story-opener-v1@" + template.hash() + " ")), prompts.get(0).toString());
+
+    Settings missing = Settings.load(Optional.of(repo.resolve("conf/examples/stories-template.conf")), Map.of(
+        "distillery.run.root", root.toUri().toString(), "distillery.spark.master", "local[2]",
+        "distillery.corpus.path", seeds.toString(), "distillery.corpus.template.text", "A {colour} {animal}."));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Pipeline.run(missing, spark, List.of(Stage.INGEST), true));
+    assertTrue(e.getMessage().contains("[colour]") && e.getMessage().contains("animal"), e.getMessage());
   }
 }

@@ -5,12 +5,13 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Generate's row accounting: every prompt is written (answered) or failed, none lost; failures not sent because the
- * budget was spent do not count against {@code generate.max-failure-fraction}.
+ * Generate's row accounting: every prompt is written (answered), quarantined (answered, but the task's quality gate
+ * kept it out) or failed, none lost; failures not sent because the budget was spent do not count against
+ * {@code generate.max-failure-fraction}.
  *
  * @param notSent failed rows that were never sent (budget spent)
  */
-record GenerateAccounting(long rowsIn, long written, long failed, long notSent) {
+record GenerateAccounting(long rowsIn, long written, long failed, long notSent, long quarantined) {
 
   /** The teacher's own failures: failed rows that were sent. */
   long teacherFailed() {
@@ -21,9 +22,9 @@ record GenerateAccounting(long rowsIn, long written, long failed, long notSent) 
     return rowsIn == 0 ? 0 : teacherFailed() / (double) rowsIn;
   }
 
-  /** Throws unless rows in = written + failed. */
+  /** Throws unless rows in = written + failed + quarantined. */
   void checkNothingLost() {
-    if (rowsIn != written + failed || notSent > failed || notSent < 0) {
+    if (rowsIn != written + failed + quarantined || notSent > failed || notSent < 0) {
       throw new IllegalStateException("Generate accounting does not add up: " + counts());
     }
   }
@@ -41,6 +42,7 @@ record GenerateAccounting(long rowsIn, long written, long failed, long notSent) 
   }
 
   Map<String, Long> counts() {
-    return new TreeMap<>(Map.of("rows_in", rowsIn, "written", written, "failed", failed));
+    return new TreeMap<>(Map.of("rows_in", rowsIn, "written", written, "failed", failed, "quarantined",
+        quarantined));
   }
 }

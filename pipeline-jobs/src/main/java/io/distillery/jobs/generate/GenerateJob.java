@@ -19,6 +19,7 @@ import io.distillery.jobs.stage.StageContext;
 import io.distillery.jobs.stage.StageJob;
 import io.distillery.jobs.stage.StageResult;
 import io.distillery.jobs.task.Byproduct;
+import io.distillery.jobs.task.QualityGate;
 import io.distillery.jobs.task.TaskGeneration;
 import io.distillery.provenance.TeacherIdentity;
 import io.distillery.run.GenerateDetails;
@@ -47,11 +48,16 @@ import org.slf4j.LoggerFactory;
 /**
  * Stage 2, generate: fans the prompts out to the teacher across executors (one teacher per executor JVM) and writes
  * its answers, each row with provenance, plus a failure dataset. The teacher is asked exactly once per prompt:
- * attempts are staged to Parquet once and then split. Accounting, checked: prompts = written + failed; the stage
- * fails above generate.max-failure-fraction.
+ * attempts are staged to Parquet once and then split. Answers the task's quality gate rejects go to
+ * teacher-quarantine with their reason. Accounting, checked: prompts = written + failed + quarantined; the stage fails above
+ * generate.max-failure-fraction.
  */
 public final class GenerateJob implements StageJob {
   private static final Logger LOG = LoggerFactory.getLogger(GenerateJob.class);
+
+  private static final String QUARANTINE_REASON = "_quarantine_reason";
+  private static final Column[] IDENTITY = {col(Cols.TEACHER_NAME), col(Cols.TEACHER_VERSION),
+      col(Cols.TEACHER_ARTIFACT), col(Cols.TEACHER_SHA256), col(Cols.TERMS)};
 
   private final TaskGeneration task;
 
@@ -76,7 +82,16 @@ public final class GenerateJob implements StageJob {
 
     Dataset<Row> staged = ctx.spark().read().parquet(staging);
     Dataset<Row> attempts = byproduct.isPresent() ? staged.where(col(AttemptRows.BYPRODUCT).isNull()) : staged;
-    ctx.write(attempts.where(col(AttemptRows.ANSWERED)), task.output());
+    Optional<QualityGate> quality = task.quality(settings);
+    Dataset<Row> answered = attempts.where(col(AttemptRows.ANSWERED));
+    if (quality.isPresent()) {
+      answered = answered.withColumn(QUARANTINE_REASON, quality.get().reason());
+      ctx.write(answered.where(col(QUARANTINE_REASON).isNull()), task.output());
+      ctx.write(answered.where(col(QUARANTINE_REASON).isNotNull()).withColumn(Cols.ANSWER, quality.get().answer())
+          .withColumn(Cols.REASON, col(QUARANTINE_REASON)), DatasetKind.TEACHER_QUARANTINE);
+    } else {
+      ctx.write(answered, task.output());
+    }
     ctx.write(attempts.where(col(AttemptRows.ANSWERED).equalTo(false)), DatasetKind.TEACHER_FAILURES);
     Map<String, Long> byproductCounts = byproduct.isPresent()
         ? byproduct.get().write(ctx, staged.where(col(AttemptRows.BYPRODUCT).isNotNull())
@@ -86,12 +101,20 @@ public final class GenerateJob implements StageJob {
 
     Dataset<Row> outputs = ctx.read(task.output());
     Dataset<Row> failures = ctx.read(DatasetKind.TEACHER_FAILURES);
+    Dataset<Row> quarantined = quality.isPresent() ? ctx.read(DatasetKind.TEACHER_QUARANTINE) : null;
     GenerateAccounting accounting = new GenerateAccounting(prompts.count(), outputs.count(), failures.count(),
-        failures.where(col(Cols.ERROR_CLASS).equalTo(TeacherFailure.BUDGET_EXHAUSTED)).count());
-    LOG.info("generate: rows in {} = written {} + failed {} (of which {} not sent: budget spent)",
-        accounting.rowsIn(), accounting.written(), accounting.failed(), accounting.notSent());
+        failures.where(col(Cols.ERROR_CLASS).equalTo(TeacherFailure.BUDGET_EXHAUSTED)).count(),
+        quarantined == null ? 0 : quarantined.count());
+    LOG.info("generate: rows in {} = written {} + failed {} (of which {} not sent: budget spent) + quarantined {}",
+        accounting.rowsIn(), accounting.written(), accounting.failed(), accounting.notSent(),
+        accounting.quarantined());
     accounting.checkNothingLost();
     Map<String, Long> counts = accounting.counts();
+    if (quarantined != null) {
+      // Bounded: one row per reason.
+      quarantined.groupBy(Cols.REASON).count().collectAsList()
+          .forEach(r -> counts.put("quarantined_" + r.getString(0), r.getLong(1)));
+    }
     if (settings.teacher().remote()) {
       counts.putAll(remoteCounts(outputs, settings.teacher()));
       counts.put(TeacherFailure.BUDGET_EXHAUSTED, accounting.notSent());
@@ -114,7 +137,9 @@ public final class GenerateJob implements StageJob {
     counts.putAll(task.auxiliary(ctx));
     GenerateDetails details = new GenerateDetails(settings.task().configName(),
         ctx.tables().name(task.output()), task.describe(ctx, outputs));
-    return StageResult.of(counts, details).withTeacher(teacherOf(outputs, settings.teacher()));
+    Dataset<Row> answeredAll = quarantined == null ? outputs : outputs.select(IDENTITY)
+        .unionByName(quarantined.select(IDENTITY));
+    return StageResult.of(counts, details).withTeacher(teacherOf(answeredAll, settings.teacher()));
   }
 
   /** The attempt rows: each prompt asked once, by the in-process teacher or over HTTP. */
@@ -259,9 +284,9 @@ public final class GenerateJob implements StageJob {
   }
 
   /** The one teacher identity the rows record; a run answered by two different models is an error. */
-  private static TeacherIdentity teacherOf(Dataset<Row> outputs, Settings.Teacher spec) {
-    List<Row> ids = outputs.select(Cols.TEACHER_NAME, Cols.TEACHER_VERSION, Cols.TEACHER_ARTIFACT,
-        Cols.TEACHER_SHA256, Cols.TERMS).distinct().limit(2).collectAsList();
+  /** The teacher that answered: one identity across every answered row, written or quarantined. */
+  private static TeacherIdentity teacherOf(Dataset<Row> answered, Settings.Teacher spec) {
+    List<Row> ids = answered.select(IDENTITY).distinct().limit(2).collectAsList();
     if (ids.size() != 1) {
       throw new IllegalStateException(ids.isEmpty() ? "The teacher answered no prompt."
           : "Rows of one run were answered by different teachers: " + ids);

@@ -2,6 +2,7 @@ package io.distillery.jobs.ingest;
 
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.concat;
 import static org.apache.spark.sql.functions.concat_ws;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.countDistinct;
@@ -31,6 +32,7 @@ import io.distillery.run.IngestDetails;
 import io.distillery.run.Stage;
 import io.distillery.run.StageManifest;
 import io.distillery.settings.CorpusSource;
+import io.distillery.settings.PromptTemplate;
 import io.distillery.settings.Settings;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -42,6 +44,7 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
@@ -108,9 +111,11 @@ public final class IngestJob implements StageJob {
             + Settings.Corpus.MAX_WORDS.path() + " and the corpus path; the quarantine dataset at "
             + ctx.describe(DatasetKind.QUARANTINE) + " says why sentences were rejected.");
       }
+      PromptTemplate template = settings.corpus().template();
       return StageResult.of(accounting.counts(), new IngestDetails(
           settings.corpus().source() == CorpusSource.EUROPARL ? Europarl.RESOURCE : settings.corpus().path(),
-          settings.corpus().languages()));
+          settings.corpus().languages(), template.present() ? template.reference() : null,
+          template.present() ? template.text() : null));
     } finally {
       candidates.unpersist();
     }
@@ -154,7 +159,7 @@ public final class IngestJob implements StageJob {
     if (corpus.source() == CorpusSource.EUROPARL) {
       return raw; // already documents, the shards bounded by max-documents
     }
-    if (!Arrays.asList(raw.columns()).contains(corpus.column())) {
+    if (!corpus.template().present() && !Arrays.asList(raw.columns()).contains(corpus.column())) {
       throw new IllegalArgumentException(Settings.Corpus.COLUMN.full() + " = '" + corpus.column() + "' is not a "
           + "column of " + corpus.path() + "; its columns are " + Arrays.toString(raw.columns()));
     }
@@ -162,9 +167,22 @@ public final class IngestJob implements StageJob {
       throw new IllegalArgumentException(Settings.Corpus.LABEL_COLUMN.full() + " = '" + corpus.labelColumn()
           + "' is not a column of " + corpus.path() + "; its columns are " + Arrays.toString(raw.columns()));
     }
-    Dataset<Row> docs = raw.select(
-        concat_ws(":", input_file_name(), monotonically_increasing_id()).as(Cols.SOURCE_REF),
-        col(corpus.column()).cast(DataTypes.StringType).as(Cols.TEXT),
+    Column ref = concat_ws(":", input_file_name(), monotonically_increasing_id());
+    Column text = col(corpus.column()).cast(DataTypes.StringType);
+    if (corpus.template().present()) {
+      PromptTemplate template = corpus.template();
+      List<String> missing = template.slots().stream().filter(s -> !Arrays.asList(raw.columns()).contains(s))
+          .toList();
+      if (!missing.isEmpty()) {
+        throw new IllegalArgumentException("The template '" + template.id() + "' has slots " + missing + " that are "
+            + "not columns of " + corpus.path() + "; its columns are " + Arrays.toString(raw.columns()));
+      }
+      // concat is null when a slot is null: the prompt is then empty and quarantined as such.
+      text = concat(template.parts().stream().map(p -> p.slot() == null ? lit(p.literal())
+          : col(p.slot()).cast(DataTypes.StringType)).toArray(Column[]::new));
+      ref = concat_ws(" ", lit(template.reference()), ref);
+    }
+    Dataset<Row> docs = raw.select(ref.as(Cols.SOURCE_REF), text.as(Cols.TEXT),
         corpus.labelColumn().isEmpty() ? lit("").as(Cols.GOLD_LABEL)
             : coalesce(trim(col(corpus.labelColumn()).cast(DataTypes.StringType)), lit("")).as(Cols.GOLD_LABEL));
     return corpus.maxDocuments() > 0 ? docs.limit(corpus.maxDocuments()) : docs;

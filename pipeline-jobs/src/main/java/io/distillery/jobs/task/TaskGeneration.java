@@ -33,6 +33,14 @@ public interface TaskGeneration {
   /** The in-process teacher these settings name (a remote one is asked by the generate stage itself). */
   PartitionTeacher.Opener inProcess(Settings settings);
 
+  /**
+   * Which answers go to teacher-quarantine (with a reason) instead of the task's dataset, decided before any answer
+   * is written; most tasks keep every answer.
+   */
+  default Optional<QualityGate> quality(Settings settings) {
+    return Optional.empty();
+  }
+
   /** What the in-process teacher emits beside its answers, if anything. */
   Optional<Byproduct> byproduct(Settings settings);
 

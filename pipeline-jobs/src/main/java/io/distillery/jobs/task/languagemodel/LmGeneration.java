@@ -5,8 +5,11 @@ import static org.apache.spark.sql.functions.concat;
 import static org.apache.spark.sql.functions.explode;
 import static org.apache.spark.sql.functions.length;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.sequence;
 import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.trim;
+import static org.apache.spark.sql.functions.when;
 
 import io.distillery.dataset.DatasetKind;
 import io.distillery.dataset.DatasetKind.Cols;
@@ -16,6 +19,7 @@ import io.distillery.jobs.stage.StageContext;
 import io.distillery.jobs.task.AnswerColumns;
 import io.distillery.jobs.task.Byproduct;
 import io.distillery.jobs.task.PartitionTeacher;
+import io.distillery.jobs.task.QualityGate;
 import io.distillery.jobs.task.TaskGeneration;
 import io.distillery.run.StageDetails;
 import io.distillery.settings.Settings;
@@ -27,14 +31,21 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.expressions.Window;
 
 /**
  * Generate for task language-model: each prompt asked {@code generate.samples} times, sample i with the seed
  * {@code generate.sampling.seed + i}; a completion's tokens and its per-position top-k go to teacher-completions.
  */
 final class LmGeneration implements TaskGeneration {
+  static final String EMPTY = "empty";
+  static final String UNDECODABLE = "undecodable";
+  static final String TOO_SHORT = "too_short";
+  static final String TRUNCATED = "truncated";
+  static final String DUPLICATE = "duplicate_completion";
 
   @Override
   public DatasetKind output() {
@@ -79,6 +90,27 @@ final class LmGeneration implements TaskGeneration {
   @Override
   public PartitionTeacher.Opener inProcess(Settings settings) {
     return new Complete(settings.teacher(), settings.generate().sampling());
+  }
+
+  /**
+   * Empty, undecodable, too short, truncated (when the run asks for whole answers) and duplicate completions go to
+   * quarantine, in that order of precedence.
+   */
+  @Override
+  public Optional<QualityGate> quality(Settings settings) {
+    Settings.Quality q = settings.generate().quality();
+    Column tokens = length(col(Cols.TOKEN_IDS)).divide(2);
+    Column reason = when(tokens.equalTo(0).or(trim(col(Cols.COMPLETION)).equalTo("")), lit(EMPTY))
+        .when(col(Cols.COMPLETION).contains("\uFFFD"), lit(UNDECODABLE))
+        .when(tokens.lt(q.minTokens()), lit(TOO_SHORT));
+    if (q.wholeAnswers()) {
+      reason = reason.when(col(Cols.FINISH_REASON).equalTo(Completion.Finish.LENGTH.wire()), lit(TRUNCATED));
+    }
+    if (q.duplicates()) {
+      reason = reason.when(row_number().over(Window.partitionBy(col(Cols.COMPLETION)).orderBy(col(Cols.ROW_ID)))
+          .gt(1), lit(DUPLICATE));
+    }
+    return Optional.of(new QualityGate(reason, col(Cols.COMPLETION)));
   }
 
   @Override

@@ -71,12 +71,13 @@ class LmCorpusTest {
     long prompts = done.get(Stage.INGEST).counts().get("written");
     assertEquals(StoriesRuns.prompts(), prompts);
     assertEquals(2 * prompts, c.get("rows_in"), c.toString());
-    assertEquals(c.get("rows_in"), c.get("written") + c.get("failed"), c.toString());
+    assertEquals(c.get("rows_in"), c.get("written") + c.get("failed") + c.get("quarantined"), c.toString());
     assertEquals(0L, c.get("failed"));
     Llama2Teacher teacher = Llama2Teacher.shared(settings.teacher());
     Llama2Tokenizer tokenizer = teacher.tokenizer();
     List<Row> rows = TestRuns.read(spark, settings, DatasetKind.TEACHER_COMPLETIONS).collectAsList(); // 2 per prompt
-    assertEquals(2 * prompts, rows.size());
+    assertEquals(c.get("written"), rows.size());
+    assertTrue(c.get("quarantined") < prompts / 10, "sampled completions are rarely quarantined: " + c);
     for (Row r : rows) {
       String prompt = r.getAs(Cols.TEXT);
       long sample = r.getAs(Cols.SAMPLE);
@@ -176,6 +177,34 @@ class LmCorpusTest {
         spark, new CorpusExport.Request(CorpusExport.Format.PARQUET, CorpusExport.Style.COMPLETION, true,
             Optional.empty(), chat.toString())));
     assertTrue(again.getMessage().contains("already exists"), again.getMessage());
+  }
+
+  @Test
+  void greedySamplesOfAPromptAreDuplicatesAndCutAnswersAreTruncatedWhenWholeOnesAreAsked() {
+    Map<String, String> greedy = Map.of("distillery.run.id", "stories-greedy", "distillery.corpus.max-documents",
+        "20", "distillery.generate.sampling.temperature", "0");
+    Settings dup = StoriesRuns.settings("stories-corpus.conf", root, 8, greedy);
+    Map<String, Long> c = Pipeline.run(dup, spark, List.of(Stage.INGEST, Stage.GENERATE), false)
+        .get(Stage.GENERATE).counts();
+    assertEquals(40L, c.get("rows_in"), c.toString());
+    assertEquals(c.get("rows_in"), c.get("written") + c.get("failed") + c.get("quarantined"), c.toString());
+    assertTrue(c.get("quarantined_duplicate_completion") >= 20, "every prompt's second greedy sample: " + c);
+    List<Row> kept = TestRuns.read(spark, dup, DatasetKind.TEACHER_COMPLETIONS).collectAsList();
+    assertEquals(kept.size(), kept.stream().map(r -> r.getAs(Cols.COMPLETION)).distinct().count(), "no duplicates");
+    var quarantine = TestRuns.read(spark, dup, DatasetKind.TEACHER_QUARANTINE);
+    assertEquals(c.get("quarantined"), quarantine.count());
+    Row first = quarantine.orderBy(Cols.ROW_ID).first();
+    assertEquals("MIT", first.getAs(Cols.TERMS), "with the teacher's provenance");
+    assertTrue(first.<String>getAs(Cols.ROW_ID).endsWith("#1"), "the second sample is the duplicate: " + first);
+    assertEquals(c.get("quarantined"), quarantine.where(col(Cols.REASON).equalTo("duplicate_completion")).count());
+
+    Map<String, String> whole = new HashMap<>(greedy);
+    whole.put("distillery.run.id", "stories-whole");
+    whole.put("distillery.generate.quality.whole-answers", "true");
+    Map<String, Long> w = Pipeline.run(StoriesRuns.settings("stories-corpus.conf", root, 8, whole), spark,
+        List.of(Stage.INGEST, Stage.GENERATE), false).get(Stage.GENERATE).counts();
+    assertEquals(w.get("rows_in"), w.get("written") + w.get("failed") + w.get("quarantined"), w.toString());
+    assertTrue(w.get("quarantined_truncated") >= 20, "8 tokens end most stories mid-sentence: " + w);
   }
 
   private static int[] tokens(byte[] packed) {
