@@ -12,4 +12,10 @@ public interface LanguageModelTeacher extends Teacher {
 
   /** Completes {@code prompt} as {@code sampling} says, with the top {@code k} alternatives at every position. */
   Completion complete(String prompt, Sampling sampling, int k);
+
+  /** The prompt's tokens as the model reads them, its beginning-of-sequence token first. */
+  int[] promptTokens(String prompt);
+
+  /** The UTF-8 bytes {@code token} adds to the text after {@code previous} (e.g. no leading space after BOS). */
+  byte[] tokenBytes(int previous, int token);
 }

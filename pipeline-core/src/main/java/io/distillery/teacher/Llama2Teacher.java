@@ -86,6 +86,16 @@ public final class Llama2Teacher implements LanguageModelTeacher {
   }
 
   @Override
+  public int[] promptTokens(String prompt) {
+    return tokenizer.encode(prompt, true);
+  }
+
+  @Override
+  public byte[] tokenBytes(int previous, int token) {
+    return tokenizer.bytes(previous, token);
+  }
+
+  @Override
   public void close() {
     // Nothing native: the weights are heap arrays.
   }

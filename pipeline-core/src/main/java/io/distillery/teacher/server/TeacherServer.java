@@ -8,8 +8,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.distillery.provenance.TeacherIdentity;
 import io.distillery.settings.Settings;
 import io.distillery.settings.TeacherKind;
+import io.distillery.teacher.Completion;
 import io.distillery.teacher.EmbeddingTeacher;
 import io.distillery.teacher.LabelTeacher;
+import io.distillery.teacher.LanguageModelTeacher;
 import io.distillery.teacher.Teachers;
 import io.distillery.util.Hashing;
 import io.undertow.Handlers;
@@ -43,6 +45,11 @@ import org.slf4j.LoggerFactory;
  *   <li>opennlp-langdetect: {@code POST /v1/chat/completions}: the last user message is classified, the answer is
  *       the top label, and with {@code logprobs} the label distribution is in
  *       {@code choices[0].logprobs.content[0].top_logprobs} (natural-log probabilities, most probable first);
+ *   <li>llama2c (a language model): {@code POST /v1/completions} and {@code POST /v1/chat/completions} generate
+ *       ({@code max_tokens}, {@code temperature}, {@code top_p}, {@code seed}, {@code stop}); with {@code logprobs}
+ *       every generated token's log-probability and its top alternatives, in each endpoint's OpenAI form, and the
+ *       token ids in {@code choices[0].token_ids} (as vLLM returns them). Chat reads the last user message as the
+ *       prompt (the model has no chat template);
  *   <li>{@code GET /health}, {@code GET /v1/models}.
  * </ul>
  * Binds {@code serve.host} (127.0.0.1 by default); with a token, every request but {@code /health} needs
@@ -60,6 +67,7 @@ public final class TeacherServer implements AutoCloseable {
   private final TeacherIdentity identity;
   private final EmbeddingTeacher embedder; // a teacher answering with embeddings, else null
   private final LabelTeacher classifier; // a teacher answering with labels, else null
+  private final LanguageModelTeacher language; // a teacher completing prompts, else null
 
   private TeacherServer(Settings settings, Optional<String> token) {
     this.settings = settings;
@@ -71,7 +79,9 @@ public final class TeacherServer implements AutoCloseable {
     }
     this.embedder = spec.kind().answer() == TeacherKind.Answer.EMBEDDING ? Teachers.embedding(spec) : null;
     this.classifier = spec.kind().answer() == TeacherKind.Answer.LABELS ? Teachers.labels(spec) : null;
-    this.identity = embedder != null ? embedder.identity() : classifier.identity();
+    this.language = spec.kind() == TeacherKind.LLAMA2C ? Teachers.language(spec) : null;
+    this.identity = embedder != null ? embedder.identity()
+        : classifier != null ? classifier.identity() : language.identity();
     Settings.Serve serve = settings.serve();
     HttpHandler routes = Handlers.routing()
         .get("/health", exchange -> send(exchange, 200, health()))
@@ -220,6 +230,9 @@ public final class TeacherServer implements AutoCloseable {
   }
 
   private ObjectNode chatCompletions(JsonNode request) {
+    if (language != null) {
+      return generate(request, lastUserMessage(request.path("messages")), true);
+    }
     requireClassifier("chat completions");
     String text = lastUserMessage(request.path("messages"));
     boolean logprobs = request.path("logprobs").asBoolean(false);
@@ -253,7 +266,6 @@ public final class TeacherServer implements AutoCloseable {
    * ({@code choices[0].logprobs.top_logprobs[0] = {label: logprob}}).
    */
   private ObjectNode completions(JsonNode request) {
-    requireClassifier("completions");
     JsonNode prompt = request.path("prompt");
     if (prompt.isArray() && prompt.size() == 1) {
       prompt = prompt.get(0);
@@ -262,6 +274,10 @@ public final class TeacherServer implements AutoCloseable {
       throw ApiError.badRequest("'prompt' must be a string (or a list of one string).");
     }
     String text = prompt.asText();
+    if (language != null) {
+      return generate(request, text, false);
+    }
+    requireClassifier("completions");
     int k = alternatives(request, "logprobs");
     LabelTeacher.TopK top = LabelTeacher.TopK.of(classifier.distribution(text), classifier.labels(),
         Math.max(1, k));
@@ -283,6 +299,107 @@ public final class TeacherServer implements AutoCloseable {
     }
     usage(out, text);
     return out;
+  }
+
+  /**
+   * The language model's completion of {@code prompt} in the completions form or (chat) the chat form, sampled as
+   * the request says (OpenAI's defaults otherwise: temperature 1, top-p 1, 16 tokens, seed 0).
+   */
+  private ObjectNode generate(JsonNode request, String prompt, boolean chat) {
+    if (request.path("n").asInt(1) != 1) {
+      throw ApiError.badRequest("'n' must be 1 here: ask once per sample, each with its own seed.");
+    }
+    int maxTokens = request.path(chat && request.has("max_completion_tokens") ? "max_completion_tokens"
+        : "max_tokens").asInt(16);
+    double temperature = request.path("temperature").asDouble(1.0);
+    double topP = request.path("top_p").asDouble(1.0);
+    if (maxTokens < 1 || temperature < 0 || !(topP > 0 && topP <= 1)) {
+      throw ApiError.badRequest("max_tokens must be >= 1, temperature >= 0 and top_p in (0, 1]; were " + maxTokens
+          + ", " + temperature + ", " + topP);
+    }
+    List<String> stop = new ArrayList<>();
+    JsonNode stopNode = request.path("stop");
+    if (stopNode.isTextual()) {
+      stop.add(stopNode.asText());
+    } else if (stopNode.isArray()) {
+      stopNode.forEach(s -> stop.add(s.asText()));
+    }
+    int k = chat ? (request.path("logprobs").asBoolean(false) ? request.path("top_logprobs").asInt(0) : -1)
+        : (request.hasNonNull("logprobs") ? request.path("logprobs").asInt() : -1);
+    if (k > language.vocabSize()) {
+      throw ApiError.badRequest("at most " + language.vocabSize() + " alternatives, asked for " + k);
+    }
+    Completion c;
+    try {
+      c = language.complete(prompt, new Settings.Sampling(temperature, topP, maxTokens, stop,
+          request.path("seed").asLong(0)), Math.max(1, k));
+    } catch (IllegalArgumentException e) {
+      throw ApiError.badRequest(e.getMessage());
+    }
+    ObjectNode out = answerHead(chat ? "chatcmpl-" : "cmpl-", chat ? "chat.completion" : "text_completion",
+        prompt + '\u0000' + request.path("seed").asLong(0));
+    ObjectNode choice = out.putArray("choices").addObject().put("index", 0).put("finish_reason", c.finish().wire());
+    if (chat) {
+      choice.putObject("message").put("role", "assistant").put("content", c.text());
+    } else {
+      choice.put("text", c.text());
+    }
+    ArrayNode ids = choice.putArray("token_ids");
+    for (int t : c.tokens()) {
+      ids.add(t);
+    }
+    if (k >= 0) {
+      logprobs(choice.putObject("logprobs"), c, prompt, k, chat);
+    } else {
+      choice.putNull("logprobs");
+    }
+    out.putObject("usage").put("prompt_tokens", c.promptTokens()).put("completion_tokens", c.tokens().length)
+        .put("total_tokens", c.promptTokens() + c.tokens().length);
+    return out;
+  }
+
+  /** Each generated token with its log-probability and k alternatives: chat's content[] or the legacy arrays. */
+  private void logprobs(ObjectNode node, Completion c, String prompt, int k, boolean chat) {
+    int[] promptIds = language.promptTokens(prompt);
+    int previous = promptIds[promptIds.length - 1];
+    ArrayNode content = chat ? node.putArray("content") : null;
+    ArrayNode tokens = chat ? null : node.putArray("tokens");
+    ArrayNode tokenLogprobs = chat ? null : node.putArray("token_logprobs");
+    ArrayNode top = chat ? null : node.putArray("top_logprobs");
+    ArrayNode offsets = chat ? null : node.putArray("text_offset");
+    int offset = 0;
+    for (int p = 0; p < c.tokens().length; p++) {
+      byte[] bytes = language.tokenBytes(previous, c.tokens()[p]);
+      String token = new String(bytes, StandardCharsets.UTF_8);
+      if (chat) {
+        ObjectNode t = content.addObject().put("token", token).put("logprob", c.tokenLogprobs()[p]);
+        putBytes(t, bytes);
+        ArrayNode alternatives = t.putArray("top_logprobs");
+        for (int i = 0; i < Math.min(k, c.topIds()[p].length); i++) {
+          byte[] alt = language.tokenBytes(previous, c.topIds()[p][i]);
+          putBytes(alternatives.addObject().put("token", new String(alt, StandardCharsets.UTF_8))
+              .put("logprob", c.topLogprobs()[p][i]), alt);
+        }
+      } else {
+        tokens.add(token);
+        tokenLogprobs.add(c.tokenLogprobs()[p]);
+        ObjectNode alternatives = top.addObject();
+        for (int i = 0; i < Math.min(k, c.topIds()[p].length); i++) {
+          alternatives.put(new String(language.tokenBytes(previous, c.topIds()[p][i]), StandardCharsets.UTF_8),
+              c.topLogprobs()[p][i]);
+        }
+        offsets.add(offset);
+        offset += token.length();
+      }
+      previous = c.tokens()[p];
+    }
+  }
+
+  private static void putBytes(ObjectNode node, byte[] bytes) {
+    ArrayNode b = node.putArray("bytes");
+    for (byte x : bytes) {
+      b.add(x & 0xff);
+    }
   }
 
   private void requireClassifier(String what) {
@@ -317,10 +434,7 @@ public final class TeacherServer implements AutoCloseable {
   }
 
   private static void bytes(ObjectNode node, String token) {
-    ArrayNode b = node.putArray("bytes");
-    for (byte x : token.getBytes(StandardCharsets.UTF_8)) {
-      b.add(x & 0xff);
-    }
+    putBytes(node, token.getBytes(StandardCharsets.UTF_8));
   }
 
   /** The text of the last user message; content is a string or a list of {type: text, text} parts. */

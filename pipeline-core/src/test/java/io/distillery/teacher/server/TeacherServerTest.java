@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.distillery.TestSettings;
 import io.distillery.settings.Settings;
+import io.distillery.teacher.Completion;
+import io.distillery.teacher.Llama2Teacher;
 import io.distillery.teacher.OnnxEmbeddingTeacher;
 import io.distillery.teacher.OpenNlpLanguageTeacher;
 import java.net.URI;
@@ -162,6 +164,54 @@ class TeacherServerTest {
           "model", s.teacher().name(), "prompt", 7)), null);
       assertEquals(400, noPrompt.statusCode());
       assertTrue(noPrompt.body().contains("'prompt' must be a string"), noPrompt.body());
+    }
+  }
+
+  @Test
+  void theLanguageModelGeneratesWithLogprobsInBothOpenAiForms() throws Exception {
+    Settings s = TestSettings.withOverrides(Map.of("distillery.serve.port", "0", "distillery.task", "language-model",
+        "distillery.teacher.kind", "llama2c", "distillery.teacher.name", "stories260K",
+        "distillery.teacher.model", "classpath:models/tinystories-260k/stories260K.bin",
+        "distillery.teacher.tokenizer", "classpath:models/tinystories-260k/tok512.bin",
+        "distillery.student.kind", "none"));
+    Llama2Teacher teacher = Llama2Teacher.shared(s.teacher());
+    String prompt = "Once upon a time";
+    Completion expected = teacher.complete(prompt, new Settings.Sampling(0.8, 0.95, 12, List.of(), 7), 3);
+    try (TeacherServer server = TeacherServer.start(s, Optional.empty())) {
+      HttpResponse<String> r = post(server, "/v1/completions", JSON.writeValueAsString(Map.of("model", "stories260K",
+          "prompt", prompt, "max_tokens", 12, "temperature", 0.8, "top_p", 0.95, "seed", 7, "logprobs", 3)), null);
+      assertEquals(200, r.statusCode(), r.body());
+      JsonNode c = JSON.readTree(r.body()).at("/choices/0");
+      assertEquals(expected.text(), c.get("text").asText(), "the seed's completion, over HTTP as in process");
+      assertEquals(expected.finish().wire(), c.get("finish_reason").asText());
+      JsonNode lp = c.get("logprobs");
+      StringBuilder joined = new StringBuilder();
+      for (int p = 0; p < expected.tokens().length; p++) {
+        assertEquals(expected.tokens()[p], c.at("/token_ids/" + p).asInt());
+        assertEquals(expected.tokenLogprobs()[p], lp.at("/token_logprobs/" + p).asDouble(), 1e-6);
+        assertEquals(3, lp.at("/top_logprobs/" + p).size());
+        assertEquals(joined.length(), lp.at("/text_offset/" + p).asInt());
+        joined.append(lp.at("/tokens/" + p).asText());
+      }
+      assertEquals(expected.text(), joined.toString(), "the tokens spell the text");
+      assertEquals(expected.promptTokens(), JSON.readTree(r.body()).at("/usage/prompt_tokens").asInt());
+
+      HttpResponse<String> chat = post(server, "/v1/chat/completions", JSON.writeValueAsString(Map.of(
+          "model", "stories260K", "messages", List.of(Map.of("role", "user", "content", prompt)), "max_tokens", 12,
+          "temperature", 0.8, "top_p", 0.95, "seed", 7, "logprobs", true, "top_logprobs", 3)), null);
+      assertEquals(200, chat.statusCode(), chat.body());
+      JsonNode m = JSON.readTree(chat.body()).at("/choices/0");
+      assertEquals(expected.text(), m.at("/message/content").asText());
+      JsonNode content = m.at("/logprobs/content");
+      assertEquals(expected.tokens().length, content.size());
+      for (int p = 0; p < content.size(); p++) {
+        assertEquals(expected.tokenLogprobs()[p], content.get(p).get("logprob").asDouble(), 1e-6);
+        assertEquals(expected.topLogprobs()[p][0], content.get(p).at("/top_logprobs/0/logprob").asDouble(), 1e-6);
+      }
+      HttpResponse<String> many = post(server, "/v1/completions", JSON.writeValueAsString(Map.of(
+          "model", "stories260K", "prompt", prompt, "n", 2)), null);
+      assertEquals(400, many.statusCode());
+      assertTrue(many.body().contains("'n' must be 1"), many.body());
     }
   }
 
