@@ -66,6 +66,16 @@ class CliTest {
   }
 
   @Test
+  void serveTeacherWithTheStudentOfARunThatHasNoneSaysToTrainFirst(@TempDir Path root) {
+    String config = Path.of(System.getProperty("test.repo.root", "..")).resolve("conf/examples/stories.conf")
+        .toString();
+    Result r = run("serve-teacher", "--student", "--config", config, "--set", "run.root=" + root.toUri(),
+        "--set", "spark.master=local[1]", "--set", "serve.port=0");
+    assertEquals(1, r.code());
+    assertTrue(r.err().contains("has no trained student") && r.err().contains("distillery train"), r.err());
+  }
+
+  @Test
   void serveTeacherRefusesToStartWithoutTheTokenItWasToldToRequire() {
     Result r = run("serve-teacher", "--set", "serve.port=0", "--set",
         "serve.token-env=DISTILLERY_TEST_TOKEN_THAT_IS_NOT_SET");

@@ -69,17 +69,19 @@ public final class TeacherServer implements AutoCloseable {
   private final LabelTeacher classifier; // a teacher answering with labels, else null
   private final LanguageModelTeacher language; // a teacher completing prompts, else null
 
-  private TeacherServer(Settings settings, Optional<String> token) {
+  private TeacherServer(Settings settings, Optional<String> token, Optional<LanguageModelTeacher> model) {
     this.settings = settings;
     this.token = token.map(t -> t.getBytes(StandardCharsets.UTF_8));
     Settings.Teacher spec = settings.teacher();
-    if (spec.remote()) {
+    if (spec.remote() && model.isEmpty()) {
       throw new IllegalArgumentException("serve-teacher serves an in-process teacher; "
           + Settings.Teacher.KIND.is(spec.kind()) + " is itself a remote API");
     }
-    this.embedder = spec.kind().answer() == TeacherKind.Answer.EMBEDDING ? Teachers.embedding(spec) : null;
-    this.classifier = spec.kind().answer() == TeacherKind.Answer.LABELS ? Teachers.labels(spec) : null;
-    this.language = spec.kind() == TeacherKind.LLAMA2C ? Teachers.language(spec) : null;
+    boolean configured = model.isEmpty();
+    this.embedder = configured && spec.kind().answer() == TeacherKind.Answer.EMBEDDING ? Teachers.embedding(spec)
+        : null;
+    this.classifier = configured && spec.kind().answer() == TeacherKind.Answer.LABELS ? Teachers.labels(spec) : null;
+    this.language = model.orElseGet(() -> spec.kind() == TeacherKind.LLAMA2C ? Teachers.language(spec) : null);
     this.identity = embedder != null ? embedder.identity()
         : classifier != null ? classifier.identity() : language.identity();
     Settings.Serve serve = settings.serve();
@@ -109,12 +111,25 @@ public final class TeacherServer implements AutoCloseable {
 
   /** Starts serving the configured teacher; {@code token} is the bearer token clients must send, if any. */
   public static TeacherServer start(Settings settings, Optional<String> token) {
-    TeacherServer server = new TeacherServer(settings, token);
+    return start(new TeacherServer(settings, token, Optional.empty()), settings, token);
+  }
+
+  /** Serves {@code model} (e.g. a trained student) instead of the configured teacher, on the same endpoints. */
+  public static TeacherServer start(Settings settings, Optional<String> token, LanguageModelTeacher model) {
+    return start(new TeacherServer(settings, token, Optional.of(model)), settings, token);
+  }
+
+  private static TeacherServer start(TeacherServer server, Settings settings, Optional<String> token) {
     server.undertow.start();
-    LOG.info("Serving teacher '{}' ({}) on http://{} ({} at once, {} queued, {})", server.identity.name(),
-        settings.teacher().kind(), hostPort(server.address()), settings.serve().maxConcurrent(),
-        settings.serve().maxQueued(), token.isPresent() ? "bearer token required" : "no authentication");
+    LOG.info("Serving '{}' on http://{} ({} at once, {} queued, {})", server.identity.name(),
+        hostPort(server.address()), settings.serve().maxConcurrent(), settings.serve().maxQueued(),
+        token.isPresent() ? "bearer token required" : "no authentication");
     return server;
+  }
+
+  /** The name clients put in {@code model}: the teacher's, or the student's it serves instead. */
+  public String modelName() {
+    return identity.name();
   }
 
   public InetSocketAddress address() {

@@ -4,9 +4,12 @@ import io.distillery.corpus.Split;
 import io.distillery.jobs.export.CorpusExport;
 import io.distillery.jobs.generate.GenerateJob;
 import io.distillery.jobs.pipeline.Pipeline;
+import io.distillery.jobs.pipeline.TaskRegistry;
+import io.distillery.jobs.spark.HadoopFiles;
 import io.distillery.jobs.spark.SparkSessions;
 import io.distillery.jobs.stage.StageContext;
 import io.distillery.jobs.tables.TableMaintenance;
+import io.distillery.jobs.task.StudentRecipe;
 import io.distillery.provenance.TermsForbidException;
 import io.distillery.run.EvaluateDetails;
 import io.distillery.run.RunLayout;
@@ -14,6 +17,7 @@ import io.distillery.run.Stage;
 import io.distillery.run.StageManifest;
 import io.distillery.settings.Settings;
 import io.distillery.settings.SettingsException;
+import io.distillery.teacher.LanguageModelTeacher;
 import io.distillery.teacher.server.TeacherServer;
 import io.distillery.util.Version;
 import java.io.PrintWriter;
@@ -236,6 +240,10 @@ public final class DistilleryCli {
     @Spec
     CommandLine.Model.CommandSpec spec;
 
+    @Option(names = "--student", description = "Serve the run's trained student (models/RUN/student.zip of "
+        + "--run-id) instead of the teacher, on the same endpoints: task language-model.")
+    boolean student;
+
     @Override
     public Integer call() throws InterruptedException {
       Settings settings = common.settings();
@@ -247,19 +255,40 @@ public final class DistilleryCli {
             + " is not set (or empty); export the bearer token there, or set " + Settings.Serve.TOKEN_ENV.path()
             + " = \"\""));
       }
-      TeacherServer server = TeacherServer.start(settings, token);
+      TeacherServer server = student ? TeacherServer.start(settings, token, trainedStudent(settings))
+          : TeacherServer.start(settings, token);
       CountDownLatch stopped = new CountDownLatch(1);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         server.close();
         stopped.countDown();
       }, "distillery-serve-teacher-stop"));
       PrintWriter out = spec.commandLine().getOut();
-      out.printf("serving %s on http://%s:%d (Ctrl-C stops)%n", settings.teacher().name(),
+      out.printf("serving %s on http://%s:%d (Ctrl-C stops)%n", server.modelName(),
           server.address().getHostString(), server.address().getPort());
       out.flush();
       stopped.await();
       return 0;
     }
+  }
+
+  /** The run's trained student as a language model, read from the run root. */
+  static LanguageModelTeacher trainedStudent(Settings settings) {
+    StudentRecipe<?> recipe = TaskRegistry.of(settings.task()).student().orElseThrow(() -> new SettingsException(
+        List.of("--student: task " + settings.task() + " trains no student")));
+    String path = RunLayout.of(settings.run()).studentModel();
+    SparkSession spark = SparkSessions.create(settings);
+    byte[] bytes;
+    try {
+      if (!HadoopFiles.exists(spark, path)) {
+        throw new IllegalStateException("Run '" + settings.run().id() + "' has no trained student at " + path
+            + ": run `distillery train` (or `distillery run`) with the same --run-id first");
+      }
+      bytes = HadoopFiles.read(spark, path);
+    } finally {
+      spark.stop();
+    }
+    return recipe.servable(bytes, settings).orElseThrow(() -> new SettingsException(List.of("--student: task "
+        + settings.task() + "'s student is not a language model; only task language-model's can be served")));
   }
 
   @Command(name = "export", description = "A language-model run's corpus (teacher-completions) as fine-tuning "

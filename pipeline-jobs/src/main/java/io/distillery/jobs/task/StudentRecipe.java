@@ -3,8 +3,10 @@ package io.distillery.jobs.task;
 import io.distillery.jobs.stage.StageContext;
 import io.distillery.run.StageManifest;
 import io.distillery.settings.Settings;
+import io.distillery.teacher.LanguageModelTeacher;
 import java.io.Serializable;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -38,6 +40,14 @@ public interface StudentRecipe<I extends Serializable> {
    */
   default Map<String, Settings> ablations(Settings settings) {
     return Map.of();
+  }
+
+  /**
+   * The trained student (a student file's bytes) as a language model {@code serve-teacher --student} can serve on
+   * the teacher's endpoints; empty for students that are not language models.
+   */
+  default Optional<LanguageModelTeacher> servable(byte[] artifact, Settings settings) {
+    return Optional.empty();
   }
 
   /**

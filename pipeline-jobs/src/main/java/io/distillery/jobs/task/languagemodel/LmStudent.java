@@ -14,9 +14,11 @@ import io.distillery.settings.Settings;
 import io.distillery.student.LmInputs;
 import io.distillery.student.LstmLanguageModel;
 import io.distillery.student.StudentArtifact;
+import io.distillery.teacher.LanguageModelTeacher;
 import io.distillery.teacher.lm.Llama2Tokenizer;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.sql.Dataset;
@@ -63,6 +65,11 @@ final class LmStudent implements StudentRecipe<LmTraining> {
   @Override
   public byte[] artifact(LmTraining training, MultiLayerNetwork trained) {
     return StudentArtifact.of(trained, training.inputs(), training.tokenizerFile()).toBytes();
+  }
+
+  @Override
+  public Optional<LanguageModelTeacher> servable(byte[] artifact, Settings settings) {
+    return Optional.of(StudentLanguageModel.of(artifact, settings.run().id() + "-student", settings));
   }
 
   @Override

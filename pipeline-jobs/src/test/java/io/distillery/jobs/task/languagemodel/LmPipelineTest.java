@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.distillery.dataset.DatasetKind;
 import io.distillery.jobs.TestRuns;
 import io.distillery.jobs.pipeline.Pipeline;
+import io.distillery.jobs.pipeline.TaskRegistry;
 import io.distillery.jobs.spark.HadoopFiles;
 import io.distillery.jobs.task.StudentRecipe;
 import io.distillery.run.RunLayout;
@@ -17,12 +18,21 @@ import io.distillery.run.StageManifest;
 import io.distillery.settings.Settings;
 import io.distillery.student.LmStudentModel;
 import io.distillery.student.StudentArtifact;
+import io.distillery.teacher.Completion;
+import io.distillery.teacher.Decoding;
+import io.distillery.teacher.LanguageModelTeacher;
 import io.distillery.teacher.Llama2Teacher;
+import io.distillery.teacher.server.TeacherServer;
 import io.distillery.util.Resources;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.spark.sql.SparkSession;
@@ -119,5 +129,29 @@ class LmPipelineTest {
     Matcher nan = Pattern.compile("[>\\s]NaN").matcher(html); // in text, not inside a chart's base64
     assertFalse(nan.find(), () -> "no figure is NaN: " + html.substring(Math.max(0, nan.start() - 300),
         nan.start() + 20));
+  }
+
+  @Test
+  void serveTeacherServesTheTrainedStudentOnTheTeachersEndpoints() throws Exception {
+    byte[] model = HadoopFiles.read(spark, layout.studentModel());
+    LanguageModelTeacher student = TaskRegistry.of(settings.task()).student().orElseThrow()
+        .servable(model, settings).orElseThrow();
+    Settings.Sampling greedy = new Settings.Sampling(0, 1, 10, List.of(), 0);
+    Completion expected = Decoding.complete(Llama2Teacher.shared(settings.teacher()).tokenizer(),
+        settings.student().maxTokens(), LmStudentModel.of(StudentArtifact.fromBytes(model)).session()::next,
+        "Once upon a time", greedy, 2);
+    Settings served = Settings.load(Optional.empty(), Map.of("distillery.serve.port", "0"));
+    try (TeacherServer server = TeacherServer.start(served, Optional.empty(), student)) {
+      HttpRequest post = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.address().getPort()
+              + "/v1/completions")).header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString("{\"model\": \"" + server.modelName() + "\", \"prompt\": "
+              + "\"Once upon a time\", \"max_tokens\": 10, \"temperature\": 0, \"logprobs\": 2}")).build();
+      HttpResponse<String> r = HttpClient.newHttpClient().send(post, HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, r.statusCode(), r.body());
+      JsonNode c = StageManifest.json().readTree(r.body()).at("/choices/0");
+      assertEquals(expected.text(), c.get("text").asText());
+      assertEquals(expected.tokens()[0], c.at("/token_ids/0").asInt());
+      assertEquals(settings.run().id() + "-student", server.modelName());
+    }
   }
 }
