@@ -2,12 +2,12 @@ package io.distillery.teacher;
 
 import io.distillery.provenance.TeacherIdentity;
 import io.distillery.settings.Settings;
-import io.distillery.settings.Settings.Sampling;
 import io.distillery.teacher.lm.Llama2Model;
 import io.distillery.teacher.lm.Llama2Tokenizer;
 import io.distillery.util.Hashing;
 import io.distillery.util.JvmShared;
 import io.distillery.util.Resources;
+import java.util.function.IntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
  * with the request's seed. The reported log-probabilities are the model's own (temperature 1), whatever the sampling.
  * One per executor JVM ({@link #shared}); each completion decodes in a session of its own, so it is thread-safe.
  */
-public final class Llama2Teacher implements LanguageModelTeacher {
+public final class Llama2Teacher extends TokenByTokenModel {
   private static final Logger LOG = LoggerFactory.getLogger(Llama2Teacher.class);
 
   private final Llama2Model model;
@@ -56,6 +56,7 @@ public final class Llama2Teacher implements LanguageModelTeacher {
     return model;
   }
 
+  @Override
   public Llama2Tokenizer tokenizer() {
     return tokenizer;
   }
@@ -81,18 +82,13 @@ public final class Llama2Teacher implements LanguageModelTeacher {
   }
 
   @Override
-  public Completion complete(String prompt, Sampling sampling, int k) {
-    return Decoding.complete(tokenizer, model.config().seqLen(), model.session()::next, prompt, sampling, k);
+  protected int context() {
+    return model.config().seqLen();
   }
 
   @Override
-  public int[] promptTokens(String prompt) {
-    return tokenizer.encode(prompt, true);
-  }
-
-  @Override
-  public byte[] tokenBytes(int previous, int token) {
-    return tokenizer.bytes(previous, token);
+  protected IntFunction<float[]> session() {
+    return model.session()::next;
   }
 
   @Override

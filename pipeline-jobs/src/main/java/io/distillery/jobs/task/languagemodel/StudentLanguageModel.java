@@ -2,21 +2,19 @@ package io.distillery.jobs.task.languagemodel;
 
 import io.distillery.provenance.TeacherIdentity;
 import io.distillery.settings.Settings;
-import io.distillery.settings.Settings.Sampling;
 import io.distillery.student.LmStudentModel;
 import io.distillery.student.StudentArtifact;
-import io.distillery.teacher.Completion;
-import io.distillery.teacher.Decoding;
-import io.distillery.teacher.LanguageModelTeacher;
+import io.distillery.teacher.TokenByTokenModel;
 import io.distillery.teacher.lm.Llama2Tokenizer;
 import io.distillery.util.Hashing;
+import java.util.function.IntFunction;
 
 /**
  * A trained language-model student where a language model is expected: in {@code serve-teacher --student}, which then
  * serves the student on the same endpoints as its teacher. It decodes with the teacher's own loop
- * ({@link Decoding}) and reads text with the tokenizer in its artifact; its terms are the teacher's it learnt from.
+ * ({@link TokenByTokenModel}) and reads text with the tokenizer in its artifact; its terms are the teacher's it learnt from.
  */
-final class StudentLanguageModel implements LanguageModelTeacher {
+final class StudentLanguageModel extends TokenByTokenModel {
   private final LmStudentModel model;
   private final Llama2Tokenizer tokenizer;
   private final TeacherIdentity identity;
@@ -62,18 +60,18 @@ final class StudentLanguageModel implements LanguageModelTeacher {
   }
 
   @Override
-  public Completion complete(String prompt, Sampling sampling, int k) {
-    return Decoding.complete(tokenizer, model.inputs().maxTokens(), model.session()::next, prompt, sampling, k);
+  protected Llama2Tokenizer tokenizer() {
+    return tokenizer;
   }
 
   @Override
-  public int[] promptTokens(String prompt) {
-    return tokenizer.encode(prompt, true);
+  protected int context() {
+    return model.inputs().maxTokens();
   }
 
   @Override
-  public byte[] tokenBytes(int previous, int token) {
-    return tokenizer.bytes(previous, token);
+  protected IntFunction<float[]> session() {
+    return model.session()::next;
   }
 
   @Override
