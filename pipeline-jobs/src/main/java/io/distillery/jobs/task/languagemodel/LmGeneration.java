@@ -19,6 +19,7 @@ import io.distillery.jobs.stage.StageContext;
 import io.distillery.jobs.task.AnswerColumns;
 import io.distillery.jobs.task.Byproduct;
 import io.distillery.jobs.task.PartitionTeacher;
+import io.distillery.jobs.task.Prompt;
 import io.distillery.jobs.task.QualityGate;
 import io.distillery.jobs.task.TaskGeneration;
 import io.distillery.run.StageDetails;
@@ -27,6 +28,7 @@ import io.distillery.teacher.Completion;
 import io.distillery.teacher.LanguageModelTeacher;
 import io.distillery.teacher.TeacherAnswer;
 import io.distillery.teacher.Teachers;
+import io.distillery.util.Hashing;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -37,8 +39,8 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.expressions.Window;
 
 /**
- * Generate for task language-model: each prompt asked {@code generate.samples} times, sample i with the seed
- * {@code generate.sampling.seed + i}; a completion's tokens and its per-position top-k go to teacher-completions.
+ * Generate for task language-model: each prompt asked {@code generate.samples} times, each sample with a seed of its
+ * own ({@link #seed}); a completion's tokens and its per-position top-k go to teacher-completions.
  */
 final class LmGeneration implements TaskGeneration {
   static final String EMPTY = "empty";
@@ -138,10 +140,20 @@ final class LmGeneration implements TaskGeneration {
     public PartitionTeacher open() {
       LanguageModelTeacher teacher = Teachers.language(spec);
       return PartitionTeacher.answering(teacher.identity(),
-          prompt -> parameters(sampling.withSeed(sampling.seed() + prompt.sample()), spec.topK()),
+          prompt -> parameters(sampling.withSeed(seed(sampling, prompt)), spec.topK()),
           prompt -> new TeacherAnswer.Completed(teacher.complete(prompt.text(),
-              sampling.withSeed(sampling.seed() + prompt.sample()), spec.topK())));
+              sampling.withSeed(seed(sampling, prompt)), spec.topK())));
     }
+  }
+
+  /**
+   * A sample's seed: from generate.sampling.seed, the prompt's id and the sample index, so that every sample of every
+   * prompt draws differently (with one seed per sample index, prompts that differ in a detail the model ignores got
+   * the same completion: bench/README.md) and a run is still reproducible.
+   */
+  static long seed(Settings.Sampling sampling, Prompt prompt) {
+    String h = Hashing.sha256Hex("seed:" + sampling.seed() + ":" + prompt.promptId() + "#" + prompt.sample());
+    return Long.parseUnsignedLong(h.substring(0, 15), 16);
   }
 
   /** The request's parameters for its hash: every sampling setting and the sample's seed. */

@@ -26,9 +26,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.BeforeAll;
@@ -78,11 +80,12 @@ class LmCorpusTest {
     List<Row> rows = TestRuns.read(spark, settings, DatasetKind.TEACHER_COMPLETIONS).collectAsList(); // 2 per prompt
     assertEquals(c.get("written"), rows.size());
     assertTrue(c.get("quarantined") < prompts / 10, "sampled completions are rarely quarantined: " + c);
+    Set<Long> seeds = new HashSet<>();
     for (Row r : rows) {
       String prompt = r.getAs(Cols.TEXT);
       long sample = r.getAs(Cols.SAMPLE);
       assertEquals(r.getAs(Cols.PROMPT_ID) + "#" + sample, r.getAs(Cols.ROW_ID));
-      assertEquals(1 + sample, (long) r.getAs(Cols.SEED), "sample i has seed 1 + i");
+      assertTrue(seeds.add(r.getAs(Cols.SEED)), "every sample of every prompt has a seed of its own: " + r);
       int[] tokens = tokens(r.getAs(Cols.TOKEN_IDS));
       int[] promptIds = tokenizer.encode(prompt, true);
       assertEquals(r.getAs(Cols.COMPLETION), tokenizer.decode(promptIds[promptIds.length - 1], tokens));
