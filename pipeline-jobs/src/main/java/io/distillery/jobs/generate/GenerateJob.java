@@ -42,6 +42,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.catalyst.expressions.GenericRowWithSchema;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -85,10 +86,16 @@ public final class GenerateJob implements StageJob {
     Optional<QualityGate> quality = task.quality(settings);
     Dataset<Row> answered = attempts.where(col(AttemptRows.ANSWERED));
     if (quality.isPresent()) {
-      answered = answered.withColumn(QUARANTINE_REASON, quality.get().reason());
-      ctx.write(answered.where(col(QUARANTINE_REASON).isNull()), task.output());
-      ctx.write(answered.where(col(QUARANTINE_REASON).isNotNull()).withColumn(Cols.ANSWER, quality.get().answer())
-          .withColumn(Cols.REASON, col(QUARANTINE_REASON)), DatasetKind.TEACHER_QUARANTINE);
+      // Judged once for both writes: a rule may shuffle (duplicates are a window over the answers).
+      Dataset<Row> judged = answered.withColumn(QUARANTINE_REASON, quality.get().reason())
+          .persist(StorageLevel.MEMORY_AND_DISK());
+      try {
+        ctx.write(judged.where(col(QUARANTINE_REASON).isNull()), task.output());
+        ctx.write(judged.where(col(QUARANTINE_REASON).isNotNull()).withColumn(Cols.ANSWER, quality.get().answer())
+            .withColumn(Cols.REASON, col(QUARANTINE_REASON)), DatasetKind.TEACHER_QUARANTINE);
+      } finally {
+        judged.unpersist();
+      }
     } else {
       ctx.write(answered, task.output());
     }

@@ -186,7 +186,7 @@ final class LmEvaluation implements TaskEvaluation {
 
   /** The tokenizer a student reads with, one per JVM per vocabulary. */
   static Llama2Tokenizer tokenizer(LmStudentModel model) {
-    return new LmTraining(model.inputs(), model.tokenizerFile()).tokenizer();
+    return LmTraining.tokenizer(model.inputs(), model.tokenizerFile());
   }
 
   /** Executor side: every student's sums over each held-out completion's positions, beside the teacher's. */

@@ -34,8 +34,13 @@ record LmTraining(LmInputs inputs, byte[] tokenizerFile) implements Serializable
   }
 
   Llama2Tokenizer tokenizer() {
+    return tokenizer(inputs, tokenizerFile);
+  }
+
+  /** The JVM's tokenizer of a student's inputs, parsed from its file once per vocabulary. */
+  static Llama2Tokenizer tokenizer(LmInputs inputs, byte[] file) {
     return JvmShared.get(new TokenizerKey(inputs.tokenizerFingerprint()),
-        () -> Llama2Tokenizer.read(tokenizerFile, inputs.vocabSize()));
+        () -> Llama2Tokenizer.read(file, inputs.vocabSize()));
   }
 
   @Override
