@@ -18,6 +18,11 @@ public final class TestSettings {
     return Settings.load(Optional.of(repoFile("conf/examples/langid.conf")), overrides);
   }
 
+  /** The shipped language-model example (conf/examples/stories.conf) plus the given overrides. */
+  public static Settings stories(Map<String, String> overrides) {
+    return Settings.load(Optional.of(repoFile("conf/examples/stories.conf")), overrides);
+  }
+
   /** A file of the repository (surefire sets test.repo.root). */
   public static Path repoFile(String relative) {
     return Path.of(System.getProperty("test.repo.root", "..")).resolve(relative);

@@ -148,8 +148,10 @@ public record Settings(
     }
   }
 
+  /** @param answer what the run's task asks the teacher for ({@link TaskKind#answer}) */
   public record Teacher(
       TeacherKind kind,
+      TeacherKind.Answer answer,
       String name,
       String version,
       String model,
@@ -168,8 +170,8 @@ public record Settings(
     public static final Key<Integer> INTRA_OP_THREADS = Key.intAtLeast("teacher.intra-op-threads", 1);
     public static final Key<Integer> TOP_K = Key.intBetween("teacher.top-k", 1, 1000);
 
-    static Teacher read(ConfigReader r) {
-      Teacher t = new Teacher(r.get(KIND), r.get(NAME), r.get(VERSION), r.get(MODEL), r.get(TOKENIZER),
+    static Teacher read(ConfigReader r, TaskKind task) {
+      Teacher t = new Teacher(r.get(KIND), task.answer(), r.get(NAME), r.get(VERSION), r.get(MODEL), r.get(TOKENIZER),
           r.get(MAX_TOKENS), r.get(INTRA_OP_THREADS), r.get(TOP_K), Terms.read(r), Http.read(r));
       if (t.remote() && !t.http().baseUrl().matches("https?://[^\\s/]+(/\\S*)?")) {
         r.problem(Http.BASE_URL, KIND.is(t.kind()) + " needs the API's base URL up to /v1 (e.g. "
@@ -181,6 +183,11 @@ public record Settings(
     /** Whether the teacher is a remote API, asked over HTTP ({@link TeacherKind#remote}). */
     public boolean remote() {
       return kind.remote();
+    }
+
+    /** Whether it is asked to complete prompts (task language-model), not for labels or embeddings. */
+    public boolean generates() {
+      return answer == TeacherKind.Answer.COMPLETION;
     }
   }
 
@@ -201,6 +208,7 @@ public record Settings(
       double tokensPerMinute,
       double charsPerToken,
       int maxCompletionTokens,
+      boolean returnTokenIds,
       Duration connectTimeout,
       Duration requestTimeout,
       Retry.Policy retry,
@@ -218,6 +226,7 @@ public record Settings(
     public static final Key<Double> CHARS_PER_TOKEN = Key.positive("teacher.http.chars-per-token");
     public static final Key<Integer> MAX_COMPLETION_TOKENS =
         Key.intBetween("teacher.http.max-completion-tokens", 1, 1 << 20);
+    public static final Key<Boolean> RETURN_TOKEN_IDS = Key.bool("teacher.http.return-token-ids");
     public static final Key<Duration> CONNECT_TIMEOUT = Key.duration("teacher.http.connect-timeout");
     public static final Key<Duration> REQUEST_TIMEOUT = Key.duration("teacher.http.request-timeout");
     public static final Key<Integer> RETRY_MAX_ATTEMPTS = Key.intBetween("teacher.http.retry.max-attempts", 1, 100);
@@ -231,7 +240,7 @@ public record Settings(
       Http h = new Http(r.get(BASE_URL).replaceAll("/+$", ""), r.get(API_KEY_ENV), r.get(API_KEY_ALIAS),
           r.get(CREDENTIAL_PROVIDERS), r.get(SYSTEM_PROMPT), r.get(LABELS), r.get(MAX_IN_FLIGHT),
           r.get(REQUESTS_PER_MINUTE), r.get(TOKENS_PER_MINUTE), r.get(CHARS_PER_TOKEN), r.get(MAX_COMPLETION_TOKENS),
-          r.get(CONNECT_TIMEOUT), r.get(REQUEST_TIMEOUT), retry, r.get(CACHE), Price.read(r));
+          r.get(RETURN_TOKEN_IDS), r.get(CONNECT_TIMEOUT), r.get(REQUEST_TIMEOUT), retry, r.get(CACHE), Price.read(r));
       if (!h.apiKeyEnv().isEmpty() && !h.apiKeyAlias().isEmpty()) {
         r.problem(API_KEY_ALIAS, "set either " + API_KEY_ENV.path() + " or " + API_KEY_ALIAS.path() + ", not both "
             + "(were '" + h.apiKeyEnv() + "' and '" + h.apiKeyAlias() + "')");
@@ -583,7 +592,8 @@ public record Settings(
     }
     Config c = resolved.getConfig(ROOT);
     ConfigReader r = new ConfigReader(c);
-    Settings settings = new Settings(Run.read(r), r.get(TASK), Spark.read(r), Corpus.read(r), Teacher.read(r),
+    TaskKind task = r.get(TASK);
+    Settings settings = new Settings(Run.read(r), task, Spark.read(r), Corpus.read(r), Teacher.read(r, task),
         Generate.read(r), Student.read(r), Train.read(r), Serve.read(r), Evaluate.read(r), Tables.read(r),
         sectionHashes(c));
     settings.checkCombinations(r);

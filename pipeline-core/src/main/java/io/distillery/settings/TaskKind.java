@@ -1,6 +1,8 @@
 package io.distillery.settings;
 
+import java.util.Arrays;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * A kind of distillation (distillery.task), with the teacher and student kinds it runs with. Its generate, student
@@ -8,30 +10,34 @@ import java.util.Set;
  */
 public enum TaskKind implements Named {
   /** Sentence embeddings: the teacher's embedding is the target. */
-  EMBED(Set.of(TeacherKind.ONNX_EMBEDDING, TeacherKind.OPENAI_EMBEDDINGS), StudentKind.STATIC_EMBEDDING,
-      true),
+  EMBED(TeacherKind.Answer.EMBEDDING, StudentKind.STATIC_EMBEDDING, true),
   /** Label distributions: Hinton-style soft-label distillation. */
-  CLASSIFY(Set.of(TeacherKind.OPENNLP_LANGDETECT, TeacherKind.OPENAI_CHAT, TeacherKind.OPENAI_COMPLETIONS),
-      StudentKind.CHAR_NGRAM_MLP, false),
+  CLASSIFY(TeacherKind.Answer.LABELS, StudentKind.CHAR_NGRAM_MLP, false),
   /**
    * Language models: the teacher's completions of prompts, with its per-token top-k log-probabilities, as a corpus
    * (student.kind = none: the corpus is the product), and a small LSTM language model distilled from them.
    */
-  LANGUAGE_MODEL(Set.of(TeacherKind.LLAMA2C), StudentKind.LSTM_LM, false);
+  LANGUAGE_MODEL(TeacherKind.Answer.COMPLETION, StudentKind.LSTM_LM, false);
 
-  private final Set<TeacherKind> teachers;
+  private final TeacherKind.Answer answer;
   private final StudentKind student;
   private final boolean studentStartsFromTeacher;
 
-  TaskKind(Set<TeacherKind> teachers, StudentKind student, boolean studentStartsFromTeacher) {
-    this.teachers = teachers;
+  TaskKind(TeacherKind.Answer answer, StudentKind student, boolean studentStartsFromTeacher) {
+    this.answer = answer;
     this.student = student;
     this.studentStartsFromTeacher = studentStartsFromTeacher;
   }
 
-  /** The teacher kinds this task can learn from. */
+  /** What this task asks its teacher for. */
+  public TeacherKind.Answer answer() {
+    return answer;
+  }
+
+  /** The teacher kinds this task can learn from: those that can answer with {@link #answer}. */
   public Set<TeacherKind> teachers() {
-    return teachers;
+    return Arrays.stream(TeacherKind.values()).filter(k -> k.answers().contains(answer))
+        .collect(Collectors.toUnmodifiableSet());
   }
 
   /** The student kind this task trains ({@link StudentKind#NONE}: none yet; any task may also be run without one). */

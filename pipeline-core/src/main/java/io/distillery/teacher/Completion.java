@@ -8,9 +8,14 @@ import java.util.Locale;
  * teacher's k most probable next tokens and their log-probabilities under its own distribution (temperature 1, before
  * any sampling adjustment), most probable first.
  *
- * @param tokens the generated tokens, in the teacher's vocabulary
- * @param tokenLogprobs each generated token's log-probability under the same distribution
- * @param topIds per position, the k most probable token ids
+ * <p>A remote teacher may not say which token ids it generated (OpenAI sends token strings): then {@code tokens} is
+ * empty while {@code tokenLogprobs} has a value per position ({@link #hasTokenIds}), or it may send the ids but not
+ * its alternatives' ({@code topIds} empty, {@link #hasTopK}). Such a completion is corpus text, not something a
+ * student can learn from.
+ *
+ * @param tokens the generated tokens, in the teacher's vocabulary (empty: the teacher did not say)
+ * @param tokenLogprobs each generated token's log-probability under the same distribution, one per position
+ * @param topIds per position, the k most probable token ids (empty: not known)
  * @param topLogprobs per position, their natural-log probabilities
  * @param promptTokens the tokens the prompt took (its beginning-of-sequence token included)
  * @param sampling how it was sampled (its seed included)
@@ -18,11 +23,22 @@ import java.util.Locale;
 public record Completion(String text, int[] tokens, float[] tokenLogprobs, int[][] topIds, float[][] topLogprobs,
     Finish finish, int promptTokens, Sampling sampling) {
   public Completion {
-    int n = tokens.length;
-    if (tokenLogprobs.length != n || topIds.length != n || topLogprobs.length != n) {
-      throw new IllegalArgumentException("a completion has " + tokens.length + " tokens but " + tokenLogprobs.length
-          + " token log-probabilities and " + topIds.length + " top-k positions");
+    int n = tokenLogprobs.length;
+    if ((tokens.length != n && tokens.length != 0) || topIds.length != topLogprobs.length
+        || (topIds.length != 0 && topIds.length != tokens.length)) {
+      throw new IllegalArgumentException("a completion has " + n + " token log-probabilities but " + tokens.length
+          + " token ids and " + topIds.length + " top-k positions (" + topLogprobs.length + " with log-probabilities)");
     }
+  }
+
+  /** Whether the generated tokens' ids are known (in-process teachers, servers that send ids). */
+  public boolean hasTokenIds() {
+    return tokens.length == tokenLogprobs.length;
+  }
+
+  /** Whether every position's top-k alternatives are known by id. */
+  public boolean hasTopK() {
+    return topIds.length == tokens.length && hasTokenIds();
   }
 
   /** Why the completion ended. */
@@ -30,7 +46,9 @@ public record Completion(String text, int[] tokens, float[] tokenLogprobs, int[]
     /** The model ended it, or a stop text did. */
     STOP,
     /** It reached the maximum number of tokens, or the model's context. */
-    LENGTH;
+    LENGTH,
+    /** A remote teacher's content filter cut it (OpenAI's finish_reason "content_filter"). */
+    CONTENT_FILTER;
 
     /** As OpenAI's finish_reason names it. */
     public String wire() {

@@ -15,8 +15,10 @@ import io.distillery.dataset.DatasetKind.Cols;
 import io.distillery.jobs.generate.GenerateJob;
 import io.distillery.jobs.generate.ResponseCache;
 import io.distillery.jobs.pipeline.Pipeline;
+import io.distillery.jobs.pipeline.TaskRegistry;
 import io.distillery.jobs.spark.HadoopFiles;
 import io.distillery.jobs.stage.StageContext;
+import io.distillery.jobs.task.RemoteRequests;
 import io.distillery.run.RunLayout;
 import io.distillery.run.Stage;
 import io.distillery.run.StageManifest;
@@ -228,13 +230,18 @@ class RemoteTeacherPipelineTest {
     }
   }
 
+  /** The dry run's estimate, as `distillery generate --dry-run` prints it. */
+  private Map<String, Object> estimate(Settings s) {
+    return new GenerateJob(TaskRegistry.of(s.task()).generation()).estimate(StageContext.of(s, spark));
+  }
+
   @Test
   void aSpentBudgetStopsSendingKeepsWhatItHasAndALaterRunSendsOnlyTheRest() {
     Map<String, String> other = Map.of("distillery.corpus.max-documents", "120",
         "distillery.teacher.http.system-prompt", "Which language is this?"); // other requests: no cache hits
     Settings dry = settings("budget-1", other);
     Pipeline.run(dry, spark, List.of(Stage.INGEST), false);
-    Map<String, Object> estimate = GenerateJob.estimate(StageContext.of(dry, spark));
+    Map<String, Object> estimate = estimate(dry);
     long prompts = (Long) estimate.get("prompts");
     assertEquals(prompts, estimate.get("requests_to_send"), estimate.toString());
     assertTrue((Long) estimate.get("estimated_input_tokens") > prompts * 50, estimate.toString());
@@ -258,7 +265,7 @@ class RemoteTeacherPipelineTest {
 
     Settings later = settings("budget-2", other);
     Pipeline.run(later, spark, List.of(Stage.INGEST), false);
-    Map<String, Object> left = GenerateJob.estimate(StageContext.of(later, spark));
+    Map<String, Object> left = estimate(later);
     long toSend = (Long) left.get("requests_to_send");
     assertEquals(c.get("failed"), toSend, "what was not sent or failed (400s are never cached): " + left);
     Map<String, Integer> before = proxy.attempts();
@@ -333,7 +340,7 @@ class RemoteTeacherPipelineTest {
     Set<String> recorded = new HashSet<>();
     Set<String> all = new HashSet<>();
     StageContext ctx = StageContext.of(s, spark);
-    for (Row r : GenerateJob.keyed(ctx, ctx.read(DatasetKind.PROMPTS)).select(Cols.TEXT, ResponseCache.RESPONSE)
+    for (Row r : GenerateJob.keyed(ctx, ctx.read(DatasetKind.PROMPTS), new RemoteRequests.Text()).select(Cols.TEXT, ResponseCache.RESPONSE)
         .collectAsList()) {
       String input = system + "\n" + r.getString(0);
       all.add(input);

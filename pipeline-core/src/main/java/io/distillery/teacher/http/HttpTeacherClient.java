@@ -84,19 +84,12 @@ public final class HttpTeacherClient implements AutoCloseable {
     return endpoint;
   }
 
-  /** Tokens a request is estimated to use before it is sent: its characters, plus the answer's for completions. */
-  public static long estimateTokens(Settings.Teacher spec, String text) {
-    long prompt = (long) Math.ceil(text.length() / spec.http().charsPerToken());
-    return prompt + (spec.kind().completes() ? spec.http().maxCompletionTokens() : 0);
-  }
-
   /**
-   * Asks the teacher about {@code text}, retrying as configured. Completes with the answer (read it with
-   * {@link OpenAiProtocol#read}), or exceptionally with {@link Failed} (possibly wrapped in a
-   * {@code CompletionException}).
+   * Asks the teacher, retrying as configured. Completes with the answer (read it with {@link OpenAiProtocol#read}),
+   * or exceptionally with {@link Failed} (possibly wrapped in a {@code CompletionException}).
    */
-  public CompletableFuture<Response> ask(String text) {
-    return post(OpenAiProtocol.requestBody(spec, text), estimateTokens(spec, text));
+  public CompletableFuture<Response> ask(OpenAiProtocol.Request request) {
+    return post(OpenAiProtocol.requestBody(spec, request), OpenAiProtocol.estimateTokens(spec, request));
   }
 
   private CompletableFuture<Response> post(String body, long estimatedTokens) {

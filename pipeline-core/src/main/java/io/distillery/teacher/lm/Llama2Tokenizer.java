@@ -2,6 +2,7 @@ package io.distillery.teacher.lm;
 
 import io.distillery.util.Hashing;
 import java.io.ByteArrayOutputStream;
+import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -35,6 +36,40 @@ public final class Llama2Tokenizer {
     for (int i = 0; i < pieces.length; i++) {
       ids.putIfAbsent(pieces[i], i);
     }
+  }
+
+  /**
+   * Reads a whole llama2.c tokenizer file, its vocabulary as many tokens as it holds (for a remote teacher, whose
+   * model's configuration is not at hand); a file that is not one is an IllegalArgumentException.
+   */
+  public static Llama2Tokenizer read(byte[] file) {
+    ByteBuffer in = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN);
+    List<String> pieces = new ArrayList<>();
+    List<Float> scores = new ArrayList<>();
+    try {
+      int longest = in.getInt();
+      while (in.hasRemaining()) {
+        float score = in.getFloat();
+        int length = in.getInt();
+        if (length < 0 || length > longest || length > in.remaining()) {
+          throw new IllegalArgumentException("token " + pieces.size() + " claims " + length + " bytes");
+        }
+        byte[] bytes = new byte[length];
+        in.get(bytes);
+        scores.add(score);
+        pieces.add(new String(bytes, StandardCharsets.UTF_8));
+      }
+    } catch (BufferUnderflowException e) {
+      throw new IllegalArgumentException("not a llama2.c tokenizer file: it ends inside token " + pieces.size(), e);
+    }
+    if (pieces.size() < 3) {
+      throw new IllegalArgumentException("not a llama2.c tokenizer file: " + pieces.size() + " tokens");
+    }
+    float[] s = new float[scores.size()];
+    for (int i = 0; i < s.length; i++) {
+      s[i] = scores.get(i);
+    }
+    return new Llama2Tokenizer(pieces.toArray(String[]::new), s);
   }
 
   /** Reads llama2.c's tokenizer file for a vocabulary of {@code vocabSize} tokens. */

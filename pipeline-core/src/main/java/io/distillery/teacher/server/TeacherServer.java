@@ -48,8 +48,9 @@ import org.slf4j.LoggerFactory;
  *   <li>llama2c (a language model): {@code POST /v1/completions} and {@code POST /v1/chat/completions} generate
  *       ({@code max_tokens}, {@code temperature}, {@code top_p}, {@code seed}, {@code stop}); with {@code logprobs}
  *       every generated token's log-probability and its top alternatives, in each endpoint's OpenAI form, and the
- *       token ids in {@code choices[0].token_ids} (as vLLM returns them). Chat reads the last user message as the
- *       prompt (the model has no chat template);
+ *       token ids in {@code choices[0].token_ids} (as vLLM returns them); with vLLM's
+ *       {@code return_tokens_as_token_ids} every token and alternative is named "token_id:N". Chat reads the last
+ *       user message as the prompt (the model has no chat template);
  *   <li>{@code GET /health}, {@code GET /v1/models}.
  * </ul>
  * Binds {@code serve.host} (127.0.0.1 by default); with a token, every request but {@code /health} needs
@@ -78,10 +79,9 @@ public final class TeacherServer implements AutoCloseable {
           + Settings.Teacher.KIND.is(spec.kind()) + " is itself a remote API");
     }
     boolean configured = model.isEmpty();
-    this.embedder = configured && spec.kind().answer() == TeacherKind.Answer.EMBEDDING ? Teachers.embedding(spec)
-        : null;
-    this.classifier = configured && spec.kind().answer() == TeacherKind.Answer.LABELS ? Teachers.labels(spec) : null;
-    this.language = model.orElseGet(() -> spec.kind() == TeacherKind.LLAMA2C ? Teachers.language(spec) : null);
+    this.embedder = configured && spec.answer() == TeacherKind.Answer.EMBEDDING ? Teachers.embedding(spec) : null;
+    this.classifier = configured && spec.answer() == TeacherKind.Answer.LABELS ? Teachers.labels(spec) : null;
+    this.language = model.orElseGet(() -> spec.generates() ? Teachers.language(spec) : null);
     this.identity = embedder != null ? embedder.identity()
         : classifier != null ? classifier.identity() : language.identity();
     Settings.Serve serve = settings.serve();
@@ -364,7 +364,8 @@ public final class TeacherServer implements AutoCloseable {
       ids.add(t);
     }
     if (k >= 0) {
-      logprobs(choice.putObject("logprobs"), c, prompt, k, chat);
+      logprobs(choice.putObject("logprobs"), c, prompt, k, chat,
+          request.path("return_tokens_as_token_ids").asBoolean(false));
     } else {
       choice.putNull("logprobs");
     }
@@ -373,8 +374,11 @@ public final class TeacherServer implements AutoCloseable {
     return out;
   }
 
-  /** Each generated token with its log-probability and k alternatives: chat's content[] or the legacy arrays. */
-  private void logprobs(ObjectNode node, Completion c, String prompt, int k, boolean chat) {
+  /**
+   * Each generated token with its log-probability and k alternatives: chat's content[] or the legacy arrays. With
+   * vLLM's {@code return_tokens_as_token_ids}, every token is named "token_id:N" (its bytes are still sent).
+   */
+  private void logprobs(ObjectNode node, Completion c, String prompt, int k, boolean chat, boolean asIds) {
     int[] promptIds = language.promptTokens(prompt);
     int previous = promptIds[promptIds.length - 1];
     ArrayNode content = chat ? node.putArray("content") : null;
@@ -385,26 +389,27 @@ public final class TeacherServer implements AutoCloseable {
     int offset = 0;
     for (int p = 0; p < c.tokens().length; p++) {
       byte[] bytes = language.tokenBytes(previous, c.tokens()[p]);
-      String token = new String(bytes, StandardCharsets.UTF_8);
+      String token = asIds ? "token_id:" + c.tokens()[p] : new String(bytes, StandardCharsets.UTF_8);
       if (chat) {
         ObjectNode t = content.addObject().put("token", token).put("logprob", c.tokenLogprobs()[p]);
         putBytes(t, bytes);
         ArrayNode alternatives = t.putArray("top_logprobs");
         for (int i = 0; i < Math.min(k, c.topIds()[p].length); i++) {
           byte[] alt = language.tokenBytes(previous, c.topIds()[p][i]);
-          putBytes(alternatives.addObject().put("token", new String(alt, StandardCharsets.UTF_8))
-              .put("logprob", c.topLogprobs()[p][i]), alt);
+          putBytes(alternatives.addObject().put("token", asIds ? "token_id:" + c.topIds()[p][i]
+              : new String(alt, StandardCharsets.UTF_8)).put("logprob", c.topLogprobs()[p][i]), alt);
         }
       } else {
         tokens.add(token);
         tokenLogprobs.add(c.tokenLogprobs()[p]);
         ObjectNode alternatives = top.addObject();
         for (int i = 0; i < Math.min(k, c.topIds()[p].length); i++) {
-          alternatives.put(new String(language.tokenBytes(previous, c.topIds()[p][i]), StandardCharsets.UTF_8),
+          alternatives.put(asIds ? "token_id:" + c.topIds()[p][i]
+              : new String(language.tokenBytes(previous, c.topIds()[p][i]), StandardCharsets.UTF_8),
               c.topLogprobs()[p][i]);
         }
         offsets.add(offset);
-        offset += token.length();
+        offset += new String(bytes, StandardCharsets.UTF_8).length();
       }
       previous = c.tokens()[p];
     }

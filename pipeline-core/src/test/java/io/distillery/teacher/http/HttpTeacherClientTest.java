@@ -82,7 +82,7 @@ class HttpTeacherClientTest {
       }
       List<CompletableFuture<HttpTeacherClient.Response>> answers = new ArrayList<>();
       for (String text : inputs) {
-        answers.add(client.ask(text));
+        answers.add(client.ask(OpenAiProtocol.Request.of(text)));
       }
       OpenNlpLanguageTeacher local = OpenNlpLanguageTeacher.shared(serve.teacher());
       for (int i = 0; i < inputs.size(); i++) {
@@ -109,11 +109,11 @@ class HttpTeacherClientTest {
             Duration.ofMillis(10), 0)) {
       Settings s = client(proxy.baseUrl(), Map.of());
       HttpTeacherClient client = HttpTeacherClient.shared(s.teacher(), 1.0, Optional::empty);
-      HttpTeacherClient.Failed always = failure(client.ask("always 500"));
+      HttpTeacherClient.Failed always = failure(client.ask(OpenAiProtocol.Request.of("always 500")));
       assertEquals(4, always.attempts());
       assertEquals(500, always.last().status());
       assertEquals("http_500", always.last().errorClass());
-      HttpTeacherClient.Failed bad = failure(client.ask("bad"));
+      HttpTeacherClient.Failed bad = failure(client.ask(OpenAiProtocol.Request.of("bad")));
       assertEquals(1, bad.attempts());
       assertEquals("http_400", bad.last().errorClass());
       assertTrue(bad.getMessage().contains("This request is not valid."), bad.getMessage());
@@ -130,7 +130,7 @@ class HttpTeacherClientTest {
       // 1 s Retry-After, well beyond the 100 ms backoff: the second attempt must wait for it.
       Settings s = client(proxy.baseUrl(), Map.of("distillery.teacher.http.retry.max-backoff", "2s"));
       HttpTeacherClient client = HttpTeacherClient.shared(s.teacher(), 1.0, Optional::empty);
-      assertEquals(2, client.ask("throttled").join().attempts());
+      assertEquals(2, client.ask(OpenAiProtocol.Request.of("throttled")).join().attempts());
       List<Long> t = proxy.arrivals("throttled");
       assertTrue(t.get(1) - t.get(0) >= 950_000_000L, "Retry-After: 1 honoured, waited " + (t.get(1) - t.get(0)));
     }
@@ -143,7 +143,7 @@ class HttpTeacherClientTest {
       HttpTeacherClient client = HttpTeacherClient.shared(s.teacher(), 1.0, Optional::empty);
       List<CompletableFuture<HttpTeacherClient.Response>> all = new ArrayList<>();
       for (int i = 0; i < 40; i++) {
-        all.add(client.ask(TEXTS[i % TEXTS.length] + i));
+        all.add(client.ask(OpenAiProtocol.Request.of(TEXTS[i % TEXTS.length] + i)));
       }
       all.forEach(CompletableFuture::join);
       List<Long> arrivals = proxy.arrivals().stream().sorted().toList();

@@ -2,6 +2,7 @@ package io.distillery.teacher.lm;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import de.kherud.llama.InferenceParameters;
@@ -133,6 +134,17 @@ class Llama2ModelTest {
     int[] coffee = tokenizer.encode("☕", false);
     assertTrue(Arrays.stream(coffee).anyMatch(id -> tokenizer.piece(id).startsWith("<0x")),
         "a character outside the vocabulary is its UTF-8 bytes: " + Arrays.toString(coffee));
+  }
+
+  @Test
+  void aTokenizerFileReadWholeIsTheModelsVocabularyAndOtherFilesAreRefused() {
+    Llama2Tokenizer whole = Llama2Tokenizer.read(Resources.readAll(TOKENIZER));
+    assertEquals(model.config().vocabSize(), whole.vocabSize());
+    assertEquals(tokenizer.fingerprint(), whole.fingerprint());
+    assertThrows(IllegalArgumentException.class,
+        () -> Llama2Tokenizer.read(Resources.readAll("classpath:all-minilm-l6-v2-q-tokenizer.json")));
+    assertThrows(IllegalArgumentException.class, () -> Llama2Tokenizer.read(Arrays.copyOf(
+        Resources.readAll(TOKENIZER), 1000)), "a file cut short");
   }
 
   private static Float[] boxed(float[] v) {

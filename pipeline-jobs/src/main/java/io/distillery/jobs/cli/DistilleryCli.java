@@ -201,8 +201,9 @@ public final class DistilleryCli {
       if (!dryRun) {
         return super.run(settings, spark, out);
       }
+      GenerateJob generate = new GenerateJob(TaskRegistry.of(settings.task()).generation());
       out.println(StageManifest.json().writerWithDefaultPrettyPrinter().writeValueAsString(
-          GenerateJob.estimate(StageContext.of(settings, spark))));
+          generate.estimate(StageContext.of(settings, spark))));
       return 0;
     }
   }

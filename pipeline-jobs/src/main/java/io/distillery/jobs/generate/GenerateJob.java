@@ -19,14 +19,16 @@ import io.distillery.jobs.stage.StageContext;
 import io.distillery.jobs.stage.StageJob;
 import io.distillery.jobs.stage.StageResult;
 import io.distillery.jobs.task.Byproduct;
+import io.distillery.jobs.task.Prompt;
 import io.distillery.jobs.task.QualityGate;
+import io.distillery.jobs.task.RemoteRequests;
 import io.distillery.jobs.task.TaskGeneration;
 import io.distillery.provenance.TeacherIdentity;
 import io.distillery.run.GenerateDetails;
 import io.distillery.run.Stage;
 import io.distillery.run.StageManifest;
 import io.distillery.settings.Settings;
-import io.distillery.teacher.http.RequestKeys;
+import io.distillery.teacher.http.OpenAiProtocol;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -159,10 +161,11 @@ public final class GenerateJob implements StageJob {
     Settings.Teacher spec = settings.teacher();
     ApiKeys apiKey = ApiKeys.of(spec.http(), ctx.spark());
     apiKey.get(); // a missing key fails here, not on every executor
-    RemoteTeacherFunction ask = new RemoteTeacherFunction(spec, apiKey, rows, task.columns(),
+    RemoteRequests requests = task.remoteRequests(settings);
+    RemoteTeacherFunction ask = new RemoteTeacherFunction(spec, requests, apiKey, rows, task.columns(),
         TeacherIdentity.remote(spec), 1.0 / executorJvms(ctx.spark().sparkContext(), partitions),
         settings.generate().budget().share(partitions), ctx.layout().responseCache(), ctx.layout().runId());
-    return keyed(ctx, prompts).repartition(partitions).mapPartitions(ask, Encoders.row(rows.schema()));
+    return keyed(ctx, prompts, requests).repartition(partitions).mapPartitions(ask, Encoders.row(rows.schema()));
   }
 
   /**
@@ -180,14 +183,13 @@ public final class GenerateJob implements StageJob {
   }
 
   /**
-   * Prompt rows with their request key ({@link ResponseCache#KEY}) and, when the cache has answered that request
+   * Request rows with their request key ({@link ResponseCache#KEY}) and, when the cache has answered that request
    * before, the cached response and how it was answered (else nulls).
    */
-  public static Dataset<Row> keyed(StageContext ctx, Dataset<Row> prompts) {
+  public static Dataset<Row> keyed(StageContext ctx, Dataset<Row> requests, RemoteRequests remote) {
     Settings.Teacher spec = ctx.settings().teacher();
-    StructType withKey = prompts.schema().add(ResponseCache.KEY, DataTypes.StringType, false);
-    Dataset<Row> keys = prompts.mapPartitions(new WithRequestKey(RequestKeys.of(spec), withKey),
-        Encoders.row(withKey));
+    StructType withKey = requests.schema().add(ResponseCache.KEY, DataTypes.StringType, false);
+    Dataset<Row> keys = requests.mapPartitions(new WithRequestKey(spec, remote, withKey), Encoders.row(withKey));
     Dataset<Row> cache = spec.http().cache() ? ResponseCache.read(ctx.spark(), ctx.layout().responseCache())
         : ctx.spark().createDataFrame(List.of(), ResponseCache.SCHEMA);
     return keys.join(cache.select(ResponseCache.KEY, ResponseCache.RESPONSE, ResponseCache.LATENCY_MS,
@@ -195,16 +197,17 @@ public final class GenerateJob implements StageJob {
             cache.col(ResponseCache.KEY)), "left_outer").drop(cache.col(ResponseCache.KEY));
   }
 
-  /** Executor side: each prompt row plus the key of the request that asks about it (its last column). */
-  record WithRequestKey(RequestKeys keys, StructType withKey) implements MapPartitionsFunction<Row, Row> {
+  /** Executor side: each request row plus the key of the request sent for it (its last column). */
+  record WithRequestKey(Settings.Teacher spec, RemoteRequests remote, StructType withKey)
+      implements MapPartitionsFunction<Row, Row> {
     @Override
-    public Iterator<Row> call(Iterator<Row> prompts) {
-      return Iterators.map(prompts, p -> {
+    public Iterator<Row> call(Iterator<Row> requests) {
+      return Iterators.map(requests, p -> {
         Object[] values = new Object[p.size() + 1];
         for (int i = 0; i < p.size(); i++) {
           values[i] = p.get(i);
         }
-        values[p.size()] = keys.key(p.getAs(Cols.TEXT));
+        values[p.size()] = OpenAiProtocol.requestKey(spec, remote.of(Prompt.of(p)));
         return new GenericRowWithSchema(values, withKey);
       });
     }
@@ -254,23 +257,25 @@ public final class GenerateJob implements StageJob {
   }
 
   /**
-   * A remote teacher's dry run: how many prompts the cache does not answer, and the tokens and cost of asking them
-   * (estimated: characters / teacher.http.chars-per-token, plus max-completion-tokens for chat). Sends nothing and
-   * writes nothing.
+   * A remote teacher's dry run: how many requests (prompts × generate.samples for task language-model) the cache
+   * does not answer, and the tokens and cost of asking them (estimated: characters / teacher.http.chars-per-token,
+   * plus the most an answer may take: generate.sampling.max-tokens when generating, max-completion-tokens for
+   * labels). Sends nothing and writes nothing.
    */
-  public static Map<String, Object> estimate(StageContext ctx) {
+  public Map<String, Object> estimate(StageContext ctx) {
     Settings settings = ctx.settings();
     Settings.Teacher spec = settings.teacher();
     if (!spec.remote()) {
       throw new IllegalArgumentException("--dry-run estimates a remote teacher's requests; "
           + Settings.Teacher.KIND.is(spec.kind()) + " runs in-process and costs nothing per request.");
     }
-    Dataset<Row> keyed = keyed(ctx, ctx.read(DatasetKind.PROMPTS));
-    long completion = spec.kind().completes() ? spec.http().maxCompletionTokens() : 0;
+    Dataset<Row> keyed = keyed(ctx, task.requests(ctx, ctx.read(DatasetKind.PROMPTS)), task.remoteRequests(settings));
+    long completion = spec.generates() ? settings.generate().sampling().maxTokens()
+        : spec.kind().completes() ? spec.http().maxCompletionTokens() : 0;
     Row r = keyed.agg(count(lit(1)), sum(when(col(ResponseCache.RESPONSE).isNull(), 1).otherwise(0)),
         sum(when(col(ResponseCache.RESPONSE).isNull(),
             ceil(length(col(Cols.TEXT)).divide(spec.http().charsPerToken()))).otherwise(0))).first();
-    long prompts = r.getLong(0);
+    long requests = r.getLong(0);
     long toSend = r.isNullAt(1) ? 0 : r.getLong(1);
     long input = r.isNullAt(2) ? 0 : r.getLong(2);
     long output = toSend * completion;
@@ -278,8 +283,9 @@ public final class GenerateJob implements StageJob {
     e.put("run_id", settings.run().id());
     e.put("endpoint", spec.http().baseUrl() + spec.kind().path().orElseThrow());
     e.put("model", spec.model());
-    e.put("prompts", prompts);
-    e.put("answered_by_cache", prompts - toSend);
+    e.put("prompts", ctx.read(DatasetKind.PROMPTS).count());
+    e.put("requests", requests);
+    e.put("answered_by_cache", requests - toSend);
     e.put("requests_to_send", toSend);
     e.put("estimated_input_tokens", input);
     e.put("estimated_output_tokens", output);
@@ -290,7 +296,6 @@ public final class GenerateJob implements StageJob {
     return e;
   }
 
-  /** The one teacher identity the rows record; a run answered by two different models is an error. */
   /** The teacher that answered: one identity across every answered row, written or quarantined. */
   private static TeacherIdentity teacherOf(Dataset<Row> answered, Settings.Teacher spec) {
     List<Row> ids = answered.select(IDENTITY).distinct().limit(2).collectAsList();

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.distillery.jobs.task.AnswerColumns;
 import io.distillery.jobs.task.Prompt;
+import io.distillery.jobs.task.RemoteRequests;
 import io.distillery.provenance.Provenance;
 import io.distillery.provenance.TeacherIdentity;
 import io.distillery.settings.Settings;
@@ -40,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * response cache as it arrives. When the task's share of the run's budget is spent it stops sending: the rest
  * of its rows fail as {@code budget_exhausted}. Rows come out in the order they are answered.
  */
-record RemoteTeacherFunction(Settings.Teacher spec, ApiKeys apiKey, AttemptRows rows, AnswerColumns columns,
+record RemoteTeacherFunction(Settings.Teacher spec, RemoteRequests requests, ApiKeys apiKey, AttemptRows rows, AnswerColumns columns,
     TeacherIdentity identity, double share, Settings.Budget taskBudget, String cacheDir, String runId)
     implements MapPartitionsFunction<Row, Row> {
   private static final Logger LOG = LoggerFactory.getLogger(RemoteTeacherFunction.class);
@@ -197,7 +198,7 @@ record RemoteTeacherFunction(Settings.Teacher spec, ApiKeys apiKey, AttemptRows 
       sent.incrementAndGet();
       CompletableFuture<HttpTeacherClient.Response> answer;
       try {
-        answer = client.ask(p.text());
+        answer = client.ask(requests.of(p));
       } catch (RuntimeException e) { // sending may run on a callback's thread, where a throw would lose the row
         answer = CompletableFuture.failedFuture(e);
       }
@@ -251,7 +252,7 @@ record RemoteTeacherFunction(Settings.Teacher spec, ApiKeys apiKey, AttemptRows 
 
     private Row row(Prompt prompt, String key, JsonNode body, double latencyMs, long attempts, boolean fromCache,
         long createdAt) {
-      OpenAiProtocol.RemoteAnswer answer = OpenAiProtocol.read(spec, body);
+      OpenAiProtocol.RemoteAnswer answer = OpenAiProtocol.read(spec, requests.of(prompt), body);
       OpenAiProtocol.Served served = answer.served();
       return rows.answered(prompt, columns.of(answer.answer()), new Provenance(identity, key, latencyMs,
           served.model(), served.systemFingerprint(), served.promptTokens(), served.completionTokens(), fromCache,

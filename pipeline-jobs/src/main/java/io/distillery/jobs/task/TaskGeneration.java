@@ -33,6 +33,11 @@ public interface TaskGeneration {
   /** The in-process teacher these settings name (a remote one is asked by the generate stage itself). */
   PartitionTeacher.Opener inProcess(Settings settings);
 
+  /** What a remote teacher is sent for each request: by default the prompt's text. */
+  default RemoteRequests remoteRequests(Settings settings) {
+    return new RemoteRequests.Text();
+  }
+
   /**
    * Which answers go to teacher-quarantine (with a reason) instead of the task's dataset, decided before any answer
    * is written; most tasks keep every answer.

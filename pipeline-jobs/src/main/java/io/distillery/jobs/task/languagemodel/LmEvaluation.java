@@ -140,7 +140,11 @@ final class LmEvaluation implements TaskEvaluation {
     Throughput t = Throughput.measure(heldOut.withColumn(Cols.TEXT, concat(col(Cols.TEXT), col(Cols.COMPLETION))),
         settings, new Contestants(settings.teacher(), main), WARM_UP);
     metrics.put("throughput_rows", (double) t.rows());
-    metrics.put("teacher_model_bytes", (double) t.teacherModelBytes());
+    if (settings.teacher().remote()) {
+      metrics.put("teacher_mean_latency_ms", t.teacherMeanLatencyMs());
+    } else {
+      metrics.put("teacher_model_bytes", (double) t.teacherModelBytes());
+    }
     metrics.put("teacher_sequences_per_second", t.teacherPerSecond());
     metrics.put("student_sequences_per_second", t.studentPerSecond());
     metrics.put("student_speedup", t.studentSpeedup());
@@ -266,18 +270,21 @@ final class LmEvaluation implements TaskEvaluation {
     }
   }
 
-  /** Executor side: the teacher and the student each reading the same prompt-and-completion texts. */
+  /**
+   * Executor side: the teacher and the student each reading the same prompt-and-completion texts, cut to the
+   * teacher's context (a remote teacher is not timed here: its recorded latency stands for it).
+   */
   record Contestants(Settings.Teacher teacher, TrainedStudent student) implements Throughput.Contestants.Opener {
     @Override
     public Throughput.Contestants open() {
-      Llama2Teacher llama = Llama2Teacher.shared(teacher);
       LmStudentModel model = LmStudentModel.shared(new LmStudentModel.Spec(student.sha256()),
           student.model()::value);
-      Llama2Tokenizer tokenizer = llama.tokenizer();
-      int context = llama.model().config().seqLen();
+      Llama2Tokenizer tokenizer = tokenizer(model);
+      Optional<Llama2Teacher> llama = teacher.remote() ? Optional.empty() : Optional.of(Llama2Teacher.shared(teacher));
+      int context = llama.map(l -> l.model().config().seqLen()).orElse(model.inputs().maxTokens());
       // Both are the JVM's shared instances: nothing to close.
-      return new Throughput.Contestants(Optional.of(texts -> texts.forEach(text -> {
-        Llama2Model.Session s = llama.model().session();
+      return new Throughput.Contestants(llama.map(l -> texts -> texts.forEach(text -> {
+        Llama2Model.Session s = l.model().session();
         for (int id : cut(tokenizer.encode(text, true), context)) {
           s.next(id);
         }
@@ -286,7 +293,7 @@ final class LmEvaluation implements TaskEvaluation {
         for (int id : cut(tokenizer.encode(text, true), context)) {
           s.next(id);
         }
-      }), llama.modelBytes(), () -> { });
+      }), llama.map(Llama2Teacher::modelBytes).orElse(0L), () -> { });
     }
 
     private static int[] cut(int[] ids, int context) {

@@ -21,6 +21,7 @@ import io.distillery.jobs.task.Byproduct;
 import io.distillery.jobs.task.PartitionTeacher;
 import io.distillery.jobs.task.Prompt;
 import io.distillery.jobs.task.QualityGate;
+import io.distillery.jobs.task.RemoteRequests;
 import io.distillery.jobs.task.TaskGeneration;
 import io.distillery.run.StageDetails;
 import io.distillery.settings.Settings;
@@ -28,7 +29,10 @@ import io.distillery.teacher.Completion;
 import io.distillery.teacher.LanguageModelTeacher;
 import io.distillery.teacher.TeacherAnswer;
 import io.distillery.teacher.Teachers;
+import io.distillery.teacher.http.OpenAiProtocol;
+import io.distillery.teacher.lm.Llama2Tokenizer;
 import io.distillery.util.Hashing;
+import io.distillery.util.Resources;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -37,17 +41,21 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.expressions.Window;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Generate for task language-model: each prompt asked {@code generate.samples} times, each sample with a seed of its
  * own ({@link #seed}); a completion's tokens and its per-position top-k go to teacher-completions.
  */
 final class LmGeneration implements TaskGeneration {
+  private static final Logger LOG = LoggerFactory.getLogger(LmGeneration.class);
   static final String EMPTY = "empty";
   static final String UNDECODABLE = "undecodable";
   static final String TOO_SHORT = "too_short";
   static final String TRUNCATED = "truncated";
   static final String DUPLICATE = "duplicate_completion";
+  static final String FILTERED = "content_filtered";
 
   @Override
   public DatasetKind output() {
@@ -68,17 +76,20 @@ final class LmGeneration implements TaskGeneration {
     return new CompletionColumns();
   }
 
-  /** Executor side: a completion's text, packed tokens and top-k, and how it finished. */
+  /**
+   * Executor side: a completion's text, packed tokens and top-k, and how it finished. A remote teacher's answer
+   * without ids has empty token_ids and top-k size 0; its token log-probabilities are kept.
+   */
   record CompletionColumns() implements AnswerColumns {
     @Override
     public Map<String, Object> of(TeacherAnswer answer) {
       Completion c = ((TeacherAnswer.Completed) answer).completion();
-      int k = c.topIds().length == 0 ? 0 : c.topIds()[0].length;
+      int k = c.topIds().length == 0 || !c.hasTopK() ? 0 : c.topIds()[0].length;
       Map<String, Object> columns = new HashMap<>();
       columns.put(Cols.COMPLETION, c.text());
       columns.put(Cols.TOKEN_IDS, PackedTokens.packIds(c.tokens()));
       columns.put(Cols.TOKEN_LOGPROBS, PackedTokens.packLogprobs(c.tokenLogprobs()));
-      columns.put(Cols.TOP_K, PackedTopK.pack(c.topIds(), c.topLogprobs(), k));
+      columns.put(Cols.TOP_K, k == 0 ? new byte[0] : PackedTopK.pack(c.topIds(), c.topLogprobs(), k));
       columns.put(Cols.TOP_K_SIZE, (long) k);
       columns.put(Cols.FINISH_REASON, c.finish().wire());
       columns.put(Cols.TEMPERATURE, c.sampling().temperature());
@@ -94,17 +105,33 @@ final class LmGeneration implements TaskGeneration {
     return new Complete(settings.teacher(), settings.generate().sampling());
   }
 
+  /** A remote teacher's request: the prompt, sampled with its sample's own seed, as in-process ({@link #seed}). */
+  @Override
+  public RemoteRequests remoteRequests(Settings settings) {
+    return new Sampled(settings.generate().sampling());
+  }
+
+  /** Executor side: each request's prompt with the generate.sampling settings and its sample's seed. */
+  record Sampled(Settings.Sampling sampling) implements RemoteRequests {
+    @Override
+    public OpenAiProtocol.Request of(Prompt prompt) {
+      return OpenAiProtocol.Request.sampled(prompt.text(), sampling.withSeed(seed(sampling, prompt)));
+    }
+  }
+
   /**
-   * Empty, undecodable, too short, truncated (when the run asks for whole answers) and duplicate completions go to
-   * quarantine, in that order of precedence.
+   * Empty, undecodable, too short, cut by a content filter, truncated (when the run asks for whole answers) and
+   * duplicate completions go to quarantine, in that order of precedence. Tokens are counted as the teacher counted
+   * them (completion_tokens), so that answers without token ids are judged alike.
    */
   @Override
   public Optional<QualityGate> quality(Settings settings) {
     Settings.Quality q = settings.generate().quality();
-    Column tokens = length(col(Cols.TOKEN_IDS)).divide(2);
+    Column tokens = col(Cols.COMPLETION_TOKENS);
     Column reason = when(tokens.equalTo(0).or(trim(col(Cols.COMPLETION)).equalTo("")), lit(EMPTY))
         .when(col(Cols.COMPLETION).contains("\uFFFD"), lit(UNDECODABLE))
-        .when(tokens.lt(q.minTokens()), lit(TOO_SHORT));
+        .when(tokens.lt(q.minTokens()), lit(TOO_SHORT))
+        .when(col(Cols.FINISH_REASON).equalTo(Completion.Finish.CONTENT_FILTER.wire()), lit(FILTERED));
     if (q.wholeAnswers()) {
       reason = reason.when(col(Cols.FINISH_REASON).equalTo(Completion.Finish.LENGTH.wire()), lit(TRUNCATED));
     }
@@ -123,15 +150,40 @@ final class LmGeneration implements TaskGeneration {
   @Override
   public StageDetails describe(StageContext ctx, Dataset<Row> outputs) {
     Settings settings = ctx.settings();
-    Row totals = outputs.agg(sum(length(col(Cols.TOKEN_IDS))), sum(length(col(Cols.TOP_K)))).first();
-    long tokens = totals.isNullAt(0) ? 0 : totals.getLong(0) / 2;
-    double bytesPerToken = tokens == 0 ? 0 : totals.getLong(1) / (double) tokens;
+    Row totals = outputs.agg(sum(length(col(Cols.TOKEN_IDS))), sum(length(col(Cols.TOP_K))),
+        sum(col(Cols.COMPLETION_TOKENS)), sum(when(col(Cols.TOP_K_SIZE).equalTo(0)
+            .and(col(Cols.COMPLETION_TOKENS).gt(0)), 1).otherwise(0))).first();
+    long withIds = totals.isNullAt(0) ? 0 : totals.getLong(0) / 2;
+    double bytesPerToken = withIds == 0 ? 0 : totals.getLong(1) / (double) withIds;
     Map<String, Long> finish = new TreeMap<>();
     // At most one row per finish reason.
     outputs.groupBy(Cols.FINISH_REASON).count().collectAsList().forEach(r -> finish.put(r.getString(0), r.getLong(1)));
-    LanguageModelTeacher teacher = Teachers.language(settings.teacher());
-    return new LmOutputs(teacher.tokenizerFingerprint(), teacher.vocabSize(), settings.teacher().topK(), tokens,
-        bytesPerToken, finish);
+    Optional<Vocabulary> vocabulary = vocabulary(settings.teacher());
+    return new LmOutputs(vocabulary.map(Vocabulary::fingerprint).orElse(null),
+        vocabulary.map(Vocabulary::size).orElse(null), settings.teacher().topK(),
+        totals.isNullAt(2) ? 0 : totals.getLong(2), bytesPerToken, finish, totals.isNullAt(3) ? 0 : totals.getLong(3));
+  }
+
+  private record Vocabulary(String fingerprint, int size) {}
+
+  /**
+   * The vocabulary the completions' token ids are in: the in-process teacher's, or for a remote one the llama2.c
+   * tokenizer teacher.tokenizer names (the served model's); empty when it names none that can be read.
+   */
+  private static Optional<Vocabulary> vocabulary(Settings.Teacher teacher) {
+    if (!teacher.remote()) {
+      LanguageModelTeacher lm = Teachers.language(teacher);
+      return Optional.of(new Vocabulary(lm.tokenizerFingerprint(), lm.vocabSize()));
+    }
+    try {
+      Llama2Tokenizer tokenizer = Llama2Tokenizer.read(Resources.readAll(teacher.tokenizer()));
+      return Optional.of(new Vocabulary(tokenizer.fingerprint(), tokenizer.vocabSize()));
+    } catch (RuntimeException e) {
+      LOG.warn("{} is not a llama2.c tokenizer that can be read ({}): the generate manifest records no tokenizer "
+          + "fingerprint, and a student cannot be trained on these completions", Settings.Teacher.TOKENIZER.is(
+              teacher.tokenizer()), e.toString());
+      return Optional.empty();
+    }
   }
 
   /** Executor side: the JVM's language model, completing each request with its sample's seed. */

@@ -43,7 +43,16 @@ final class LmStudent implements StudentRecipe<LmTraining> {
     LmOutputs outputs = generate.details(LmOutputs.class);
     if (outputs.vocabSize() == null || outputs.tokenizerFingerprint() == null) {
       throw new IllegalStateException("The generate manifest of run '" + generate.runId() + "' records no "
-          + "vocabulary_size or tokenizer_fingerprint; re-run generate.");
+          + "vocabulary_size or tokenizer_fingerprint: the teacher's token ids are in no vocabulary a student can "
+          + "read. With a remote teacher, point " + Settings.Teacher.TOKENIZER.path() + " at the served model's "
+          + "llama2.c tokenizer file and run generate again.");
+    }
+    if (outputs.textOnlyCompletions() != null && outputs.textOnlyCompletions() > 0) {
+      throw new IllegalStateException(outputs.textOnlyCompletions() + " completions of run '" + generate.runId()
+          + "' came without the token ids of the teacher's tokens or of their alternatives (the server sent token "
+          + "strings only), and a student learns ids. Set " + Settings.Http.RETURN_TOKEN_IDS.path() + " = true for "
+          + "vLLM or serve-teacher and run generate again; a corpus without ids can still be exported "
+          + "(distillery export).");
     }
     Settings settings = ctx.settings();
     LmTraining training = LmTraining.of(settings.teacher(), outputs.vocabSize(), outputs.tokenizerFingerprint(),
