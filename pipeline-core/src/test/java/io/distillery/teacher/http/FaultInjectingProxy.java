@@ -139,19 +139,23 @@ public final class FaultInjectingProxy implements AutoCloseable {
     }
   }
 
-  /** The request's input: the embeddings input, the completions prompt, or the messages' contents, one per line. */
+  /**
+   * The request's input: the embeddings input, the completions prompt, or the messages' contents, one per line; a
+   * sampled request's seed after it (" seed=N"), since each sample of a prompt is a request of its own.
+   */
   static String inputOf(String body) {
     try {
       JsonNode n = JSON.readTree(body);
+      String seed = n.has("seed") ? " seed=" + n.get("seed").asText() : "";
       if (n.has("input")) {
-        return n.get("input").asText();
+        return n.get("input").asText() + seed;
       }
       if (n.has("prompt")) {
-        return n.get("prompt").asText();
+        return n.get("prompt").asText() + seed;
       }
       List<String> contents = new ArrayList<>();
       n.path("messages").forEach(m -> contents.add(m.path("content").asText()));
-      return String.join("\n", contents);
+      return String.join("\n", contents) + seed;
     } catch (Exception e) {
       return body;
     }
