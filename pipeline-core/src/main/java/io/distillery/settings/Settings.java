@@ -292,15 +292,17 @@ public record Settings(
    *
    * @param temperature 0 = greedy (the most probable token every step)
    * @param topP nucleus sampling: the smallest set of most probable tokens whose mass reaches it (1 = all)
+   * @param topK only the k most probable tokens are drawn from (0 = no such cut)
    * @param maxTokens the most tokens a completion has
    * @param stop texts that end a completion where they appear (not included)
-   * @param seed the first sample's seed (sample i of a prompt uses seed + i): the same prompt, parameters and seed
-   *     give the same completion
+   * @param seed the seed every sample's own derives from ({@link #forSample}): the same prompt, parameters and
+   *     seed give the same completion
    */
-  public record Sampling(double temperature, double topP, int maxTokens, List<String> stop, long seed)
+  public record Sampling(double temperature, double topP, int topK, int maxTokens, List<String> stop, long seed)
       implements Serializable {
     public static final Key<Double> TEMPERATURE = Key.doubleBetween("generate.sampling.temperature", 0, 10);
     public static final Key<Double> TOP_P = Key.doubleBetween("generate.sampling.top-p", 0, 1);
+    public static final Key<Integer> TOP_K = Key.intBetween("generate.sampling.top-k", 0, 1 << 20);
     public static final Key<Integer> MAX_TOKENS = Key.intBetween("generate.sampling.max-tokens", 1, 1 << 16);
     public static final Key<List<String>> STOP = Key.strings("generate.sampling.stop");
     public static final Key<Long> SEED = Key.anyLong("generate.sampling.seed");
@@ -310,7 +312,8 @@ public record Settings(
     }
 
     static Sampling read(ConfigReader r) {
-      Sampling s = new Sampling(r.get(TEMPERATURE), r.get(TOP_P), r.get(MAX_TOKENS), r.get(STOP), r.get(SEED));
+      Sampling s = new Sampling(r.get(TEMPERATURE), r.get(TOP_P), r.get(TOP_K), r.get(MAX_TOKENS), r.get(STOP),
+          r.get(SEED));
       if (!(s.topP() > 0)) {
         r.problem(TOP_P, "must be in (0, 1] (1 = every token), was " + s.topP());
       }
@@ -319,7 +322,18 @@ public record Settings(
 
     /** The same sampling with another seed (the n-th sample of a prompt). */
     public Sampling withSeed(long newSeed) {
-      return new Sampling(temperature, topP, maxTokens, stop, newSeed);
+      return new Sampling(temperature, topP, topK, maxTokens, stop, newSeed);
+    }
+
+    /**
+     * The sampling of one prompt's {@code sample}-th sample: its seed derived from this seed, the prompt's id and the
+     * sample index, so that every sample of every prompt draws differently (with one seed per sample index, prompts
+     * that differ in a detail the model ignores got the same completion: bench/README.md) and a run is still
+     * reproducible.
+     */
+    public Sampling forSample(String promptId, long sample) {
+      String h = Hashing.sha256Hex("seed:" + seed + ":" + promptId + "#" + sample);
+      return withSeed(Long.parseUnsignedLong(h.substring(0, 15), 16));
     }
   }
 

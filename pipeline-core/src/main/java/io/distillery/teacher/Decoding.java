@@ -8,13 +8,12 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.function.IntFunction;
-import java.util.stream.IntStream;
 
 /**
  * Autoregressive decoding of any language model that reads one token at a time and answers the next token's logits:
- * greedy at temperature 0, else seeded temperature and top-p sampling, stop texts, and per position the model's own
- * top-k log-probabilities (temperature 1). The teacher and its student decode with this same loop, so a sample from
- * each with the same seed differs only by the models.
+ * greedy at temperature 0, else seeded temperature, top-k and top-p sampling, stop texts, and per position the
+ * model's own top-k log-probabilities (temperature 1). The teacher and its student decode with this same loop, so a
+ * sample from each with the same seed differs only by the models.
  */
 public final class Decoding {
   private Decoding() {}
@@ -97,11 +96,46 @@ public final class Decoding {
     return best;
   }
 
-  /** The k largest values' indices, largest first (ties: the smaller index first). */
+  /**
+   * The k largest values' indices, largest first (ties: the smaller index first). Twice per generated token, over
+   * the whole vocabulary: a small k is kept by insertion in one pass, a large one by one sort of primitive keys.
+   */
   static int[] topK(float[] v, int k) {
-    return IntStream.range(0, v.length).boxed()
-        .sorted((a, b) -> v[a] != v[b] ? Float.compare(v[b], v[a]) : Integer.compare(a, b))
-        .limit(Math.min(k, v.length)).mapToInt(Integer::intValue).toArray();
+    int n = Math.min(k, v.length);
+    if (n * 8 > v.length) {
+      return sortedIndices(v, n);
+    }
+    int[] top = new int[n];
+    int size = 0;
+    for (int i = 0; i < v.length && n > 0; i++) {
+      float x = v[i];
+      if (size == n && !(x > v[top[n - 1]])) {
+        continue;
+      }
+      int at = size < n ? size++ : n - 1;
+      while (at > 0 && x > v[top[at - 1]]) {
+        top[at] = top[at - 1];
+        at--;
+      }
+      top[at] = i;
+    }
+    return top;
+  }
+
+  /** The n largest values' indices by one sort of (value descending, index) keys packed into longs. */
+  private static int[] sortedIndices(float[] v, int n) {
+    long[] keys = new long[v.length];
+    for (int i = 0; i < v.length; i++) {
+      int bits = Float.floatToIntBits(v[i] == 0 ? 0f : v[i]); // -0 ties with 0, as it compares
+      int ascending = bits ^ ((bits >> 31) & 0x7fffffff); // orders as the floats do
+      keys[i] = ((long) ~ascending << 32) | i;
+    }
+    Arrays.sort(keys);
+    int[] out = new int[n];
+    for (int i = 0; i < n; i++) {
+      out[i] = (int) keys[i];
+    }
+    return out;
   }
 
   /** A token drawn from softmax(logits / temperature), cut to the top-p nucleus. */
@@ -112,9 +146,10 @@ public final class Decoding {
     }
     Softmax.inPlace(p, p.length);
     int[] order = topK(p, p.length);
+    int most = sampling.topK() > 0 ? Math.min(sampling.topK(), order.length) : order.length;
     double mass = 0;
     int keep = 0;
-    while (keep < order.length && (keep == 0 || mass < sampling.topP())) {
+    while (keep < most && (keep == 0 || mass < sampling.topP())) {
       mass += p[order[keep++]];
     }
     double r = random.nextDouble() * mass;

@@ -45,7 +45,7 @@ class LstmLanguageModelTest {
     for (String prompt : PROMPTS) {
       for (int seed = 1; seed <= 4; seed++) {
         promptIds.add(teacher.tokenizer().encode(prompt, true));
-        completions.add(teacher.complete(prompt, new Sampling(0.8, 0.95, 24, List.of(), seed), K));
+        completions.add(teacher.complete(prompt, new Sampling(0.8, 0.95, 0, 24, List.of(), seed), K));
       }
     }
   }
@@ -122,7 +122,7 @@ class LstmLanguageModelTest {
       }
     }
     // Decoded with the teacher's loop: greedy is reproducible, and each token is the student's most probable.
-    Sampling greedy = new Sampling(0, 1, 12, List.of(), 0);
+    Sampling greedy = new Sampling(0, 1, 0, 12, List.of(), 0);
     Completion a = Decoding.complete(teacher.tokenizer(), inputs.maxTokens(), model.session()::next, PROMPTS.get(0),
         greedy, 3);
     Completion b = Decoding.complete(teacher.tokenizer(), inputs.maxTokens(), model.session()::next, PROMPTS.get(0),

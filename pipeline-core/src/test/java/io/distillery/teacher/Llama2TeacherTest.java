@@ -11,6 +11,7 @@ import io.distillery.settings.Settings;
 import io.distillery.settings.Settings.Sampling;
 import io.distillery.teacher.lm.Llama2Model;
 import io.distillery.util.Softmax;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
@@ -29,7 +30,7 @@ class Llama2TeacherTest {
   }
 
   private static Sampling greedy(int maxTokens) {
-    return new Sampling(0, 1, maxTokens, List.of(), 0);
+    return new Sampling(0, 1, 0, maxTokens, List.of(), 0);
   }
 
   @Test
@@ -70,7 +71,7 @@ class Llama2TeacherTest {
 
   @Test
   void aSampledCompletionDependsOnItsSeedAndOnNothingElse() {
-    Sampling warm = new Sampling(1.0, 0.95, 30, List.of(), 7);
+    Sampling warm = new Sampling(1.0, 0.95, 0, 30, List.of(), 7);
     Completion a = teacher.complete("Lily and Tom went to the park. They", warm, 3);
     Completion b = teacher.complete("Lily and Tom went to the park. They", warm, 3);
     assertArrayEquals(a.tokens(), b.tokens());
@@ -84,8 +85,23 @@ class Llama2TeacherTest {
   }
 
   @Test
+  void topKSamplingDrawsOnlyFromTheKMostProbableTokens() {
+    String prompt = "Lily and Tom went to the park. They";
+    for (long seed = 1; seed <= 3; seed++) {
+      Completion one = teacher.complete(prompt, new Sampling(1.5, 1, 1, 20, List.of(), seed), 3);
+      assertArrayEquals(teacher.complete(prompt, greedy(20), 3).tokens(), one.tokens(),
+          "top-k = 1 is greedy at any temperature and seed");
+      Completion three = teacher.complete(prompt, new Sampling(1.5, 1, 3, 20, List.of(), seed), 3);
+      for (int p = 0; p < three.tokens().length; p++) {
+        int token = three.tokens()[p];
+        assertTrue(Arrays.stream(three.topIds()[p]).anyMatch(id -> id == token), "position " + p + " of seed " + seed);
+      }
+    }
+  }
+
+  @Test
   void aStopTextEndsTheCompletionBeforeIt() {
-    Completion c = teacher.complete("Once upon a time", new Sampling(0, 1, 60, List.of(" Lily"), 0), 2);
+    Completion c = teacher.complete("Once upon a time", new Sampling(0, 1, 0, 60, List.of(" Lily"), 0), 2);
     assertEquals(Completion.Finish.STOP, c.finish());
     assertEquals(", there was a little girl named", c.text());
     assertFalse(c.text().contains("Lily"));

@@ -128,6 +128,9 @@ public final class OpenAiProtocol {
       if (!s.stop().isEmpty()) {
         s.stop().forEach(body.putArray("stop")::add);
       }
+      if (s.topK() > 0) {
+        body.put("top_k", s.topK());
+      }
       if (spec.http().returnTokenIds()) {
         body.put("return_tokens_as_token_ids", true);
       }

@@ -46,9 +46,9 @@ import org.slf4j.LoggerFactory;
  *       the top label, and with {@code logprobs} the label distribution is in
  *       {@code choices[0].logprobs.content[0].top_logprobs} (natural-log probabilities, most probable first);
  *   <li>llama2c (a language model): {@code POST /v1/completions} and {@code POST /v1/chat/completions} generate
- *       ({@code max_tokens}, {@code temperature}, {@code top_p}, {@code seed}, {@code stop}); with {@code logprobs}
- *       every generated token's log-probability and its top alternatives, in each endpoint's OpenAI form, and the
- *       token ids in {@code choices[0].token_ids} (as vLLM returns them); with vLLM's
+ *       ({@code max_tokens}, {@code temperature}, {@code top_p}, {@code top_k}, {@code seed}, {@code stop}); with
+ *       {@code logprobs} every generated token's log-probability and its top alternatives, in each endpoint's OpenAI
+ *       form, and the token ids in {@code choices[0].token_ids} (as vLLM returns them); with vLLM's
  *       {@code return_tokens_as_token_ids} every token and alternative is named "token_id:N". Chat reads the last
  *       user message as the prompt (the model has no chat template);
  *   <li>{@code GET /health}, {@code GET /v1/models}.
@@ -328,6 +328,7 @@ public final class TeacherServer implements AutoCloseable {
         : "max_tokens").asInt(16);
     double temperature = request.path("temperature").asDouble(1.0);
     double topP = request.path("top_p").asDouble(1.0);
+    int topK = Math.max(0, request.path("top_k").asInt(0)); // vLLM's and llama.cpp's extension; -1 = off there
     if (maxTokens < 1 || temperature < 0 || !(topP > 0 && topP <= 1)) {
       throw ApiError.badRequest("max_tokens must be >= 1, temperature >= 0 and top_p in (0, 1]; were " + maxTokens
           + ", " + temperature + ", " + topP);
@@ -346,7 +347,7 @@ public final class TeacherServer implements AutoCloseable {
     }
     Completion c;
     try {
-      c = language.complete(prompt, new Settings.Sampling(temperature, topP, maxTokens, stop,
+      c = language.complete(prompt, new Settings.Sampling(temperature, topP, topK, maxTokens, stop,
           request.path("seed").asLong(0)), Math.max(1, k));
     } catch (IllegalArgumentException e) {
       throw ApiError.badRequest(e.getMessage());

@@ -113,7 +113,7 @@ class OpenAiProtocolTest {
     return TestSettings.stories(o).teacher();
   }
 
-  private static final Settings.Sampling SAMPLING = new Settings.Sampling(0.8, 0.95, 3, List.of("\n\n"), 42);
+  private static final Settings.Sampling SAMPLING = new Settings.Sampling(0.8, 0.95, 0, 3, List.of("\n\n"), 42);
 
   @Test
   void generationRequestsCarryTheSampleAndEachSeedIsItsOwnCacheKey() throws Exception {

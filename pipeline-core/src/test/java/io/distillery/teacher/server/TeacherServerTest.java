@@ -176,7 +176,7 @@ class TeacherServerTest {
         "distillery.student.kind", "none"));
     Llama2Teacher teacher = Llama2Teacher.shared(s.teacher());
     String prompt = "Once upon a time";
-    Completion expected = teacher.complete(prompt, new Settings.Sampling(0.8, 0.95, 12, List.of(), 7), 3);
+    Completion expected = teacher.complete(prompt, new Settings.Sampling(0.8, 0.95, 0, 12, List.of(), 7), 3);
     try (TeacherServer server = TeacherServer.start(s, Optional.empty())) {
       HttpResponse<String> r = post(server, "/v1/completions", JSON.writeValueAsString(Map.of("model", "stories260K",
           "prompt", prompt, "max_tokens", 12, "temperature", 0.8, "top_p", 0.95, "seed", 7, "logprobs", 3)), null);

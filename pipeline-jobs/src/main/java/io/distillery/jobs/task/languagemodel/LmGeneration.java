@@ -31,7 +31,6 @@ import io.distillery.teacher.TeacherAnswer;
 import io.distillery.teacher.Teachers;
 import io.distillery.teacher.http.OpenAiProtocol;
 import io.distillery.teacher.lm.Llama2Tokenizer;
-import io.distillery.util.Hashing;
 import io.distillery.util.Resources;
 import java.util.HashMap;
 import java.util.Map;
@@ -46,7 +45,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Generate for task language-model: each prompt asked {@code generate.samples} times, each sample with a seed of its
- * own ({@link #seed}); a completion's tokens and its per-position top-k go to teacher-completions.
+ * own ({@link #sample}); a completion's tokens and its per-position top-k go to teacher-completions.
  */
 final class LmGeneration implements TaskGeneration {
   private static final Logger LOG = LoggerFactory.getLogger(LmGeneration.class);
@@ -105,7 +104,7 @@ final class LmGeneration implements TaskGeneration {
     return new Complete(settings.teacher(), settings.generate().sampling());
   }
 
-  /** A remote teacher's request: the prompt, sampled with its sample's own seed, as in-process ({@link #seed}). */
+  /** A remote teacher's request: the prompt, sampled with its sample's own seed, as in-process ({@link #sample}). */
   @Override
   public RemoteRequests remoteRequests(Settings settings) {
     return new Sampled(settings.generate().sampling());
@@ -115,7 +114,7 @@ final class LmGeneration implements TaskGeneration {
   record Sampled(Settings.Sampling sampling) implements RemoteRequests {
     @Override
     public OpenAiProtocol.Request of(Prompt prompt) {
-      return OpenAiProtocol.Request.sampled(prompt.text(), sampling.withSeed(seed(sampling, prompt)));
+      return OpenAiProtocol.Request.sampled(prompt.text(), sample(sampling, prompt));
     }
   }
 
@@ -192,25 +191,20 @@ final class LmGeneration implements TaskGeneration {
     public PartitionTeacher open() {
       LanguageModelTeacher teacher = Teachers.language(spec);
       return PartitionTeacher.answering(teacher.identity(),
-          prompt -> parameters(sampling.withSeed(seed(sampling, prompt)), spec.topK()),
+          prompt -> parameters(sample(sampling, prompt), spec.topK()),
           prompt -> new TeacherAnswer.Completed(teacher.complete(prompt.text(),
-              sampling.withSeed(seed(sampling, prompt)), spec.topK())));
+              sample(sampling, prompt), spec.topK())));
     }
   }
 
-  /**
-   * A sample's seed: from generate.sampling.seed, the prompt's id and the sample index, so that every sample of every
-   * prompt draws differently (with one seed per sample index, prompts that differ in a detail the model ignores got
-   * the same completion: bench/README.md) and a run is still reproducible.
-   */
-  static long seed(Settings.Sampling sampling, Prompt prompt) {
-    String h = Hashing.sha256Hex("seed:" + sampling.seed() + ":" + prompt.promptId() + "#" + prompt.sample());
-    return Long.parseUnsignedLong(h.substring(0, 15), 16);
+  /** A request's sampling: the run's, with its sample's own seed ({@link Settings.Sampling#forSample}). */
+  static Settings.Sampling sample(Settings.Sampling sampling, Prompt prompt) {
+    return sampling.forSample(prompt.promptId(), prompt.sample());
   }
 
   /** The request's parameters for its hash: every sampling setting and the sample's seed. */
   static String parameters(Settings.Sampling s, int k) {
-    return "temperature=" + s.temperature() + ";top-p=" + s.topP() + ";max-tokens=" + s.maxTokens() + ";stop="
-        + s.stop() + ";seed=" + s.seed() + ";top-k=" + k;
+    return "temperature=" + s.temperature() + ";top-p=" + s.topP() + (s.topK() > 0 ? ";sampling-top-k=" + s.topK()
+        : "") + ";max-tokens=" + s.maxTokens() + ";stop=" + s.stop() + ";seed=" + s.seed() + ";top-k=" + k;
   }
 }

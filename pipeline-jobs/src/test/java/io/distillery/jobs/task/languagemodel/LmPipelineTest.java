@@ -136,7 +136,7 @@ class LmPipelineTest {
     byte[] model = HadoopFiles.read(spark, layout.studentModel());
     LanguageModelTeacher student = TaskRegistry.of(settings.task()).student().orElseThrow()
         .servable(model, settings).orElseThrow();
-    Settings.Sampling greedy = new Settings.Sampling(0, 1, 10, List.of(), 0);
+    Settings.Sampling greedy = new Settings.Sampling(0, 1, 0, 10, List.of(), 0);
     Completion expected = Decoding.complete(Llama2Teacher.shared(settings.teacher()).tokenizer(),
         settings.student().maxTokens(), LmStudentModel.of(StudentArtifact.fromBytes(model)).session()::next,
         "Once upon a time", greedy, 2);
