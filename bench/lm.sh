@@ -4,9 +4,12 @@
 #      stored bytes per generated token at k = 20 and k = 50 (io.distillery.bench.LmBench);
 #   2. the shipped stories example over SEEDS seeds: the student's held-out perplexity over the teacher's and its
 #      top-1 agreement, soft targets vs the hard-label ablation (mean and standard error of the difference), and the
-#      student's speed over the teacher's reading the same sequences.
-#   bench/lm.sh [SEEDS]            # default 3; outputs under bench/out/
+#      student's speed over the teacher's reading the same sequences;
+#   3. against serve-teacher over HTTP: the generate stage's tokens/s over wrk's posting the same bodies at the same
+#      concurrency (bench/lm-remote.sh, which needs wrk and pyarrow).
+#   bench/lm.sh [SEEDS]            # default 3 (0: no part 2); outputs under bench/out/
 #   SEEDS_ONLY=1 bench/lm.sh 3     # part 2 only
+#   REMOTE=0 bench/lm.sh           # without part 3
 # One ingest and one generate serve every seed (same run id: only train and evaluate rerun when the seed changes).
 set -euo pipefail
 home="$(cd "$(dirname "$0")/.." && pwd)"
@@ -24,6 +27,7 @@ if [ "${SEEDS_ONLY:-0}" != 1 ]; then
     -cp "pipeline-jobs/target/test-classes:pipeline-jobs/target/classes:pipeline-core/target/classes:$(cat "$out/test-classpath.txt")" \
     io.distillery.bench.LmBench conf/examples/stories-corpus.conf "$root/generate" 8 3 2> "$out/lm-bench.log"
 fi
+if [ "$seeds" -gt 0 ]; then
 for s in $(seq 1 "$seeds"); do
   echo "bench: stories, train.seed = $s" >&2
   set +e
@@ -63,3 +67,8 @@ speed = sum(m["student_speedup"] for m in rows) / len(rows)
 print(f"RATIO student / teacher held-out perplexity     = {ratio:.3f}   (mean of {len(rows)} seeds)")
 print(f"RATIO student / teacher tokens/s (same sequences, one thread each) = {speed:.2f}x")
 PY
+fi
+if [ "${REMOTE:-1}" = 1 ] && [ "${SEEDS_ONLY:-0}" != 1 ]; then
+  echo "bench: against serve-teacher over HTTP (bench/lm-remote.sh)" >&2
+  bench/lm-remote.sh
+fi

@@ -17,23 +17,11 @@ home="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$home"
 docs="${1:-50000}"
 conc="${2:-16}"
-if [ "${PIN:-1}" = 1 ]; then server_cpu=(taskset -c 0); client_cpu=(taskset -c 1); max_concurrent=1
-else server_cpu=(); client_cpu=(); max_concurrent=2; fi
-out="$home/bench/out"
-mkdir -p "$out"
-command -v wrk >/dev/null || { echo "bench: needs wrk (Debian/Ubuntu: apt-get install wrk)" >&2; exit 2; }
+# shellcheck source=bench/wrk-load.sh
+source "$home/bench/wrk-load.sh"
 root="$out/remote-$(date +%s)"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 model="apache-opennlp/langdetect-183"
-
-"${server_cpu[@]}" bin/distillery serve-teacher --config conf/examples/langid.conf --set serve.port="$port" \
-  --set serve.max-concurrent=$max_concurrent --set serve.max-queued=1024 > "$out/remote-server.log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null || true' EXIT
-for _ in $(seq 1 120); do
-  curl -sf "http://127.0.0.1:$port/health" >/dev/null && break
-  sleep 1
-done
+serve_teacher conf/examples/langid.conf "$out/remote-server.log"
 
 common=(--config conf/examples/langid-remote.conf --set run.root="$root" --set corpus.source=jsonl
   --set corpus.path="$out/remote-corpus.jsonl" --set corpus.max-documents="$docs"
@@ -60,33 +48,12 @@ PY
 echo "bench: ingest $docs documents" >&2
 bin/distillery ingest "${common[@]}" > "$out/remote-ingest.log" 2>&1
 
-load() { # $1: seconds, $2: log
-  "${client_cpu[@]}" wrk -t1 -c"$conc" -d"$1"s -s bench/wrk-post.lua "http://127.0.0.1:$port/v1/chat/completions" \
-    -- "$out/remote-bodies.jsonl" > "$2" 2>&1
-}
-# The server's JIT needs a while on one core: warm it up with wrk, at least 40 s and until two 10 s runs agree
-# within 3 %.
-rate() { python3 -c 'import re,sys; m=re.search(r"WRK requests=(\d+) seconds=([\d.]+)", open(sys.argv[1]).read()); print(int(m.group(1))/float(m.group(2)))' "$1"; }
-last=0
-for i in $(seq 1 12); do
-  load 10 "$out/remote-wrk-warmup.log"
-  now=$(rate "$out/remote-wrk-warmup.log")
-  echo "bench: warming the server up: $now requests/s (not counted)" >&2
-  if [ "$i" -ge 4 ] && python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); sys.exit(0 if abs(b-a)/a<0.03 else 1)" "$last" "$now"; then
-    break
-  fi
-  last=$now
-done
-echo "bench: wrk, $conc connections, 20 s" >&2
-load 20 "$out/remote-wrk.log"
-echo "bench: the generate stage, $conc requests open" >&2
-start=$(date +%s.%N)
-"${client_cpu[@]}" bin/distillery generate "${common[@]}" > "$out/remote-generate.log" 2>&1
-end=$(date +%s.%N)
-echo "bench: wrk again, 20 s (drift check)" >&2
-load 20 "$out/remote-wrk-after.log"
+url="http://127.0.0.1:$port/v1/chat/completions"
+bodies="$out/remote-bodies.jsonl"
+wrk_warm_up "$out/remote-wrk-warmup.log" requests
+wrk_around "$out/remote" "${client_cpu[@]}" bin/distillery generate "${common[@]}"
 
-python3 - "$root/runs/langid-remote/generate.manifest.json" "$out/remote-wrk.log" "$(python3 -c "print($end - $start)")" "$conc" "$out/remote-wrk-after.log" <<'PY'
+python3 - "$root/runs/langid-remote/generate.manifest.json" "$out/remote-wrk.log" "$command_seconds" "$conc" "$out/remote-wrk-after.log" <<'PY'
 import json, re, sys
 c = json.load(open(sys.argv[1]))["counts"]
 def rps(path):
