@@ -4,12 +4,18 @@ import static org.apache.spark.sql.functions.avg;
 import static org.apache.spark.sql.functions.sum;
 
 import io.distillery.dataset.DatasetKind.Cols;
+import io.distillery.jobs.stage.StageContext;
+import io.distillery.jobs.stage.Stages;
+import io.distillery.run.Stage;
+import io.distillery.run.StageManifest;
 import io.distillery.settings.Settings;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.function.Consumer;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Dataset;
@@ -22,18 +28,40 @@ import org.apache.spark.sql.types.StructType;
 /**
  * Teacher and student inputs per second, measured side by side: both models in the same executor task, one after
  * the other, on the same held-out texts, each after a warm-up on the first texts (not timed). A remote teacher is not
- * asked again to be timed (every request is billed): its rate is 1000 / the mean latency generate recorded on the
- * held-out rows, one request at a time.
+ * asked again to be timed (every request is billed): its rate is what generate achieved, answers per second over its
+ * request phase with the requests it kept open (the generate manifest); when generate sent nothing (every answer
+ * from the cache), the open requests over the mean latency the rows recorded.
  *
  * @param rows texts timed
  * @param teacherModelBytes the in-process teacher's model file size (0 for a remote teacher)
  * @param teacherMeanLatencyMs a remote teacher's mean recorded latency (NaN for an in-process one)
+ * @param teacherRequestsOpen the requests generate kept open at once across its tasks (0 for an in-process teacher)
  */
 public record Throughput(long rows, double teacherPerSecond, double studentPerSecond, long teacherModelBytes,
-    double teacherMeanLatencyMs) {
+    double teacherMeanLatencyMs, long teacherRequestsOpen) {
 
   public double studentSpeedup() {
     return studentPerSecond / teacherPerSecond;
+  }
+
+  /**
+   * The metrics of the measurement, inputs counted in {@code unit} (e.g. "docs": teacher_docs_per_second): the rows
+   * timed, both rates and their ratio, and the teacher's model size or, for a remote one, its mean latency and the
+   * requests generate kept open.
+   */
+  public Map<String, Double> metrics(String unit) {
+    Map<String, Double> m = new TreeMap<>();
+    m.put("throughput_rows", (double) rows);
+    if (teacherRequestsOpen > 0) {
+      m.put("teacher_mean_latency_ms", teacherMeanLatencyMs);
+      m.put("teacher_requests_open", (double) teacherRequestsOpen);
+    } else {
+      m.put("teacher_model_bytes", (double) teacherModelBytes);
+    }
+    m.put("teacher_" + unit + "_per_second", teacherPerSecond);
+    m.put("student_" + unit + "_per_second", studentPerSecond);
+    m.put("student_speedup", studentSpeedup());
+    return m;
   }
 
   /**
@@ -62,8 +90,9 @@ public record Throughput(long rows, double teacherPerSecond, double studentPerSe
   }
 
   /** Times {@code contestants} on the first {@code evaluate.throughput-rows} held-out texts, by row id. */
-  public static Throughput measure(Dataset<Row> heldOut, Settings settings, Contestants.Opener contestants,
+  public static Throughput measure(StageContext ctx, Dataset<Row> heldOut, Contestants.Opener contestants,
       int warmUp) {
+    Settings settings = ctx.settings();
     Row t = heldOut.select(Cols.ROW_ID, Cols.TEXT).orderBy(Cols.ROW_ID).limit(settings.evaluate().throughputRows())
         .coalesce(1) // one task: both models on the same executor, nothing else running there
         .mapPartitions(new Probe(contestants, warmUp), Encoders.row(PROBE))
@@ -71,11 +100,16 @@ public record Throughput(long rows, double teacherPerSecond, double studentPerSe
     long rows = t.getLong(0);
     double studentPerSecond = rows / (t.getLong(2) / 1e9);
     if (!settings.teacher().remote()) {
-      return new Throughput(rows, rows / (t.getLong(1) / 1e9), studentPerSecond, t.getLong(3), Double.NaN);
+      return new Throughput(rows, rows / (t.getLong(1) / 1e9), studentPerSecond, t.getLong(3), Double.NaN, 0);
     }
     Row latency = heldOut.agg(avg(Cols.LATENCY_MS)).first();
     double ms = latency.isNullAt(0) ? Double.NaN : latency.getDouble(0);
-    return new Throughput(rows, 1000 / ms, studentPerSecond, 0, ms);
+    long open = (long) settings.teacher().http().maxInFlight() * settings.spark().partitions();
+    Map<String, Long> generate = Stages.finished(ctx, Stage.GENERATE).map(StageManifest::counts).orElse(Map.of());
+    long answered = generate.getOrDefault("answered_by_requests", 0L);
+    long phaseMs = generate.getOrDefault("request_phase_ms", 0L);
+    double perSecond = answered > 0 && phaseMs > 0 ? answered / (phaseMs / 1000.0) : open * 1000 / ms;
+    return new Throughput(rows, perSecond, studentPerSecond, 0, ms, open);
   }
 
   private static final StructType PROBE = new StructType()

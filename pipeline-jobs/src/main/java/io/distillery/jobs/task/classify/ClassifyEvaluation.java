@@ -99,17 +99,8 @@ final class ClassifyEvaluation implements TaskEvaluation {
             - metrics.get("ablation." + StudentRecipe.HARD_LABELS + "." + Gate.TOP1_AGREEMENT));
       }
       perLabel(scored.where(col(STUDENT).equalTo(TrainedStudent.MAIN)), metrics, figures);
-      Throughput t = Throughput.measure(heldOut, settings, new Contestants(settings.teacher(), students.get(0)),
-          WARM_UP);
-      metrics.put("throughput_rows", (double) t.rows());
-      if (settings.teacher().remote()) {
-        metrics.put("teacher_mean_latency_ms", t.teacherMeanLatencyMs());
-      } else {
-        metrics.put("teacher_model_bytes", (double) t.teacherModelBytes());
-      }
-      metrics.put("teacher_docs_per_second", t.teacherPerSecond());
-      metrics.put("student_docs_per_second", t.studentPerSecond());
-      metrics.put("student_speedup", t.studentSpeedup());
+      metrics.putAll(Throughput.measure(ctx, heldOut, new Contestants(settings.teacher(), students.get(0)), WARM_UP)
+          .metrics("docs"));
       List<Table> tables = List.of(new Table("Soft labels vs hard labels",
           "The same student trained on the same held-in rows with the distillation loss (α > 0: the teacher's "
               + "softened distribution) and with hard labels only (α = 0: the gold label, else the teacher's top "

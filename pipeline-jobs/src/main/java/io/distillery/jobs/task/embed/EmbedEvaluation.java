@@ -100,16 +100,9 @@ final class EmbedEvaluation implements TaskEvaluation {
       metrics.put("median_cosine", q.get(1));
       figures.add(cosineHistogram(scored));
       pairwise(scored, settings.evaluate(), metrics, figures);
-      Throughput t = Throughput.measure(heldOut, settings,
+      metrics.putAll(Throughput.measure(ctx, heldOut,
           new Contestants(settings.teacher(), student, main.model(), settings.evaluate().studentBatchSize()),
-          WARM_UP);
-      metrics.put("throughput_rows", (double) t.rows());
-      if (settings.teacher().remote()) {
-        metrics.put("teacher_mean_latency_ms", t.teacherMeanLatencyMs());
-      }
-      metrics.put("teacher_embeddings_per_second", t.teacherPerSecond());
-      metrics.put("student_embeddings_per_second", t.studentPerSecond());
-      metrics.put("student_speedup", t.studentSpeedup());
+          WARM_UP).metrics("embeddings"));
       return new EvaluationResult(metrics, List.of(), figures);
     } finally {
       scored.unpersist();

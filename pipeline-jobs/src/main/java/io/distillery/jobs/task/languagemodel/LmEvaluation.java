@@ -137,17 +137,8 @@ final class LmEvaluation implements TaskEvaluation {
           - metrics.get("ablation." + StudentRecipe.HARD_LABELS + ".student_perplexity"));
     }
     TrainedStudent main = students.get(0);
-    Throughput t = Throughput.measure(heldOut.withColumn(Cols.TEXT, concat(col(Cols.TEXT), col(Cols.COMPLETION))),
-        settings, new Contestants(settings.teacher(), main), WARM_UP);
-    metrics.put("throughput_rows", (double) t.rows());
-    if (settings.teacher().remote()) {
-      metrics.put("teacher_mean_latency_ms", t.teacherMeanLatencyMs());
-    } else {
-      metrics.put("teacher_model_bytes", (double) t.teacherModelBytes());
-    }
-    metrics.put("teacher_sequences_per_second", t.teacherPerSecond());
-    metrics.put("student_sequences_per_second", t.studentPerSecond());
-    metrics.put("student_speedup", t.studentSpeedup());
+    metrics.putAll(Throughput.measure(ctx, heldOut.withColumn(Cols.TEXT, concat(col(Cols.TEXT),
+        col(Cols.COMPLETION))), new Contestants(settings.teacher(), main), WARM_UP).metrics("sequences"));
     List<Table> tables = new ArrayList<>();
     tables.add(new Table("Soft targets vs the teacher's tokens",
         "The same student trained on the same completions with the distillation loss (α > 0: the teacher's top-k "

@@ -181,6 +181,10 @@ class LmRemoteTeacherTest {
         new RunLayout(student.run().root(), student.run().id()).metrics())).get("metrics");
     assertTrue(m.get("teacher_mean_latency_ms").asDouble() > 0, m.toString());
     assertFalse(m.has("teacher_model_bytes"), "a remote teacher's weights are not visible");
+    // The teacher's speed is what generate achieved with the requests it kept open, not one request's latency.
+    assertEquals(16, m.get("teacher_requests_open").asLong(), "max-in-flight 8 in each of 2 partitions");
+    assertEquals(c.get("answered_by_requests") / (c.get("request_phase_ms") / 1000.0),
+        m.get("teacher_sequences_per_second").asDouble(), 1e-6);
     assertTrue(m.get("perplexity_ratio").asDouble() > 1 && Double.isFinite(m.get("perplexity_ratio").asDouble()),
         m.toString());
     assertEquals(attempts, proxy.attempts(), "evaluate asked nothing");
