@@ -8,6 +8,14 @@
 # ND4J_THREADS (default 1): ND4J's OpenMP threads per JVM task slot; Spark already runs one task per executor core,
 # and small students' ops slow down when each task's threads compete for the same cores (bench/README.md).
 # Sizes are environment variables: EXECUTORS, EXECUTOR_CORES, EXECUTOR_MEMORY, EXECUTOR_OFFHEAP, DRIVER_MEMORY, QUEUE.
+# --conf KEY=VALUE (any number): passed to spark-submit as they are, e.g. --conf spark.yarn.maxAppAttempts=1.
+# Everything else goes to distillery (--config FILE is shipped with --files, as is conf/log4j2.properties).
+# A remote teacher's API key on YARN, best first:
+#   - a Hadoop credential provider (teacher.http.api-key-alias, credential-providers = a JCEKS keystore on HDFS):
+#     the driver and each executor read it themselves; nothing secret is in the Spark config or the environment;
+#   - API_KEY_ENV=NAME (an environment variable set where this script runs, named as teacher.http.api-key-env):
+#     forwarded to the application master and the executors (spark.yarn.appMasterEnv.NAME, spark.executorEnv.NAME)
+#     and added to spark.redaction.regex, so the Spark UI and event logs show it redacted.
 set -euo pipefail
 home="$(cd "$(dirname "$0")/.." && pwd)"
 jar=$(ls "$home"/pipeline-jobs/target/pipeline-jobs-*-all.jar 2>/dev/null | head -n 1 || true)
@@ -15,19 +23,34 @@ if [ -z "$jar" ]; then
   echo "deploy/submit-yarn.sh: no application jar; build it with: mvn -Pdist package -DskipTests" >&2
   exit 2
 fi
-flags="$("$home/bin/jvm-flags")"
+# Logging: conf/log4j2.properties, shipped, read from each container's working directory.
+flags="$("$home/bin/jvm-flags") -Dlog4j2.configurationFile=log4j2.properties"
 # --config FILE is read by the driver: ship it and pass its base name (cluster mode runs the driver remotely).
 args=()
-files=()
+files=("$home/conf/log4j2.properties")
+spark_conf=()
 while [ $# -gt 0 ]; do
   if [ "$1" = "--config" ] && [ $# -ge 2 ]; then
     files+=("$2"); args+=("--config" "$(basename "$2")"); shift 2
+  elif [ "$1" = "--conf" ] && [ $# -ge 2 ]; then
+    case "$2" in
+      *=*) spark_conf+=(--conf "$2"); shift 2 ;;
+      *) echo "deploy/submit-yarn.sh: --conf needs KEY=VALUE, was '$2'" >&2; exit 2 ;;
+    esac
   else
     args+=("$1"); shift
   fi
 done
-file_opt=()
-[ ${#files[@]} -gt 0 ] && file_opt=(--files "$(IFS=,; echo "${files[*]}")")
+if [ -n "${API_KEY_ENV:-}" ]; then
+  if [ -z "${!API_KEY_ENV:-}" ]; then
+    echo "deploy/submit-yarn.sh: API_KEY_ENV=$API_KEY_ENV, but \$$API_KEY_ENV is not set here" >&2
+    exit 2
+  fi
+  spark_conf+=(--conf "spark.yarn.appMasterEnv.$API_KEY_ENV=${!API_KEY_ENV}"
+    --conf "spark.executorEnv.$API_KEY_ENV=${!API_KEY_ENV}"
+    --conf "spark.redaction.regex=(?i)secret|password|token|access[.]key|$API_KEY_ENV")
+fi
+file_opt=(--files "$(IFS=,; echo "${files[*]}")")
 exec spark-submit \
   --master yarn --deploy-mode cluster \
   --name "distillery-${args[0]:-run}" \
@@ -41,4 +64,5 @@ exec spark-submit \
   --conf spark.executorEnv.OMP_NUM_THREADS="${ND4J_THREADS:-1}" \
   --conf spark.yarn.appMasterEnv.OMP_NUM_THREADS="${ND4J_THREADS:-1}" \
   "${file_opt[@]}" \
+  ${spark_conf[@]+"${spark_conf[@]}"} \
   "$jar" "${args[@]}"

@@ -90,6 +90,22 @@ class SettingsTest {
   }
 
   @Test
+  void everyShippedExampleIsValidAndTheYarnOneRunsOnTheCluster() throws Exception {
+    List<Path> examples;
+    try (var files = Files.list(TestSettings.repoFile("conf/examples"))) {
+      examples = files.filter(f -> f.toString().endsWith(".conf")).sorted().toList();
+    }
+    assertTrue(examples.size() >= 8, examples.toString());
+    for (Path example : examples) {
+      Settings.load(Optional.of(example), Map.of()); // throws, naming every bad key, if one is not
+    }
+    Settings yarn = Settings.load(Optional.of(TestSettings.repoFile("conf/examples/yarn-cluster.conf")), Map.of());
+    assertEquals("", yarn.spark().master(), "spark-submit --master yarn decides");
+    assertTrue(yarn.run().root().startsWith("hdfs://") && yarn.corpus().path().startsWith("hdfs://"));
+    assertEquals(CorpusSource.PARQUET, yarn.corpus().source());
+  }
+
+  @Test
   void theRemoteLangidExampleAsksServeTeacherAndRemoteTeachersAreChecked() {
     Settings s = Settings.load(Optional.of(TestSettings.repoFile("conf/examples/langid-remote.conf")), Map.of());
     assertEquals(TaskKind.CLASSIFY, s.task());
