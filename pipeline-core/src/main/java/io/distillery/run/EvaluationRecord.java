@@ -2,6 +2,7 @@ package io.distillery.run;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import io.distillery.provenance.TeacherIdentity;
 import io.distillery.settings.Settings;
@@ -14,7 +15,8 @@ import java.util.Map;
 
 /**
  * A student's evaluation (reports/RUN/metrics.json): its model, the teacher, every metric and the gate's verdict;
- * with {@code promotedAt} set, the promotion record (models/promoted.json).
+ * with {@code promotedAt} and {@code promotionReason} set, a promotion (models/promoted.json, and a line of
+ * models/promotions.jsonl).
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -26,15 +28,38 @@ public record EvaluationRecord(
     TeacherIdentity teacher,
     Map<String, Double> metrics,
     GateRecord gate,
-    String promotedAt) {
+    String promotedAt,
+    String promotionReason) {
 
-  /** The gate's verdict, its failures in words and the thresholds it applied. */
-  public record GateRecord(boolean passed, List<String> failures, Settings.Gate settings) {}
+  /**
+   * The gate's verdict, its failures in words and the thresholds it applied.
+   *
+   * @param comparedWith the run of the promoted student it was also held against (null: none, thresholds only)
+   */
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  public record GateRecord(boolean passed, List<String> failures, Settings.Gate settings, String comparedWith) {}
 
-  /** This record as the promotion of its student, now. */
-  public EvaluationRecord promoted() {
+  /** This record as the promotion of its student, now, for {@code reason}. */
+  public EvaluationRecord promoted(String reason) {
     return new EvaluationRecord(runId, task, studentModel, studentModelSha256, teacher, metrics, gate,
-        Instant.now().toString());
+        Instant.now().toString(), reason);
+  }
+
+  /** This record on one line, as a line of a JSON Lines history. */
+  public String toJsonLine() {
+    try {
+      return StageManifest.json().writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsString(this);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public static EvaluationRecord fromJson(byte[] json) {
+    try {
+      return StageManifest.json().readValue(json, EvaluationRecord.class);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read an evaluation record", e);
+    }
   }
 
   public byte[] toJson() {

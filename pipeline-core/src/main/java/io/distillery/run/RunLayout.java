@@ -14,7 +14,8 @@ import java.io.Serializable;
  * ROOT/runs/RUN/STAGE.manifest.json
  * ROOT/models/RUN/student.zip, model-card.json, checkpoints/epoch-N.zip
  * ROOT/models/RUN/ablations/NAME/student.zip, checkpoints/epoch-N.zip   (e.g. the hard-label ablation)
- * ROOT/models/promoted.json                                             the last student that passed the gate
+ * ROOT/models/promoted.json                                             the promoted student
+ * ROOT/models/promotions.jsonl                                          every promotion and rollback, oldest first
  * ROOT/reports/RUN/metrics.json, report.html
  * ROOT/cache/teacher-responses/                                          remote teachers' answers, all runs
  * </pre>
@@ -95,9 +96,19 @@ public record RunLayout(String root, String runId) implements Serializable {
     return modelDir() + "/checkpoints/epoch-" + epoch + ".zip";
   }
 
-  /** The record of the last student that passed the promotion gate, across runs. */
+  /** The record of the promoted student (the last that passed the gate, or the one rolled back to), across runs. */
   public String promoted() {
     return root + "/models/promoted.json";
+  }
+
+  /** Every promotion and rollback under this root, one evaluation record a line, oldest first. */
+  public String promotions() {
+    return root + "/models/promotions.jsonl";
+  }
+
+  /** The layout of another run under the same root. */
+  public RunLayout forRun(String otherRunId) {
+    return new RunLayout(root, otherRunId);
   }
 
   public String reportDir() {

@@ -490,8 +490,11 @@ public record Settings(
     }
   }
 
+  /**
+   * @param maxRegression how much worse than the promoted student's a gated metric may be, as a fraction of it
+   */
   public record Gate(double minMeanCosine, double minNeighbourRecall, double minAgreement,
-      double maxPerplexityRatio, double minTokenAgreement) implements Serializable {
+      double maxPerplexityRatio, double minTokenAgreement, double maxRegression) implements Serializable {
     public static final Key<Double> MIN_MEAN_COSINE = Key.doubleBetween("evaluate.gate.min-mean-cosine", -1, 1);
     public static final Key<Double> MIN_NEIGHBOUR_RECALL =
         Key.doubleBetween("evaluate.gate.min-neighbour-recall", 0, 1);
@@ -499,10 +502,11 @@ public record Settings(
     public static final Key<Double> MAX_PERPLEXITY_RATIO =
         Key.doubleBetween("evaluate.gate.max-perplexity-ratio", 1, 1e9);
     public static final Key<Double> MIN_TOKEN_AGREEMENT = Key.doubleBetween("evaluate.gate.min-token-agreement", 0, 1);
+    public static final Key<Double> MAX_REGRESSION = Key.doubleBetween("evaluate.gate.max-regression", 0, 1);
 
     static Gate read(ConfigReader r) {
       return new Gate(r.get(MIN_MEAN_COSINE), r.get(MIN_NEIGHBOUR_RECALL), r.get(MIN_AGREEMENT),
-          r.get(MAX_PERPLEXITY_RATIO), r.get(MIN_TOKEN_AGREEMENT));
+          r.get(MAX_PERPLEXITY_RATIO), r.get(MIN_TOKEN_AGREEMENT), r.get(MAX_REGRESSION));
     }
   }
 

@@ -16,36 +16,27 @@ import org.junit.jupiter.api.io.TempDir;
 /** The command line's contract with schedulers: exit codes and messages. */
 class CliTest {
 
-  private record Result(int code, String err) {}
-
-  private static Result run(String... args) {
-    PrintStream saved = System.err;
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    try {
-      return new Result(DistilleryCli.execute(args), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setErr(saved);
-    }
+  private static CliRuns.Result run(String... args) {
+    return CliRuns.run(args);
   }
 
   @Test
   void aMistypedKeyFailsWithExitCode2NamingTheKey(@TempDir Path root) {
-    Result r = run("ingest", "--set", "run.root=" + root, "--set", "train.epoch=3");
+    CliRuns.Result r = run("ingest", "--set", "run.root=" + root, "--set", "train.epoch=3");
     assertEquals(2, r.code());
     assertTrue(r.err().contains("distillery.train.epoch: unknown key"), r.err());
   }
 
   @Test
   void aBadValueFailsWithExitCode2NamingTheKey(@TempDir Path root) {
-    Result r = run("run", "--set", "run.root=" + root, "--set", "corpus.source=pdf");
+    CliRuns.Result r = run("run", "--set", "run.root=" + root, "--set", "corpus.source=pdf");
     assertEquals(2, r.code());
     assertTrue(r.err().contains("distillery.corpus.source: must be one of"), r.err());
   }
 
   @Test
   void aTeacherWhoseTermsForbidDistillationIsRefusedBeforeAnyWork(@TempDir Path root) {
-    Result r = run("run", "--set", "run.root=" + root, "--set", "teacher.terms.distillation=forbidden",
+    CliRuns.Result r = run("run", "--set", "run.root=" + root, "--set", "teacher.terms.distillation=forbidden",
         "--set", "teacher.terms.id=ExampleAI-ToS-2026", "--set", "corpus.max-documents=50");
     assertEquals(DistilleryCli.TERMS_FORBID, r.code());
     assertTrue(r.err().contains("forbid distillation") && r.err().contains("ExampleAI-ToS-2026"), r.err());
@@ -56,11 +47,12 @@ class CliTest {
   void exportOfARunWithoutACorpusSaysWhichStageToRunAndAnUnknownFormatIsAUsageError(@TempDir Path root) {
     String config = Path.of(System.getProperty("test.repo.root", "..")).resolve("conf/examples/stories-corpus.conf")
         .toString();
-    Result r = run("export", "--config", config, "--set", "run.root=" + root.toUri(), "--set", "spark.master=local[1]",
-        "--output", root.resolve("out").toString());
+    CliRuns.Result r = run("export", "--config", config, "--set", "run.root=" + root.toUri(), "--set",
+        "spark.master=local[1]", "--output", root.resolve("out").toString());
     assertEquals(1, r.code());
     assertTrue(r.err().contains("has no table") && r.err().contains("run its generate stage first"), r.err());
-    Result usage = run("export", "--config", config, "--format", "csv", "--output", root.resolve("x").toString());
+    CliRuns.Result usage = run("export", "--config", config, "--format", "csv", "--output",
+        root.resolve("x").toString());
     assertEquals(2, usage.code());
     assertTrue(usage.err().contains("--format") && usage.err().contains("JSONL"), usage.err());
   }
@@ -69,7 +61,7 @@ class CliTest {
   void serveTeacherWithTheStudentOfARunThatHasNoneSaysToTrainFirst(@TempDir Path root) {
     String config = Path.of(System.getProperty("test.repo.root", "..")).resolve("conf/examples/stories.conf")
         .toString();
-    Result r = run("serve-teacher", "--student", "--config", config, "--set", "run.root=" + root.toUri(),
+    CliRuns.Result r = run("serve-teacher", "--student", "--config", config, "--set", "run.root=" + root.toUri(),
         "--set", "spark.master=local[1]", "--set", "serve.port=0");
     assertEquals(1, r.code());
     assertTrue(r.err().contains("has no trained student") && r.err().contains("distillery train"), r.err());
@@ -77,7 +69,7 @@ class CliTest {
 
   @Test
   void serveTeacherRefusesToStartWithoutTheTokenItWasToldToRequire() {
-    Result r = run("serve-teacher", "--set", "serve.port=0", "--set",
+    CliRuns.Result r = run("serve-teacher", "--set", "serve.port=0", "--set",
         "serve.token-env=DISTILLERY_TEST_TOKEN_THAT_IS_NOT_SET");
     assertEquals(2, r.code());
     assertTrue(r.err().contains("DISTILLERY_TEST_TOKEN_THAT_IS_NOT_SET is not set"), r.err());
@@ -85,10 +77,10 @@ class CliTest {
 
   @Test
   void tablesNeedsASubcommandAndImportNeedsARun(@TempDir Path root) {
-    Result bare = run("tables");
+    CliRuns.Result bare = run("tables");
     assertEquals(2, bare.code());
     assertTrue(bare.err().contains("Missing required subcommand") && bare.err().contains("maintain"), bare.err());
-    Result nothing = run("tables", "import", "--set", "run.root=" + root, "--run-id", "never-ran");
+    CliRuns.Result nothing = run("tables", "import", "--set", "run.root=" + root, "--run-id", "never-ran");
     assertEquals(1, nothing.code());
     assertTrue(nothing.err().contains("Run 'never-ran' has no ingest or generate manifest"), nothing.err());
   }

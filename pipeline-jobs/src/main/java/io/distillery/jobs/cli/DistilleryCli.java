@@ -1,6 +1,7 @@
 package io.distillery.jobs.cli;
 
 import io.distillery.corpus.Split;
+import io.distillery.jobs.evaluate.Promotions;
 import io.distillery.jobs.export.CorpusExport;
 import io.distillery.jobs.generate.GenerateJob;
 import io.distillery.jobs.pipeline.Pipeline;
@@ -12,6 +13,7 @@ import io.distillery.jobs.tables.TableMaintenance;
 import io.distillery.jobs.task.StudentRecipe;
 import io.distillery.provenance.TermsForbidException;
 import io.distillery.run.EvaluateDetails;
+import io.distillery.run.EvaluationRecord;
 import io.distillery.run.RunLayout;
 import io.distillery.run.Stage;
 import io.distillery.run.StageManifest;
@@ -39,15 +41,15 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * The command line: {@code distillery ingest|generate|train|evaluate|run|serve-teacher}. Parses and validates the
- * settings, opens Spark, and hands both to {@link Pipeline}. Exit codes: 0 done, 1 failed, 2 bad
+ * The command line: {@code distillery ingest|generate|train|evaluate|run|serve-teacher|export|promote|tables}.
+ * Parses and validates the settings, opens Spark, and hands both to {@link Pipeline}. Exit codes: 0 done, 1 failed, 2 bad
  * configuration or usage, 3 the student failed the promotion gate, 4 the teacher's terms forbid the run.
  */
 @Command(name = "distillery", mixinStandardHelpOptions = true, versionProvider = DistilleryCli.VersionProvider.class,
     description = "Distributed knowledge distillation on Spark: teacher -> dataset -> student -> evaluation.",
     subcommands = {DistilleryCli.Ingest.class, DistilleryCli.Generate.class, DistilleryCli.Train.class,
         DistilleryCli.Evaluate.class, DistilleryCli.Run.class, DistilleryCli.ServeTeacher.class,
-        DistilleryCli.Export.class, DistilleryCli.TablesCommand.class})
+        DistilleryCli.Export.class, DistilleryCli.Promote.class, DistilleryCli.TablesCommand.class})
 public final class DistilleryCli {
   private static final Logger LOG = LoggerFactory.getLogger(DistilleryCli.class);
   public static final int GATE_FAILED = 3;
@@ -290,6 +292,26 @@ public final class DistilleryCli {
     }
     return recipe.servable(bytes, settings).orElseThrow(() -> new SettingsException(List.of("--student: task "
         + settings.task() + "'s student is not a language model; only task language-model's can be served")));
+  }
+
+  @Command(name = "promote", description = "Promotes the student of an earlier run again (a rollback): "
+      + "--run-id names it; its gate must have passed and its model must be unchanged. Recorded with the reason in "
+      + "models/promotions.jsonl.")
+  static final class Promote extends SparkCommand {
+    @Option(names = "--reason", required = true, paramLabel = "TEXT", description = "Why, for the history.")
+    String reason;
+
+    @Override
+    int run(Settings settings, SparkSession spark, PrintWriter out) {
+      if (common.runId == null) {
+        throw new IllegalArgumentException("promote needs --run-id: the run whose student to promote");
+      }
+      EvaluationRecord p = new Promotions(spark, RunLayout.of(settings.run())).promoteRun(common.runId,
+          "rollback: " + reason);
+      out.printf("promoted the student of run '%s' (%s, sha256 %s)%n", p.runId(), p.studentModel(),
+          p.studentModelSha256());
+      return 0;
+    }
   }
 
   @Command(name = "export", description = "A language-model run's corpus (teacher-completions) as fine-tuning "

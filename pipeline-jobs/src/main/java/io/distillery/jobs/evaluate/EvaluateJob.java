@@ -26,6 +26,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -35,7 +36,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Stage 4, evaluate: scores the trained student against the teacher on the held-out (test) split, measures both
  * models' throughput in the same executor tasks, writes metrics.json and report.html, and applies the promotion
- * gate: a passing student is recorded in {@link RunLayout#promoted()}.
+ * gate: its task's thresholds and, when a comparable student is promoted, no regression against that student scored
+ * on the same rows. A passing student is promoted ({@link Promotions}).
  */
 public final class EvaluateJob implements StageJob {
   private static final Logger LOG = LoggerFactory.getLogger(EvaluateJob.class);
@@ -53,6 +55,40 @@ public final class EvaluateJob implements StageJob {
     this.outputs = outputs;
     this.recipe = recipe;
     this.evaluation = evaluation;
+  }
+
+  /**
+   * Whether the promoted student can be held against this run's: another run's, of the same task, taught by the same
+   * teacher (else the comparison says nothing and the thresholds alone decide), its model still there.
+   */
+  private static boolean comparable(StageContext ctx, EvaluationRecord promoted, TeacherIdentity teacher) {
+    Settings settings = ctx.settings();
+    String why = promoted.runId().equals(settings.run().id()) ? "it is this run's"
+        : promoted.task() != settings.task() ? "it is of task " + promoted.task()
+        : !promoted.teacher().name().equals(teacher.name())
+            || !promoted.teacher().modelSha256().equals(teacher.modelSha256()) ? "it learnt from another teacher ("
+                + promoted.teacher().describe() + ")"
+        : !ctx.exists(promoted.studentModel()) ? "its model is gone (" + promoted.studentModel() + ")"
+        : null;
+    if (why != null) {
+      LOG.info("Not comparing with the promoted student of run '{}': {}; the thresholds alone decide",
+          promoted.runId(), why);
+    }
+    return why == null;
+  }
+
+  /** The promoted student scored as this run's is, on the same held-out rows. */
+  private EvaluationResult scorePromoted(StageContext ctx, Dataset<Row> heldOut, EvaluationRecord promoted,
+      JavaSparkContext jsc) {
+    byte[] bytes = ctx.readFile(promoted.studentModel());
+    TrainedStudent before = new TrainedStudent(TrainedStudent.MAIN, jsc.broadcast(bytes),
+        Hashing.sha256Hex(bytes), ctx.settings().train());
+    try {
+      LOG.info("Scoring the promoted student of run '{}' on this run's held-out rows", promoted.runId());
+      return evaluation.evaluate(ctx, heldOut, List.of(before));
+    } finally {
+      before.model().destroy();
+    }
   }
 
   @Override
@@ -77,17 +113,31 @@ public final class EvaluateJob implements StageJob {
       Dataset<Row> heldOut = ctx.read(outputs).where(col(Cols.SPLIT).equalTo(Split.TEST.label()));
       EvaluationResult result = evaluation.evaluate(ctx, heldOut, students)
           .withMetric("student_model_bytes", model.length);
-      Gate gate = Gate.check(evaluation.gate(settings.evaluate().gate()), result);
       TeacherIdentity teacher = upstream.get(Stage.GENERATE).teacher();
+      Settings.Gate gateSettings = settings.evaluate().gate();
+      List<Gate.Threshold> thresholds = evaluation.gate(gateSettings);
+      Gate gate = Gate.check(thresholds, result);
+      Promotions promotions = new Promotions(ctx.spark(), layout);
+      Optional<EvaluationRecord> promoted = promotions.current().filter(p -> comparable(ctx, p, teacher));
+      if (promoted.isPresent()) {
+        EvaluationResult before = scorePromoted(ctx, heldOut, promoted.get(), jsc);
+        gate = gate.and(Gate.againstPromoted(thresholds, result, before, promoted.get().runId(),
+            gateSettings.maxRegression()));
+        for (Gate.Threshold t : thresholds) {
+          result = result.withMetric("promoted." + t.metric(), before.metric(t.metric()));
+        }
+      }
+      String comparedWith = promoted.map(EvaluationRecord::runId).orElse(null);
       EvaluationRecord record = new EvaluationRecord(settings.run().id(), settings.task(), layout.studentModel(), sha,
-          teacher, result.metrics(), new EvaluationRecord.GateRecord(gate.passed(), gate.failures(),
-              settings.evaluate().gate()), null);
+          teacher, result.metrics(), new EvaluationRecord.GateRecord(gate.passed(), gate.failures(), gateSettings,
+              comparedWith), null, null);
       ctx.writeFile(layout.metrics(), record.toJson());
       ctx.writeFile(layout.report(), Report.html(settings.run().id(),
           settings.student().kind() + " (width " + settings.student().width() + ", " + model.length + " bytes)",
           teacher.describe(), result, gate).getBytes(StandardCharsets.UTF_8));
       if (gate.passed()) {
-        ctx.writeFile(layout.promoted(), record.promoted().toJson());
+        promotions.promote(record, comparedWith == null ? "gate passed (its thresholds; no promoted student to "
+            + "compare with)" : "gate passed, no regression against the student of run '" + comparedWith + "'");
         LOG.info("Gate passed: run '{}' promoted ({})", settings.run().id(), result.metrics());
       } else {
         LOG.warn("Gate failed for run '{}': {}", settings.run().id(), gate.failures());
