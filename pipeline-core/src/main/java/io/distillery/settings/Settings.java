@@ -213,6 +213,7 @@ public record Settings(
       Duration requestTimeout,
       Retry.Policy retry,
       boolean cache,
+      Duration cacheRetention,
       Price price) implements Serializable {
     public static final Key<String> BASE_URL = Key.string("teacher.http.base-url");
     public static final Key<String> API_KEY_ENV = Key.string("teacher.http.api-key-env");
@@ -233,6 +234,7 @@ public record Settings(
     public static final Key<Duration> RETRY_INITIAL_BACKOFF = Key.duration("teacher.http.retry.initial-backoff");
     public static final Key<Duration> RETRY_MAX_BACKOFF = Key.duration("teacher.http.retry.max-backoff");
     public static final Key<Boolean> CACHE = Key.bool("teacher.http.cache");
+    public static final Key<Duration> CACHE_RETENTION = Key.duration("teacher.http.cache-retention");
 
     static Http read(ConfigReader r) {
       Retry.Policy retry = new Retry.Policy(r.get(RETRY_MAX_ATTEMPTS), r.get(RETRY_INITIAL_BACKOFF),
@@ -240,7 +242,8 @@ public record Settings(
       Http h = new Http(r.get(BASE_URL).replaceAll("/+$", ""), r.get(API_KEY_ENV), r.get(API_KEY_ALIAS),
           r.get(CREDENTIAL_PROVIDERS), r.get(SYSTEM_PROMPT), r.get(LABELS), r.get(MAX_IN_FLIGHT),
           r.get(REQUESTS_PER_MINUTE), r.get(TOKENS_PER_MINUTE), r.get(CHARS_PER_TOKEN), r.get(MAX_COMPLETION_TOKENS),
-          r.get(RETURN_TOKEN_IDS), r.get(CONNECT_TIMEOUT), r.get(REQUEST_TIMEOUT), retry, r.get(CACHE), Price.read(r));
+          r.get(RETURN_TOKEN_IDS), r.get(CONNECT_TIMEOUT), r.get(REQUEST_TIMEOUT), retry, r.get(CACHE),
+          r.get(CACHE_RETENTION), Price.read(r));
       if (!h.apiKeyEnv().isEmpty() && !h.apiKeyAlias().isEmpty()) {
         r.problem(API_KEY_ALIAS, "set either " + API_KEY_ENV.path() + " or " + API_KEY_ALIAS.path() + ", not both "
             + "(were '" + h.apiKeyEnv() + "' and '" + h.apiKeyAlias() + "')");

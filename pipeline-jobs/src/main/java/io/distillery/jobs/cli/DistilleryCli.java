@@ -3,6 +3,7 @@ package io.distillery.jobs.cli;
 import io.distillery.corpus.Split;
 import io.distillery.jobs.evaluate.Promotions;
 import io.distillery.jobs.export.CorpusExport;
+import io.distillery.jobs.generate.CacheCompaction;
 import io.distillery.jobs.generate.GenerateJob;
 import io.distillery.jobs.pipeline.Pipeline;
 import io.distillery.jobs.pipeline.TaskRegistry;
@@ -25,6 +26,8 @@ import io.distillery.util.Version;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,7 +44,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * The command line: {@code distillery ingest|generate|train|evaluate|run|serve-teacher|export|promote|tables}.
+ * The command line: {@code distillery ingest|generate|train|evaluate|run|serve-teacher|export|promote|tables|cache}.
  * Parses and validates the settings, opens Spark, and hands both to {@link Pipeline}. Exit codes: 0 done, 1 failed, 2 bad
  * configuration or usage, 3 the student failed the promotion gate, 4 the teacher's terms forbid the run.
  */
@@ -49,7 +52,8 @@ import picocli.CommandLine.Spec;
     description = "Distributed knowledge distillation on Spark: teacher -> dataset -> student -> evaluation.",
     subcommands = {DistilleryCli.Ingest.class, DistilleryCli.Generate.class, DistilleryCli.Train.class,
         DistilleryCli.Evaluate.class, DistilleryCli.Run.class, DistilleryCli.ServeTeacher.class,
-        DistilleryCli.Export.class, DistilleryCli.Promote.class, DistilleryCli.TablesCommand.class})
+        DistilleryCli.Export.class, DistilleryCli.Promote.class, DistilleryCli.TablesCommand.class,
+        DistilleryCli.CacheCommand.class})
 public final class DistilleryCli {
   private static final Logger LOG = LoggerFactory.getLogger(DistilleryCli.class);
   public static final int GATE_FAILED = 3;
@@ -374,6 +378,27 @@ public final class DistilleryCli {
             out.printf("%-40s %d rows of run '%s'%n", table, rows, settings.run().id()));
         out.println("Later stages of the run see changed manifests: `distillery run` runs train and evaluate again "
             + "(no teacher pass).");
+        return 0;
+      }
+    }
+  }
+
+  @Command(name = "cache", description = "The remote teachers' response cache (RUN_ROOT/cache/teacher-responses).",
+      subcommands = {CacheCommand.Compact.class})
+  static final class CacheCommand {
+
+    @Command(name = "compact", description = "Merge the cache's segments into a few files, keeping each request's "
+        + "newest answer younger than teacher.http.cache-retention; a later generate reads the compacted form.")
+    static final class Compact extends SparkCommand {
+      @Override
+      int run(Settings settings, SparkSession spark, PrintWriter out) {
+        String dir = RunLayout.of(settings.run()).responseCache();
+        CacheCompaction.Outcome o = CacheCompaction.compact(spark, dir, settings.teacher().http().cacheRetention(),
+            Instant.now());
+        Duration retention = settings.teacher().http().cacheRetention();
+        out.printf("%s: %d segments, %d lines -> %d files, %d answers kept, %d older than %s dropped%n", dir,
+            o.segmentsBefore(), o.linesRead(), o.segmentsAfter(), o.kept(), o.expired(),
+            retention.toSeconds() % 86_400 == 0 ? retention.toDays() + " days" : retention);
         return 0;
       }
     }
