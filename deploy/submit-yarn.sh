@@ -8,6 +8,8 @@
 # ND4J_THREADS (default 1): ND4J's OpenMP threads per JVM task slot; Spark already runs one task per executor core,
 # and small students' ops slow down when each task's threads compete for the same cores (bench/README.md).
 # Sizes are environment variables: EXECUTORS, EXECUTOR_CORES, EXECUTOR_MEMORY, EXECUTOR_OFFHEAP, DRIVER_MEMORY, QUEUE.
+# DEPLOY_MODE (default cluster): client runs the driver here, so that its exit code (3: the gate refused the student,
+# 4: the terms forbid the run) is this script's; in cluster mode YARN reports any failure as 1.
 # --conf KEY=VALUE (any number): passed to spark-submit as they are, e.g. --conf spark.yarn.maxAppAttempts=1.
 # Everything else goes to distillery (--config FILE is shipped with --files, as is conf/log4j2.properties).
 # A remote teacher's API key on YARN, best first:
@@ -52,7 +54,7 @@ if [ -n "${API_KEY_ENV:-}" ]; then
 fi
 file_opt=(--files "$(IFS=,; echo "${files[*]}")")
 exec spark-submit \
-  --master yarn --deploy-mode cluster \
+  --master yarn --deploy-mode "${DEPLOY_MODE:-cluster}" \
   --name "distillery-${args[0]:-run}" \
   --queue "${QUEUE:-default}" \
   --class io.distillery.jobs.cli.DistilleryCli \

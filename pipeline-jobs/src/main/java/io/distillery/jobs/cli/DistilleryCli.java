@@ -44,9 +44,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * The command line: {@code distillery ingest|generate|train|evaluate|run|serve-teacher|export|promote|tables|cache}.
- * Parses and validates the settings, opens Spark, and hands both to {@link Pipeline}. Exit codes: 0 done, 1 failed, 2 bad
- * configuration or usage, 3 the student failed the promotion gate, 4 the teacher's terms forbid the run.
+ * The command line: {@code distillery ingest|generate|train|evaluate|run}, and {@code serve-teacher}, {@code export},
+ * {@code promote}, {@code tables}, {@code cache}. Parses and validates the settings, opens Spark, and hands both to
+ * {@link Pipeline}. Exit codes: 0 done, 1 failed, 2 bad configuration or usage, 3 the student failed the promotion
+ * gate, 4 the teacher's terms forbid the run.
  */
 @Command(name = "distillery", mixinStandardHelpOptions = true, versionProvider = DistilleryCli.VersionProvider.class,
     description = "Distributed knowledge distillation on Spark: teacher -> dataset -> student -> evaluation.",
