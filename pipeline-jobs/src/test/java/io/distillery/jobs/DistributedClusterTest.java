@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.distillery.dataset.DatasetKind;
+import io.distillery.dataset.DatasetKind.Cols;
 import io.distillery.jobs.pipeline.Pipeline;
 import io.distillery.jobs.spark.HadoopFiles;
 import io.distillery.run.RunLayout;
@@ -11,11 +13,21 @@ import io.distillery.run.Stage;
 import io.distillery.run.StageManifest;
 import io.distillery.settings.Settings;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerStageSubmitted;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,38 +35,118 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The pipeline on a multi-JVM Spark standalone cluster (a Master and two Workers on 127.0.0.1): the teacher
  * fans out over both executors (one teacher per executor JVM), and the student trains with parameter
- * averaging across them.
+ * averaging across them; an executor JVM killed in the middle of generate, and again of train, costs nothing.
  */
 class DistributedClusterTest {
   @TempDir
   Path dir;
 
-  @Test
-  void thePipelineRunsAcrossTwoExecutorJvms() throws Exception {
+  private static SparkSession session(StandaloneCluster cluster) {
     SparkSession.getDefaultSession().foreach(s -> {
       s.stop();
       return null;
     });
     SparkSession.clearActiveSession();
     SparkSession.clearDefaultSession();
+    return SparkSession.builder()
+        .master(cluster.masterUrl())
+        .appName("distillery-cluster-test")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.executor.cores", "1")
+        .config("spark.cores.max", "2")
+        .config("spark.executor.memory", "1536m")
+        .config("spark.executor.extraClassPath", cluster.classpath())
+        .config("spark.executor.extraJavaOptions", String.join(" ", TestJvms.flags()))
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.ui.enabled", "false")
+        .getOrCreate();
+  }
+
+  /**
+   * Kills one executor JVM (SIGKILL) a second after the first task of the next Spark stage of at least
+   * {@code minTasks} tasks starts, once armed: in the middle of that stage's work.
+   */
+  private static final class ExecutorKiller extends SparkListener {
+    private final StandaloneCluster cluster;
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+    private final AtomicBoolean armed = new AtomicBoolean();
+    private final AtomicInteger kills = new AtomicInteger();
+    private final List<String> seen = new CopyOnWriteArrayList<>();
+    private volatile int minTasks;
+
+    ExecutorKiller(StandaloneCluster cluster) {
+      this.cluster = cluster;
+    }
+
+    void arm(int tasks) {
+      minTasks = tasks;
+      armed.set(true);
+    }
+
+    @Override
+    public void onStageSubmitted(SparkListenerStageSubmitted submitted) {
+      seen.add(submitted.stageInfo().name() + " (" + submitted.stageInfo().numTasks() + " tasks)");
+      if (submitted.stageInfo().numTasks() >= minTasks && armed.compareAndSet(true, false)) {
+        timer.schedule(() -> {
+          List<ProcessHandle> executors = cluster.executors();
+          seen.add("kill among " + executors.size() + " executor JVMs");
+          executors.stream().findFirst().ifPresent(e -> {
+            e.destroyForcibly();
+            kills.incrementAndGet();
+          });
+        }, 1, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  @Test
+  void anExecutorKilledInTheMiddleOfGenerateAndOfTrainLosesAndDuplicatesNothing() throws Exception {
+    try (StandaloneCluster cluster = StandaloneCluster.start(dir, 2, 2048)) {
+      Map<String, String> o = TestRuns.small(dir.resolve("out"), "cluster-faults");
+      o.put("distillery.corpus.max-documents", "800");
+      o.put("distillery.spark.partitions", "8");
+      o.put("distillery.train.workers", "2");
+      Settings settings = TestRuns.settings(o);
+      SparkSession spark = session(cluster);
+      ExecutorKiller killer = new ExecutorKiller(cluster);
+      spark.sparkContext().addSparkListener(killer);
+      try {
+        long prompts = Pipeline.run(settings, spark, List.of(Stage.INGEST), false).get(Stage.INGEST).counts()
+            .get("written");
+        killer.arm(8);
+        Map<String, Long> generate = Pipeline.run(settings, spark, List.of(Stage.GENERATE), false)
+            .get(Stage.GENERATE).counts();
+        assertEquals(1, killer.kills.get(), "an executor was killed during generate: " + killer.seen);
+        assertEquals(prompts, generate.get("rows_in"));
+        assertEquals(generate.get("rows_in"), generate.get("written") + generate.get("failed"), generate.toString());
+        Dataset<Row> answers = TestRuns.read(spark, settings, DatasetKind.TEACHER_EMBEDDINGS);
+        assertEquals(generate.get("written"), answers.count());
+        assertEquals(answers.count(), answers.select(Cols.ROW_ID).distinct().count(), "one row per row id");
+
+        killer.arm(2);
+        Map<String, Long> train = Pipeline.run(settings, spark, List.of(Stage.TRAIN), false).get(Stage.TRAIN)
+            .counts();
+        assertEquals(2, killer.kills.get(), "an executor was killed during train: " + killer.seen);
+        assertTrue(train.get("train_rows") > 0, train.toString());
+        JsonNode card = StageManifest.json().readTree(HadoopFiles.read(spark, RunLayout.of(settings.run())
+            .modelCard()));
+        // Before training, then both epochs.
+        assertEquals(3, card.at("/training/epochs").size(), "every epoch trained: " + card.at("/training/epochs"));
+      } finally {
+        spark.stop();
+      }
+    }
+  }
+
+  @Test
+  void thePipelineRunsAcrossTwoExecutorJvms() throws Exception {
     try (StandaloneCluster cluster = StandaloneCluster.start(dir, 2, 2048)) {
       Map<String, String> o = TestRuns.small(dir.resolve("out"), "cluster");
       o.put("distillery.corpus.max-documents", "800");
       o.put("distillery.train.workers", "2");
       Settings settings = TestRuns.settings(o);
-      SparkSession spark = SparkSession.builder()
-          .master(cluster.masterUrl())
-          .appName("distillery-cluster-test")
-          .config("spark.driver.host", "127.0.0.1")
-          .config("spark.driver.bindAddress", "127.0.0.1")
-          .config("spark.executor.cores", "1")
-          .config("spark.cores.max", "2")
-          .config("spark.executor.memory", "1536m")
-          .config("spark.executor.extraClassPath", cluster.classpath())
-          .config("spark.executor.extraJavaOptions", String.join(" ", TestJvms.flags()))
-          .config("spark.sql.shuffle.partitions", "2")
-          .config("spark.ui.enabled", "false")
-          .getOrCreate();
+      SparkSession spark = session(cluster);
       Set<String> executorsThatRanTasks = ConcurrentHashMap.newKeySet();
       spark.sparkContext().addSparkListener(new SparkListener() {
         @Override

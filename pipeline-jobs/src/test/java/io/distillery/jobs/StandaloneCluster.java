@@ -64,6 +64,15 @@ final class StandaloneCluster implements AutoCloseable {
     return "spark://127.0.0.1:" + masterPort;
   }
 
+  /**
+   * The executor JVMs the Workers launched for applications, running now: the Workers' child JVMs (they launch
+   * nothing else; a child's arguments are not always readable through ProcessHandle).
+   */
+  List<ProcessHandle> executors() {
+    return processes.stream().flatMap(Process::descendants).filter(ProcessHandle::isAlive)
+        .filter(h -> h.info().command().orElse("").endsWith("/java")).toList();
+  }
+
   /** Classpath for executors: directories (target/classes) are not in SPARK_HOME/jars. */
   String classpath() {
     return classpath;
