@@ -280,6 +280,37 @@ class RemoteTeacherPipelineTest {
     assertTrue(proxy.answered().values().stream().allMatch(n -> n == 1), "nothing answered twice");
   }
 
+  /**
+   * Two nights whose corpora overlap (tonight's is yesterday's and more): tonight asks the teacher only for its new
+   * prompts (and yesterday's 400s, which are never cached); a re-run of tonight asks nothing and changes nothing.
+   */
+  @Test
+  void aNightOverlappingYesterdaysAsksOnlyForItsNewPromptsAndARerunOfItAsksNothing() {
+    Map<String, String> nightly = Map.of("distillery.teacher.http.system-prompt", "Nightly:"); // no earlier hits
+    Map<String, String> yesterday = new HashMap<>(nightly);
+    yesterday.put("distillery.corpus.max-documents", "100");
+    Map<String, Long> first = Pipeline.run(settings("nightly-2026-12-01", yesterday), spark,
+        List.of(Stage.INGEST, Stage.GENERATE), false).get(Stage.GENERATE).counts();
+    Map<String, String> tonight = new HashMap<>(nightly);
+    tonight.put("distillery.corpus.max-documents", "160");
+    Settings night = settings("nightly-2026-12-02", tonight);
+    Map<String, Integer> before = proxy.attempts();
+    Map<String, Long> second = Pipeline.run(night, spark, List.of(Stage.INGEST, Stage.GENERATE), false)
+        .get(Stage.GENERATE).counts();
+    assertTrue(second.get("rows_in") > first.get("rows_in"), second.toString());
+    assertEquals(first.get("written"), second.get("answered_from_cache"), "yesterday's answers: " + second);
+    long asked = proxy.attempts().entrySet().stream()
+        .filter(e -> e.getValue() > before.getOrDefault(e.getKey(), 0)).count();
+    assertEquals(second.get("rows_in") - first.get("written"), asked, "only tonight's new prompts (and 400s)");
+    assertTrue(proxy.answered().values().stream().allMatch(n -> n == 1), "nothing answered twice");
+
+    Map<String, Integer> afterTonight = proxy.attempts();
+    Map<String, Long> rerun = Pipeline.run(night, spark, List.of(Stage.INGEST, Stage.GENERATE), false)
+        .get(Stage.GENERATE).counts();
+    assertEquals(second, rerun, "the same night again: its stages reused");
+    assertEquals(afterTonight, proxy.attempts(), "and nothing asked");
+  }
+
   @Test
   void aMissingApiKeyOrAForbiddingTermsRefuseBeforeAnyRequest() {
     int before = proxy.arrivals().size();
