@@ -45,7 +45,8 @@ PY
 
 url="http://127.0.0.1:$port/v1/completions"
 bodies="$out/lm-remote-bodies.jsonl"
-wrk_warm_up "$out/lm-remote-wrk-warmup.log" tokens
+unit=tokens
+wrk_warm_up "$out/lm-remote-wrk-warmup.log" "$unit"
 wrk_around "$out/lm-remote" "${client_cpu[@]}" bin/distillery generate "${common[@]}"
 
 python3 - "$root/runs/stories-remote/generate.manifest.json" "$out/lm-remote-wrk.log" "$command_seconds" "$conc" "$out/lm-remote-wrk-after.log" <<'PY'

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # wrk against serve-teacher, shared by bench/remote.sh and bench/lm-remote.sh (sourced after cd to the repository;
 # sets out, server_cpu, client_cpu and max_concurrent). The caller then sets conc (connections), url (the endpoint)
-# and bodies (a file of request bodies, one a line, posted in turn by bench/wrk-post.lua).
+# bodies (a file of request bodies, one a line, posted in turn by bench/wrk-post.lua) and unit (requests or tokens).
 # PIN=1 (default): the server on core 0, wrk and the pipeline on core 1 (taskset), so that neither client takes CPU
 # from the server, as on a cluster where the teacher has machines of its own. PIN=0: all share the cores.
 if [ "${PIN:-1}" = 1 ]; then server_cpu=(taskset -c 0); client_cpu=(taskset -c 1); max_concurrent=1
@@ -26,9 +26,10 @@ serve_teacher() {
   exit 1
 }
 
-# wrk_load SECONDS LOG
+# wrk_load SECONDS LOG: counts the answers' completion tokens too when unit=tokens (set by the caller).
 wrk_load() {
-  "${client_cpu[@]}" wrk -t1 -c"$conc" -d"$1"s -s "$home/bench/wrk-post.lua" "$url" -- "$bodies" > "$2" 2>&1
+  "${client_cpu[@]}" wrk -t1 -c"$conc" -d"$1"s -s "$home/bench/wrk-post.lua" "$url" -- "$bodies" "${unit:-requests}" \
+    > "$2" 2>&1
 }
 
 # wrk_rate LOG UNIT: UNIT (requests or tokens) per second of a wrk_load log.
