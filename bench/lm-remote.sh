@@ -5,7 +5,8 @@
 # The server is serve-teacher with TinyStories (conf/examples/stories.conf); the pipeline is
 # conf/examples/stories-remote.conf without a student and with its response cache off (every sample is sent),
 # 2 partitions of CONCURRENCY/2 requests each. wrk posts the bodies the pipeline sends (each sample's seed computed
-# as Settings.Sampling.forSample does) and counts the completion tokens of its answers. Pipeline rate = completion tokens /
+# as Settings.Sampling.forSample does), so its answers are the pipeline's: wrk's tokens/s = its requests/s × the
+# pipeline's tokens a request (counting them in wrk's Lua halves wrk's rate). Pipeline rate = completion tokens /
 # its request phase (first request sent to last answer, from the rows' created_at and latency_ms). The server is
 # warmed up with wrk first, and wrk runs before and after the pipeline (drift check).
 # PIN=1 (default): the server on core 0, wrk and the pipeline on core 1 (taskset), as on a cluster where the
@@ -45,28 +46,29 @@ PY
 
 url="http://127.0.0.1:$port/v1/completions"
 bodies="$out/lm-remote-bodies.jsonl"
-unit=tokens
-wrk_warm_up "$out/lm-remote-wrk-warmup.log" "$unit"
+wrk_warm_up "$out/lm-remote-wrk-warmup.log"
 wrk_around "$out/lm-remote" "${client_cpu[@]}" bin/distillery generate "${common[@]}"
 
 python3 - "$root/runs/stories-remote/generate.manifest.json" "$out/lm-remote-wrk.log" "$command_seconds" "$conc" "$out/lm-remote-wrk-after.log" <<'PY'
 import json, re, sys
 c = json.load(open(sys.argv[1]))["counts"]
-def wrk(path):
-    m = re.search(r"WRK requests=(\d+) seconds=([\d.]+) errors=(\d+) tokens=(\d+)", open(path).read())
-    requests, seconds, errors, tokens = int(m.group(1)), float(m.group(2)), int(m.group(3)), int(m.group(4))
-    return tokens / seconds, tokens / max(requests, 1), errors
-before, per_before, errors = wrk(sys.argv[2])
-after, per_after, errors_after = wrk(sys.argv[5])
-wrk_tps = (before + after) / 2
+def rps(path):
+    m = re.search(r"WRK requests=(\d+) seconds=([\d.]+) errors=(\d+)", open(path).read())
+    return int(m.group(1)) / float(m.group(2)), int(m.group(3))
 answered, phase, tokens = c["answered_by_requests"], c["request_phase_ms"] / 1000, c["completion_tokens"]
+# wrk posts the same bodies (same seeds: the same completions) in turn: its tokens a request are the pipeline's.
+per_request = tokens / max(answered, 1)
+(before, errors), (after, errors_after) = rps(sys.argv[2]), rps(sys.argv[5])
+before, after = before * per_request, after * per_request
+wrk_tps = (before + after) / 2
 pipe_tps = tokens / phase
 stage = float(sys.argv[3])
 def row(name, value, note=""):
     print(f"{name:<60} {value:>12} {note}")
 row("concurrency (requests open)", sys.argv[4])
 row("wrk: generated tokens/s, mean of before and after", f"{wrk_tps:.0f}",
-    f"({before:.0f} before, {after:.0f} after; {per_before:.1f} tokens a request; {errors + errors_after} errors)")
+    f"({before:.0f} before, {after:.0f} after: its requests/s × {per_request:.1f} tokens a request; "
+    f"{errors + errors_after} errors)")
 row("pipeline: generated tokens/s over its request phase", f"{pipe_tps:.0f}",
     f"({answered} answers, {tokens} tokens in {phase:.1f} s; {tokens / max(answered, 1):.1f} a request; "
     f"failed {c['failed']})")

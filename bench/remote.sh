@@ -50,8 +50,7 @@ bin/distillery ingest "${common[@]}" > "$out/remote-ingest.log" 2>&1
 
 url="http://127.0.0.1:$port/v1/chat/completions"
 bodies="$out/remote-bodies.jsonl"
-unit=requests
-wrk_warm_up "$out/remote-wrk-warmup.log" "$unit"
+wrk_warm_up "$out/remote-wrk-warmup.log"
 wrk_around "$out/remote" "${client_cpu[@]}" bin/distillery generate "${common[@]}"
 
 python3 - "$root/runs/langid-remote/generate.manifest.json" "$out/remote-wrk.log" "$command_seconds" "$conc" "$out/remote-wrk-after.log" <<'PY'

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # wrk against serve-teacher, shared by bench/remote.sh and bench/lm-remote.sh (sourced after cd to the repository;
 # sets out, server_cpu, client_cpu and max_concurrent). The caller then sets conc (connections), url (the endpoint)
-# bodies (a file of request bodies, one a line, posted in turn by bench/wrk-post.lua) and unit (requests or tokens).
+# and bodies (a file of request bodies, one a line, posted in turn by bench/wrk-post.lua).
 # PIN=1 (default): the server on core 0, wrk and the pipeline on core 1 (taskset), so that neither client takes CPU
 # from the server, as on a cluster where the teacher has machines of its own. PIN=0: all share the cores.
 if [ "${PIN:-1}" = 1 ]; then server_cpu=(taskset -c 0); client_cpu=(taskset -c 1); max_concurrent=1
@@ -26,25 +26,24 @@ serve_teacher() {
   exit 1
 }
 
-# wrk_load SECONDS LOG: counts the answers' completion tokens too when unit=tokens (set by the caller).
+# wrk_load SECONDS LOG
 wrk_load() {
-  "${client_cpu[@]}" wrk -t1 -c"$conc" -d"$1"s -s "$home/bench/wrk-post.lua" "$url" -- "$bodies" "${unit:-requests}" \
-    > "$2" 2>&1
+  "${client_cpu[@]}" wrk -t1 -c"$conc" -d"$1"s -s "$home/bench/wrk-post.lua" "$url" -- "$bodies" > "$2" 2>&1
 }
 
-# wrk_rate LOG UNIT: UNIT (requests or tokens) per second of a wrk_load log.
+# wrk_rate LOG: requests per second of a wrk_load log.
 wrk_rate() {
-  python3 -c 'import re,sys; t=open(sys.argv[1]).read(); n=re.search(sys.argv[2] + r"=(\d+)", t); s=re.search(r"seconds=([\d.]+)", t); print(int(n.group(1))/float(s.group(1)))' "$1" "$2"
+  python3 -c 'import re,sys; t=open(sys.argv[1]).read(); m=re.search(r"WRK requests=(\d+) seconds=([\d.]+)", t); print(int(m.group(1))/float(m.group(2)))' "$1"
 }
 
-# wrk_warm_up LOG UNIT: the server's JIT needs a while on one core; at least 40 s and until two 10 s runs agree
+# wrk_warm_up LOG: the server's JIT needs a while on one core; at least 40 s and until two 10 s runs agree
 # within 3 %.
 wrk_warm_up() {
   local last=0 now i
   for i in $(seq 1 12); do
     wrk_load 10 "$1"
-    now=$(wrk_rate "$1" "$2")
-    echo "bench: warming the server up: $now $2/s (not counted)" >&2
+    now=$(wrk_rate "$1")
+    echo "bench: warming the server up: $now requests/s (not counted)" >&2
     if [ "$i" -ge 4 ] && python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); sys.exit(0 if abs(b-a)/a<0.03 else 1)" "$last" "$now"; then
       break
     fi
