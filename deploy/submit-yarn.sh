@@ -8,9 +8,14 @@
 # ND4J_THREADS (default 1): ND4J's OpenMP threads per JVM task slot; Spark already runs one task per executor core,
 # and small students' ops slow down when each task's threads compete for the same cores (bench/README.md).
 # Sizes are environment variables: EXECUTORS, EXECUTOR_CORES, EXECUTOR_MEMORY, EXECUTOR_OFFHEAP, DRIVER_MEMORY, QUEUE.
-# DEPLOY_MODE (default cluster): client runs the driver here, so that its exit code (3: the gate refused the student,
-# 4: the terms forbid the run) is this script's; in cluster mode YARN reports any failure as 1.
-# --conf KEY=VALUE (any number): passed to spark-submit as they are, e.g. --conf spark.yarn.maxAppAttempts=1.
+# DEPLOY_MODE (default cluster; or client, the driver here). Either way distillery's exit code is this script's
+# (2: bad configuration, 3: the gate refused the student, 4: the terms forbid the run): in cluster mode the driver
+# leaves it in the application's YARN diagnostics ("User application exited with status N"), where spark-submit,
+# which exits 1 for any failed application, prints it, and this script reads it back.
+# One application attempt by default: a failed night is retried by its scheduler (exit 1 only), and a re-run with
+# the same run id resumes from the last finished stage; a second YARN attempt would also repeat a refused gate.
+# --conf KEY=VALUE (any number): passed to spark-submit as they are, after the defaults (so they win), e.g.
+# --conf spark.yarn.maxAppAttempts=2.
 # Everything else goes to distillery (--config FILE is shipped with --files, as is conf/log4j2.properties).
 # A remote teacher's API key on YARN, best first:
 #   - a Hadoop credential provider (teacher.http.api-key-alias, credential-providers = a JCEKS keystore on HDFS):
@@ -53,18 +58,36 @@ if [ -n "${API_KEY_ENV:-}" ]; then
     --conf "spark.redaction.regex=(?i)secret|password|token|access[.]key|$API_KEY_ENV")
 fi
 file_opt=(--files "$(IFS=,; echo "${files[*]}")")
-exec spark-submit \
-  --master yarn --deploy-mode "${DEPLOY_MODE:-cluster}" \
-  --name "distillery-${args[0]:-run}" \
-  --queue "${QUEUE:-default}" \
-  --class io.distillery.jobs.cli.DistilleryCli \
-  --num-executors "${EXECUTORS:-8}" --executor-cores "${EXECUTOR_CORES:-4}" \
-  --executor-memory "${EXECUTOR_MEMORY:-8g}" --driver-memory "${DRIVER_MEMORY:-8g}" \
-  --conf spark.executor.memoryOverhead="${EXECUTOR_OFFHEAP:-4g}" \
-  --conf "spark.driver.extraJavaOptions=$flags" \
-  --conf "spark.executor.extraJavaOptions=$flags" \
-  --conf spark.executorEnv.OMP_NUM_THREADS="${ND4J_THREADS:-1}" \
-  --conf spark.yarn.appMasterEnv.OMP_NUM_THREADS="${ND4J_THREADS:-1}" \
-  "${file_opt[@]}" \
-  ${spark_conf[@]+"${spark_conf[@]}"} \
-  "$jar" "${args[@]}"
+submit=(spark-submit
+  --master yarn --deploy-mode "${DEPLOY_MODE:-cluster}"
+  --name "distillery-${args[0]:-run}"
+  --queue "${QUEUE:-default}"
+  --class io.distillery.jobs.cli.DistilleryCli
+  --num-executors "${EXECUTORS:-8}" --executor-cores "${EXECUTOR_CORES:-4}"
+  --executor-memory "${EXECUTOR_MEMORY:-8g}" --driver-memory "${DRIVER_MEMORY:-8g}"
+  --conf spark.executor.memoryOverhead="${EXECUTOR_OFFHEAP:-4g}"
+  --conf "spark.driver.extraJavaOptions=$flags"
+  --conf "spark.executor.extraJavaOptions=$flags"
+  --conf spark.executorEnv.OMP_NUM_THREADS="${ND4J_THREADS:-1}"
+  --conf spark.yarn.appMasterEnv.OMP_NUM_THREADS="${ND4J_THREADS:-1}"
+  --conf spark.yarn.maxAppAttempts=1
+  "${file_opt[@]}"
+  ${spark_conf[@]+"${spark_conf[@]}"}
+  "$jar" "${args[@]}")
+if [ "${DEPLOY_MODE:-cluster}" != cluster ]; then
+  exec "${submit[@]}"
+fi
+# spark-submit's log (stderr) goes on to stderr, through a copy in which the driver's exit code is found.
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+set +e
+{ "${submit[@]}" 2>&1 1>&3 | tee "$log" >&2; } 3>&1
+status=${PIPESTATUS[0]}
+set -e
+if [ "$status" -ne 0 ]; then
+  code="$(grep -o 'User application exited with status [0-9]*' "$log" | tail -n 1 | grep -o '[0-9]*$' || true)"
+  if [ -n "$code" ] && [ "$code" -ne 0 ]; then
+    status=$code
+  fi
+fi
+exit "$status"

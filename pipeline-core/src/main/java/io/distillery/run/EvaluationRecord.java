@@ -14,7 +14,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A student's evaluation (reports/RUN/metrics.json): its model, the teacher, every metric and the gate's verdict;
+ * A student's evaluation (reports/RUN/metrics.json): its model, the teacher, the held-out rows it was scored on,
+ * every metric and the gate's verdict;
  * with {@code promotedAt} and {@code promotionReason} set, a promotion (models/promoted.json, and a line of
  * models/promotions.jsonl).
  */
@@ -26,10 +27,19 @@ public record EvaluationRecord(
     String studentModel,
     String studentModelSha256,
     TeacherIdentity teacher,
+    HeldOut heldOut,
     Map<String, Double> metrics,
     GateRecord gate,
     String promotedAt,
     String promotionReason) {
+
+  /**
+   * The held-out rows scored: their number and a fingerprint of their row ids that does not depend on their order
+   * (so two nights' students are seen to be scored on the same rows). The split is a hash of each row id, so the
+   * rows of a prompt stay held out night after night.
+   */
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  public record HeldOut(long rows, String rowIdsFingerprint) {}
 
   /**
    * The gate's verdict, its failures in words and the thresholds it applied.
@@ -41,7 +51,7 @@ public record EvaluationRecord(
 
   /** This record as the promotion of its student, now, for {@code reason}. */
   public EvaluationRecord promoted(String reason) {
-    return new EvaluationRecord(runId, task, studentModel, studentModelSha256, teacher, metrics, gate,
+    return new EvaluationRecord(runId, task, studentModel, studentModelSha256, teacher, heldOut, metrics, gate,
         Instant.now().toString(), reason);
   }
 

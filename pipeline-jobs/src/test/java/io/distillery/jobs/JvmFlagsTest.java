@@ -9,7 +9,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * conf/jvm.properties is the one place the JVM flags live; bin/jvm-flags and TestJvms read every line of it, but
- * surefire's argLine (the parent pom) names each property. This test JVM must have been started with all of them.
+ * the test JVMs' argLine (test.argLine in the parent pom) names each property. This test JVM must have been
+ * started with all of them.
  */
 class JvmFlagsTest {
   @Test
@@ -18,7 +19,7 @@ class JvmFlagsTest {
     assertFalse(flags.isEmpty());
     List<String> started = ManagementFactory.getRuntimeMXBean().getInputArguments();
     for (String flag : flags) {
-      assertTrue(started.contains(flag), flag + " is in conf/jvm.properties but not in surefire's argLine (the "
+      assertTrue(started.contains(flag), flag + " is in conf/jvm.properties but not in test.argLine (the "
           + "parent pom names each distillery.jvm.* property): " + started);
     }
   }

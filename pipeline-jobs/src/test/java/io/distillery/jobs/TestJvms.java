@@ -11,7 +11,7 @@ import java.util.Properties;
 import java.util.TreeSet;
 
 /** Other JVMs started from the test classpath, with the flags every Distillery JVM needs. */
-final class TestJvms {
+public final class TestJvms {
   private TestJvms() {}
 
   /** The test classpath (surefire's, not its booter jar's). */
@@ -20,7 +20,7 @@ final class TestJvms {
   }
 
   /** The JVM flags from conf/jvm.properties (every distillery.jvm.* line), the one place they are declared. */
-  static List<String> flags() {
+  public static List<String> flags() {
     Path file = TestSettings.repoFile("conf/jvm.properties");
     Properties p = new Properties();
     try (var in = Files.newInputStream(file)) {

@@ -34,6 +34,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import org.apache.spark.SparkUserAppException;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,8 +62,25 @@ public final class DistilleryCli {
   public static final int TERMS_FORBID = 4;
   static final Path DEFAULT_CONFIG = Path.of("conf", "application.conf");
 
-  public static void main(String[] args) {
-    System.exit(execute(args));
+  /**
+   * Exits with the command's code. As the driver of a YARN application in cluster mode, main runs inside Spark's
+   * application master, which reports success only when main returns and turns {@code System.exit} into a failure
+   * without its code; there the code travels as Spark's user-exit exception, which the master records as the
+   * application's diagnostics ("User application exited with status N") and deploy/submit-yarn.sh reads back.
+   */
+  public static void main(String[] args) throws SparkUserAppException {
+    int code = execute(args);
+    if (!inYarnClusterDriver()) {
+      System.exit(code);
+    } else if (code != 0) {
+      throw new SparkUserAppException(code);
+    }
+  }
+
+  /** Whether this JVM is the driver of a YARN application in cluster mode (the master sets these properties). */
+  static boolean inYarnClusterDriver() {
+    return "cluster".equals(System.getProperty("spark.submit.deployMode"))
+        && System.getProperty("spark.master", "").startsWith("yarn");
   }
 
   /** Runs the command line and returns its exit code (tests call this). */

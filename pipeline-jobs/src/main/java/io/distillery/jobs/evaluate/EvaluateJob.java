@@ -1,6 +1,11 @@
 package io.distillery.jobs.evaluate;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.shiftrightunsigned;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.xxhash64;
 
 import io.distillery.corpus.Split;
 import io.distillery.dataset.DatasetKind;
@@ -28,6 +33,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.slf4j.Logger;
@@ -77,9 +83,26 @@ public final class EvaluateJob implements StageJob {
     return why == null;
   }
 
+  /**
+   * The held-out rows' number and an order-free fingerprint of their row ids: the sums of each id's 64-bit hash,
+   * in 32-bit halves so that no sum overflows.
+   */
+  static EvaluationRecord.HeldOut heldOut(Dataset<Row> heldOut) {
+    Column hash = xxhash64(col(Cols.ROW_ID));
+    Row r = heldOut.agg(count(lit(1)), sum(hash.bitwiseAND(0xFFFFFFFFL)), sum(shiftrightunsigned(hash, 32))).first();
+    long rows = r.getLong(0);
+    return new EvaluationRecord.HeldOut(rows, rows == 0 ? "" : String.format("%016x%016x", r.getLong(1),
+        r.getLong(2)));
+  }
+
   /** The promoted student scored as this run's is, on the same held-out rows. */
   private EvaluationResult scorePromoted(StageContext ctx, Dataset<Row> heldOut, EvaluationRecord promoted,
-      JavaSparkContext jsc) {
+      EvaluationRecord.HeldOut rows, JavaSparkContext jsc) {
+    if (promoted.heldOut() != null && !promoted.heldOut().equals(rows)) {
+      LOG.info("The held-out rows changed since run '{}' ({} rows, fingerprint {}; now {}, {}): its student is "
+          + "scored on tonight's", promoted.runId(), promoted.heldOut().rows(), promoted.heldOut().rowIdsFingerprint(),
+          rows.rows(), rows.rowIdsFingerprint());
+    }
     byte[] bytes = ctx.readFile(promoted.studentModel());
     TrainedStudent before = new TrainedStudent(TrainedStudent.MAIN, jsc.broadcast(bytes),
         Hashing.sha256Hex(bytes), ctx.settings().train());
@@ -111,6 +134,7 @@ public final class EvaluateJob implements StageJob {
     });
     try {
       Dataset<Row> heldOut = ctx.read(outputs).where(col(Cols.SPLIT).equalTo(Split.TEST.label()));
+      EvaluationRecord.HeldOut heldOutRows = heldOut(heldOut);
       EvaluationResult result = evaluation.evaluate(ctx, heldOut, students)
           .withMetric("student_model_bytes", model.length);
       TeacherIdentity teacher = upstream.get(Stage.GENERATE).teacher();
@@ -120,7 +144,7 @@ public final class EvaluateJob implements StageJob {
       Promotions promotions = new Promotions(ctx.spark(), layout);
       Optional<EvaluationRecord> promoted = promotions.current().filter(p -> comparable(ctx, p, teacher));
       if (promoted.isPresent()) {
-        EvaluationResult before = scorePromoted(ctx, heldOut, promoted.get(), jsc);
+        EvaluationResult before = scorePromoted(ctx, heldOut, promoted.get(), heldOutRows, jsc);
         gate = gate.and(Gate.againstPromoted(thresholds, result, before, promoted.get().runId(),
             gateSettings.maxRegression()));
         for (Gate.Threshold t : thresholds) {
@@ -129,8 +153,8 @@ public final class EvaluateJob implements StageJob {
       }
       String comparedWith = promoted.map(EvaluationRecord::runId).orElse(null);
       EvaluationRecord record = new EvaluationRecord(settings.run().id(), settings.task(), layout.studentModel(), sha,
-          teacher, result.metrics(), new EvaluationRecord.GateRecord(gate.passed(), gate.failures(), gateSettings,
-              comparedWith), null, null);
+          teacher, heldOutRows, result.metrics(), new EvaluationRecord.GateRecord(gate.passed(), gate.failures(),
+              gateSettings, comparedWith), null, null);
       ctx.writeFile(layout.metrics(), record.toJson());
       ctx.writeFile(layout.report(), Report.html(settings.run().id(),
           settings.student().kind() + " (width " + settings.student().width() + ", " + model.length + " bytes)",

@@ -80,6 +80,10 @@ class PromotionTest {
         && f.contains("run 'night-1'")), second.gate().failures().toString());
     assertEquals(first.metrics().get("perplexity_ratio"), second.metrics().get("promoted.perplexity_ratio"), 1e-9,
         "the promoted student scored again on the same held-out rows");
+    assertEquals(first.heldOut(), second.heldOut(), "the held-out split is the same rows night after night");
+    assertTrue(first.heldOut().rows() > 0 && first.heldOut().rowIdsFingerprint().matches("[0-9a-f]{32}"),
+        first.heldOut().toString());
+    assertEquals(first.heldOut().rows(), first.metrics().get("held_out_rows").longValue());
 
     assertEquals(0, night("night-3", 3).code());
     EvaluationRecord third = promoted();
