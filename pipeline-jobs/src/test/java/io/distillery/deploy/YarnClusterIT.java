@@ -103,6 +103,8 @@ class YarnClusterIT {
     yarnConf.set("yarn.scheduler.capacity.root.queues", "default");
     yarnConf.set("yarn.scheduler.capacity.root.default.capacity", "100");
     yarnConf.set("yarn.scheduler.capacity.maximum-am-resource-percent", "1.0");
+    // The node manager's directories (localized jars, container logs) under this test's temporary folder.
+    System.setProperty("test.build.data", base.resolve("yarn").toString());
     yarn = new MiniYARNCluster("distillery-it", 1, 1, 1);
     yarn.init(yarnConf);
     yarn.start();

@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.distillery.TestSettings;
+import io.distillery.corpus.Europarl;
 import io.distillery.dataset.DatasetKind;
 import io.distillery.dataset.DatasetKind.Cols;
 import io.distillery.jobs.pipeline.Pipeline;
@@ -12,9 +15,21 @@ import io.distillery.run.RunLayout;
 import io.distillery.run.Stage;
 import io.distillery.run.StageManifest;
 import io.distillery.settings.Settings;
+import io.distillery.teacher.http.FaultInjectingProxy;
+import io.distillery.teacher.http.FaultInjectingProxy.Fault;
+import io.distillery.teacher.server.TeacherServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -35,32 +50,15 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The pipeline on a multi-JVM Spark standalone cluster (a Master and two Workers on 127.0.0.1): the teacher
  * fans out over both executors (one teacher per executor JVM), and the student trains with parameter
- * averaging across them; an executor JVM killed in the middle of generate, and again of train, costs nothing.
+ * averaging across them; an executor JVM killed in the middle of generate, and again of train, costs nothing, and
+ * one killed in the middle of asking a remote teacher costs only the answers it had not recorded.
  */
 class DistributedClusterTest {
   @TempDir
   Path dir;
 
   private static SparkSession session(StandaloneCluster cluster) {
-    SparkSession.getDefaultSession().foreach(s -> {
-      s.stop();
-      return null;
-    });
-    SparkSession.clearActiveSession();
-    SparkSession.clearDefaultSession();
-    return SparkSession.builder()
-        .master(cluster.masterUrl())
-        .appName("distillery-cluster-test")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.executor.cores", "1")
-        .config("spark.cores.max", "2")
-        .config("spark.executor.memory", "1536m")
-        .config("spark.executor.extraClassPath", cluster.classpath())
-        .config("spark.executor.extraJavaOptions", String.join(" ", TestJvms.flags()))
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.ui.enabled", "false")
-        .getOrCreate();
+    return cluster.session("distillery-cluster-test", 2);
   }
 
   /**
@@ -133,6 +131,86 @@ class DistributedClusterTest {
             .modelCard()));
         // Before training, then both epochs.
         assertEquals(3, card.at("/training/epochs").size(), "every epoch trained: " + card.at("/training/epochs"));
+      } finally {
+        spark.stop();
+      }
+    }
+  }
+
+  /**
+   * A remote teacher (serve-teacher's language detector behind a counting proxy, real HTTP on loopback) asked by
+   * both executors; one executor JVM killed (SIGKILL) once a third of the prompts are answered. The lost task runs
+   * again elsewhere and reads what its killed attempt had recorded in the response cache: only the answers still in
+   * flight or not yet flushed when it died are asked twice, not the tens it had received before.
+   */
+  @Test
+  void anExecutorKilledInTheMiddleOfRemoteGenerateDoesNotAskAgainWhatItsCacheHolds() throws Exception {
+    Path corpus = dir.resolve("europarl.jsonl");
+    ObjectMapper json = new ObjectMapper();
+    List<String> lines = new ArrayList<>();
+    Europarl.read(0, 1, 600, (line, body) -> {
+      try {
+        lines.add(json.writeValueAsString(Map.of("id", line, "text", body)));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    });
+    Files.write(corpus, lines, StandardCharsets.UTF_8);
+    int inFlight = 4;
+    int perMinute = 1200; // per task: slow enough for the kill to land half-way
+    Map<String, String> serve = Map.of("distillery.serve.port", "0", "distillery.serve.max-concurrent", "8");
+    try (TeacherServer server = TeacherServer.start(TestSettings.langid(serve), Optional.empty());
+        FaultInjectingProxy proxy = FaultInjectingProxy.start(URI.create("http://127.0.0.1:"
+            + server.address().getPort() + "/v1"), (input, attempt) -> Fault.NONE, Duration.ofMillis(1), 0);
+        StandaloneCluster cluster = StandaloneCluster.start(dir, 2, 2048)) {
+      Map<String, String> o = new HashMap<>();
+      o.put("distillery.run.root", dir.resolve("out").toUri().toString());
+      o.put("distillery.run.id", "cluster-remote");
+      o.put("distillery.spark.partitions", "2"); // one task per executor: the killed one had answered a hundred
+      o.put("distillery.corpus.source", "jsonl");
+      o.put("distillery.corpus.path", corpus.toString());
+      o.put("distillery.teacher.kind", "openai-chat");
+      o.put("distillery.teacher.model", "apache-opennlp/langdetect-183");
+      o.put("distillery.teacher.http.base-url", proxy.baseUrl());
+      o.put("distillery.teacher.http.max-in-flight", Integer.toString(inFlight));
+      o.put("distillery.teacher.http.requests-per-minute", Integer.toString(perMinute));
+      Settings settings = TestSettings.langid(o);
+      SparkSession spark = session(cluster);
+      try {
+        long prompts = Pipeline.run(settings, spark, List.of(Stage.INGEST), false).get(Stage.INGEST).counts()
+            .get("written");
+        AtomicInteger answeredAtKill = new AtomicInteger(-1);
+        Thread killer = new Thread(() -> {
+          try {
+            while (proxy.answered().size() < prompts / 3) {
+              Thread.sleep(20);
+            }
+            answeredAtKill.set(proxy.answered().size());
+            cluster.executors().stream().findFirst().ifPresent(ProcessHandle::destroyForcibly);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        });
+        killer.start();
+        Map<String, Long> generate = Pipeline.run(settings, spark, List.of(Stage.GENERATE), false)
+            .get(Stage.GENERATE).counts();
+        killer.join(1000);
+        assertTrue(answeredAtKill.get() > 0 && answeredAtKill.get() < prompts, "killed half-way: "
+            + answeredAtKill.get() + " of " + prompts);
+
+        assertEquals(prompts, generate.get("rows_in"));
+        assertEquals(0L, generate.get("failed"), generate.toString());
+        assertEquals(generate.get("rows_in"), generate.get("written"), generate.toString());
+        Dataset<Row> answers = TestRuns.read(spark, settings, DatasetKind.TEACHER_LABELS);
+        assertEquals(generate.get("written"), answers.count());
+        assertEquals(answers.count(), answers.select(Cols.ROW_ID).distinct().count(), "one row per row id");
+        assertEquals(prompts, proxy.answered().size(), "every prompt was answered");
+        long askedTwice = proxy.answered().values().stream().filter(n -> n > 1).count();
+        // The killed attempt's requests on the wire, and one flush interval of its answers at its rate (200 ms),
+        // with slack for a flusher starved of CPU; its answers before that were recorded and are not asked again.
+        long bound = 2L * inFlight + Math.round(perMinute / 60.0 * 1.0);
+        assertTrue(askedTwice <= bound, askedTwice + " prompts asked twice (bound " + bound + "; " + prompts
+            + " prompts, " + answeredAtKill.get() + " answered when an executor was killed)");
       } finally {
         spark.stop();
       }

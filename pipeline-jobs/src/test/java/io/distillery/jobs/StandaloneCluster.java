@@ -16,12 +16,13 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.apache.spark.sql.SparkSession;
 
 /**
  * A real Spark standalone cluster on 127.0.0.1: one Master and N Workers, each its own JVM started from the
  * test classpath, with a SPARK_HOME whose jars/ holds that classpath (as the Workers' executor launcher needs).
  */
-final class StandaloneCluster implements AutoCloseable {
+public final class StandaloneCluster implements AutoCloseable {
   private final List<Process> processes = new ArrayList<>();
   private final Path home;
   private final String classpath;
@@ -35,7 +36,7 @@ final class StandaloneCluster implements AutoCloseable {
     this.masterUiPort = masterUiPort;
   }
 
-  static StandaloneCluster start(Path dir, int workers, int workerMemoryMb) throws Exception {
+  public static StandaloneCluster start(Path dir, int workers, int workerMemoryMb) throws Exception {
     String classpath = TestJvms.classpath();
     Path home = dir.resolve("spark-home");
     Path jars = Files.createDirectories(home.resolve("jars"));
@@ -60,7 +61,7 @@ final class StandaloneCluster implements AutoCloseable {
     return cluster;
   }
 
-  String masterUrl() {
+  public String masterUrl() {
     return "spark://127.0.0.1:" + masterPort;
   }
 
@@ -68,14 +69,41 @@ final class StandaloneCluster implements AutoCloseable {
    * The executor JVMs the Workers launched for applications, running now: the Workers' child JVMs (they launch
    * nothing else; a child's arguments are not always readable through ProcessHandle).
    */
-  List<ProcessHandle> executors() {
+  public List<ProcessHandle> executors() {
     return processes.stream().flatMap(Process::descendants).filter(ProcessHandle::isAlive)
         .filter(h -> h.info().command().orElse("").endsWith("/java")).toList();
   }
 
   /** Classpath for executors: directories (target/classes) are not in SPARK_HOME/jars. */
-  String classpath() {
+  public String classpath() {
     return classpath;
+  }
+
+  /**
+   * A Spark session of this JVM (the driver) on the cluster, replacing any other: one executor of one core per
+   * Worker, the executors on the test classpath with the flags every Distillery JVM needs.
+   */
+  public SparkSession session(String appName, int executors) {
+    SparkSession.getDefaultSession().foreach(s -> {
+      s.stop();
+      return null;
+    });
+    SparkSession.clearActiveSession();
+    SparkSession.clearDefaultSession();
+    return SparkSession.builder()
+        .master(masterUrl())
+        .appName(appName)
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.executor.cores", "1")
+        .config("spark.cores.max", Integer.toString(executors))
+        .config("spark.executor.memory", "1536m")
+        .config("spark.executor.extraClassPath", classpath)
+        .config("spark.executor.extraJavaOptions", String.join(" ", TestJvms.flags()))
+        .config("spark.executorEnv.OMP_NUM_THREADS", "1")
+        .config("spark.sql.shuffle.partitions", Integer.toString(executors))
+        .config("spark.ui.enabled", "false")
+        .getOrCreate();
   }
 
   private void launch(String name, List<String> mainAndArgs) throws IOException {

@@ -59,6 +59,8 @@ public final class GenerateJob implements StageJob {
   private static final Logger LOG = LoggerFactory.getLogger(GenerateJob.class);
 
   private static final String QUARANTINE_REASON = "_quarantine_reason";
+  /** Staging of the remote teacher's input ({@link #checkpointed}). */
+  private static final String REQUESTS = "requests";
   private static final Column[] IDENTITY = {col(Cols.TEACHER_NAME), col(Cols.TEACHER_VERSION),
       col(Cols.TEACHER_ARTIFACT), col(Cols.TEACHER_SHA256), col(Cols.TERMS)};
 
@@ -107,6 +109,7 @@ public final class GenerateJob implements StageJob {
             .select(AttemptRows.BYPRODUCT + ".*"))
         : Map.of();
     HadoopFiles.delete(ctx.spark(), staging);
+    HadoopFiles.delete(ctx.spark(), ctx.layout().staging(Stage.GENERATE, REQUESTS));
 
     Dataset<Row> outputs = ctx.read(task.output());
     Dataset<Row> failures = ctx.read(DatasetKind.TEACHER_FAILURES);
@@ -165,7 +168,20 @@ public final class GenerateJob implements StageJob {
     RemoteTeacherFunction ask = new RemoteTeacherFunction(spec, requests, apiKey, rows, task.columns(),
         TeacherIdentity.remote(spec), 1.0 / executorJvms(ctx.spark().sparkContext(), partitions),
         settings.generate().budget().share(partitions), ctx.layout().responseCache(), ctx.layout().runId());
-    return keyed(ctx, prompts, requests).repartition(partitions).mapPartitions(ask, Encoders.row(rows.schema()));
+    return checkpointed(ctx, keyed(ctx, prompts, requests).repartition(partitions))
+        .mapPartitions(ask, Encoders.row(rows.schema()));
+  }
+
+  /**
+   * The remote teacher's input, written to the run's staging and read back as it is partitioned. Read from the
+   * shuffle that keyed and spread it instead, an executor lost mid-stage takes shuffle output with it: Spark then
+   * resubmits the whole stage and runs again partitions still running on other executors, each of which asks its
+   * prompts a second time. Read from files, only the lost task runs again, as a later attempt that takes what its
+   * killed attempt had recorded from the response cache.
+   */
+  private static Dataset<Row> checkpointed(StageContext ctx, Dataset<Row> requests) {
+    ctx.spark().sparkContext().setCheckpointDir(ctx.layout().staging(Stage.GENERATE, REQUESTS));
+    return requests.checkpoint(true);
   }
 
   /**

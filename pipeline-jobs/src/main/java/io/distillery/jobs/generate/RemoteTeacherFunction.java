@@ -55,7 +55,10 @@ record RemoteTeacherFunction(Settings.Teacher spec, RemoteRequests requests, Api
     Map<String, ResponseCache.Entry> earlier = Map.of();
     if (spec.http().cache()) {
       String prefix = ResponseCache.taskPrefix(runId, appId(), task.stageId(), task.partitionId());
-      if (task.attemptNumber() > 0) {
+      // A task runs again as a later attempt in its stage (a task failure), or as attempt 0 of a later attempt of
+      // its stage: Spark resubmits the stage when an executor lost with the shuffle output it reads (the cache
+      // join's) fails the fetch.
+      if (task.attemptNumber() > 0 || task.stageAttemptNumber() > 0) {
         earlier = ResponseCache.readEarlierAttempts(cacheDir, prefix);
       }
       segment = new ResponseCache.Segment(cacheDir, prefix + "a" + task.attemptNumber() + "-" + task.taskAttemptId(),
