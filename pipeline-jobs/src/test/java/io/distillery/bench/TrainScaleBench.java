@@ -76,8 +76,8 @@ public final class TrainScaleBench {
         settings.train().batchSize());
     long params = inputs.initial().numParams();
 
-    Files.createDirectories(root.resolve("cluster"));
-    try (StandaloneCluster cluster = StandaloneCluster.start(root.resolve("cluster"), 2, 2048)) {
+    Path clusterDir = Files.createTempDirectory(root, "cluster-"); // the Workers' directories, fresh each run
+    try (StandaloneCluster cluster = StandaloneCluster.start(clusterDir, 2, 2048)) {
       SparkSession spark = cluster.session("distillery-train-scale", 2);
       JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
       Map<Integer, JavaRDD<DataSet>> byWorkers = new LinkedHashMap<>();

@@ -100,6 +100,41 @@ class ParameterAveragingInvariantTest {
     assertEquals(single.score(DataSet.merge(data)), distributed.getNetwork().score(DataSet.merge(data)), 1e-5);
   }
 
+  /**
+   * Over several averaging rounds, still one worker is single-machine training: the network, its updater state
+   * (Adam's moments) and its step count (which Adam's bias correction reads) carried from each round to the next.
+   * Every minibatch is the same one, because the training master hands each round a random split of the
+   * minibatches, so their order would differ from a sequential fit's.
+   */
+  @Test
+  void oneWorkerEqualsSingleMachineTrainingAcrossSeveralAveragingRounds() {
+    int batch = 8;
+    int averagingFrequency = 2;
+    int rounds = 3;
+    Settings s = settings(batch, averagingFrequency);
+    List<DataSet> one = examples(batch, 17);
+    List<DataSet> data = new ArrayList<>();
+    for (int i = 0; i < averagingFrequency * rounds; i++) {
+      data.addAll(one);
+    }
+
+    MultiLayerNetwork single = newStudent(s);
+    for (int i = 0; i < averagingFrequency * rounds; i++) {
+      single.fit(DataSet.merge(one));
+    }
+    SparkSession spark = TestRuns.spark(s);
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    SparkDl4jMultiLayer distributed = new SparkDl4jMultiLayer(jsc, newStudent(s),
+        TrainingMasters.parameterAveraging(s.train(), 1));
+    distributed.fit(TrainingMasters.minibatches(jsc.parallelize(data, 1), batch));
+
+    MultiLayerNetwork trained = distributed.getNetwork();
+    assertEquals(averagingFrequency * rounds, trained.getLayerWiseConfigurations().getIterationCount(),
+        "one step per minibatch");
+    double maxDiff = single.params().sub(trained.params()).amaxNumber().doubleValue();
+    assertTrue(maxDiff < 1e-5, "max parameter difference " + maxDiff);
+  }
+
   @Test
   void twoWorkersOnIdenticalDataEqualOneWorker() {
     // Averaging identical replicas must be the identity: both workers see the same batches.
