@@ -3,6 +3,7 @@ package io.distillery.run;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import io.distillery.provenance.ComputeBackend;
 import io.distillery.provenance.TeacherIdentity;
 import io.distillery.settings.Settings;
 import io.distillery.settings.TaskKind;
@@ -38,7 +39,8 @@ public record ModelCard(
   public record StudentRecord(Settings.Student settings, long parameters) {}
 
   /** How it was trained: the trainer, its workers, the train settings and every epoch. */
-  public record Training(String trainer, int workers, Settings.Train settings, List<EpochRecord> epochs) {}
+  public record Training(String trainer, int workers, Settings.Train settings, List<ComputeBackend> backends,
+      List<EpochRecord> epochs) {}
 
   /** The datasets a student learnt from: the ingest and generate manifests' hashes and row counts. */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)

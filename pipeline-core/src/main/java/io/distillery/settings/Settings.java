@@ -445,7 +445,8 @@ public record Settings(
       long seed,
       double fraction,
       Loss loss,
-      boolean hardLabelAblation) implements Serializable {
+      boolean hardLabelAblation,
+      Device device) implements Serializable {
     public static final Key<Integer> EPOCHS = Key.intAtLeast("train.epochs", 1);
     public static final Key<Integer> BATCH_SIZE = Key.intAtLeast("train.batch-size", 1);
     public static final Key<Integer> AVERAGING_FREQUENCY = Key.intAtLeast("train.averaging-frequency", 1);
@@ -459,7 +460,7 @@ public record Settings(
     static Train read(ConfigReader r) {
       Train t = new Train(r.get(EPOCHS), r.get(BATCH_SIZE), r.get(AVERAGING_FREQUENCY), r.get(WORKERS),
           r.get(LEARNING_RATE), r.get(TABLE_UPDATES), r.get(SEED), r.get(FRACTION), Loss.read(r),
-          r.get(HARD_LABEL_ABLATION));
+          r.get(HARD_LABEL_ABLATION), Device.read(r));
       if (!(t.fraction() > 0)) {
         r.problem(FRACTION, "must be in (0, 1] (1 = the whole training split), was " + t.fraction());
       }
@@ -468,7 +469,17 @@ public record Settings(
 
     public Train withLoss(Loss newLoss) {
       return new Train(epochs, batchSize, averagingFrequency, workers, learningRate, tableUpdates, seed, fraction,
-          newLoss, hardLabelAblation);
+          newLoss, hardLabelAblation, device);
+    }
+
+    /** What the student trains on, and whether a run set to GPUs that finds none may train on the CPU. */
+    public record Device(DeviceKind kind, boolean cpuFallback) implements Serializable {
+      public static final Key<DeviceKind> KIND = Key.oneOf("train.device.kind", DeviceKind.class);
+      public static final Key<Boolean> CPU_FALLBACK = Key.bool("train.device.cpu-fallback");
+
+      static Device read(ConfigReader r) {
+        return new Device(r.get(KIND), r.get(CPU_FALLBACK));
+      }
     }
 
     /** Whether Adam updates only the table rows a minibatch reads (train.table-updates = lazy). */

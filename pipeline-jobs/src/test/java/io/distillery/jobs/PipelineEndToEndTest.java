@@ -199,6 +199,12 @@ class PipelineEndToEndTest {
     assertTrue(epochs.get(1).get("validation_loss").asDouble() < epochs.get(0).get("validation_loss").asDouble(),
         "training lowers the validation loss: " + epochs);
     assertTrue(HadoopFiles.exists(spark, layout.checkpoint(1)) && HadoopFiles.exists(spark, layout.checkpoint(2)));
+    JsonNode backends = card.at("/training/backends");
+    assertEquals("driver", backends.get(0).get("where").asText(), backends.toString());
+    for (JsonNode b : backends) {
+      assertEquals("CpuBackend", b.get("backend").asText(), backends.toString());
+      assertFalse(b.get("used_gpu").asBoolean());
+    }
   }
 
   @Test

@@ -20,6 +20,7 @@ import io.distillery.run.Stage;
 import io.distillery.run.StageManifest;
 import io.distillery.settings.Settings;
 import io.distillery.settings.SettingsException;
+import io.distillery.student.Backends.DeviceUnavailableException;
 import io.distillery.teacher.LanguageModelTeacher;
 import io.distillery.teacher.server.TeacherServer;
 import io.distillery.util.Version;
@@ -47,8 +48,8 @@ import picocli.CommandLine.Spec;
 /**
  * The command line: {@code distillery ingest|generate|train|evaluate|run}, and {@code serve-teacher}, {@code export},
  * {@code promote}, {@code tables}, {@code cache}. Parses and validates the settings, opens Spark, and hands both to
- * {@link Pipeline}. Exit codes: 0 done, 1 failed, 2 bad configuration or usage, 3 the student failed the promotion
- * gate, 4 the teacher's terms forbid the run.
+ * {@link Pipeline}. Exit codes: 0 done, 1 failed, 2 bad configuration or usage (or train.device.kind = gpu and no
+ * GPU), 3 the student failed the promotion gate, 4 the teacher's terms forbid the run.
  */
 @Command(name = "distillery", mixinStandardHelpOptions = true, versionProvider = DistilleryCli.VersionProvider.class,
     description = "Distributed knowledge distillation on Spark: teacher -> dataset -> student -> evaluation.",
@@ -88,8 +89,8 @@ public final class DistilleryCli {
     CommandLine cli = new CommandLine(new DistilleryCli()).setCaseInsensitiveEnumValuesAllowed(true);
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
       PrintWriter err = commandLine.getErr();
-      if (e instanceof SettingsException) {
-        err.println(e.getMessage());
+      if (e instanceof SettingsException || e instanceof DeviceUnavailableException) {
+        err.println(e.getMessage()); // a retry does not fix either: exit 2, as for bad usage
         return 2;
       }
       if (e instanceof TermsForbidException) {

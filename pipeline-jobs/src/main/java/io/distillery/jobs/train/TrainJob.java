@@ -13,6 +13,7 @@ import io.distillery.jobs.stage.StageJob;
 import io.distillery.jobs.stage.StageResult;
 import io.distillery.jobs.task.StudentPlan;
 import io.distillery.jobs.task.StudentRecipe;
+import io.distillery.provenance.ComputeBackend;
 import io.distillery.provenance.TeacherIdentity;
 import io.distillery.run.AblationRecord;
 import io.distillery.run.EpochRecord;
@@ -98,6 +99,8 @@ public final class TrainJob implements StageJob {
         throw new IllegalStateException("Run '" + ctx.layout().runId() + "' has no training rows in "
             + ctx.describe(outputs));
       }
+      List<ComputeBackend> backends = TrainingMasters.backends(jsc, workers, settings.train().device());
+      LOG.info("student: training on {}", backends);
       Examples examples = new Examples(train, validation, workers, jsc);
       Trained student = fit("student", ctx, recipe, plan, examples, ctx.layout()::checkpoint);
       ctx.writeFile(ctx.layout().studentModel(), student.model());
@@ -119,7 +122,7 @@ public final class TrainJob implements StageJob {
       ModelCard card = new ModelCard(settings.run().id(), settings.task(), Instant.now().toString(), Version.current(),
           new ModelCard.StudentRecord(settings.student(), student.network().numParams()), sha,
           student.model().length, generate.teacher(), ModelCard.Datasets.of(upstream.get(Stage.INGEST), generate),
-          new ModelCard.Training(TRAINER, workers, settings.train(), student.epochs()), plan.facts(),
+          new ModelCard.Training(TRAINER, workers, settings.train(), backends, student.epochs()), plan.facts(),
           student.chosenEpoch(), ablations);
       ctx.writeFile(ctx.layout().modelCard(), card.toJson());
       return StageResult.of(Map.of("train_rows", trainRows, "validation_rows", validationRows),

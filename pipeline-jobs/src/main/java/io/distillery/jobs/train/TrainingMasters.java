@@ -1,10 +1,18 @@
 package io.distillery.jobs.train;
 
 import io.distillery.jobs.spark.BatchingIterator;
+import io.distillery.provenance.ComputeBackend;
 import io.distillery.settings.Settings;
+import io.distillery.student.Backends;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+import org.apache.spark.SparkEnv;
 import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.storage.StorageLevel;
 import org.deeplearning4j.spark.api.RDDTrainingApproach;
@@ -55,6 +63,31 @@ public final class TrainingMasters {
     @Override
     public Iterator<DataSet> call(Iterator<DataSet> examples) {
       return new BatchingIterator<>(examples, batchSize, batch -> List.of(DataSet.merge(batch)));
+    }
+  }
+
+  /**
+   * The ND4J backends of the driver and of the executors that run {@code workers} tasks, each checked against
+   * {@code train.device} on the driver (a GPU run that finds none stops before training, naming the JVM).
+   */
+  public static List<ComputeBackend> backends(JavaSparkContext jsc, int workers, Settings.Train.Device device) {
+    Map<String, ComputeBackend> found = new LinkedHashMap<>();
+    found.put("driver", Backends.check(device, "driver"));
+    List<ComputeBackend> executors = jsc.parallelize(IntStream.range(0, workers).boxed().toList(), workers)
+        .mapPartitions(new ExecutorBackend()).collect(); // one small record per task
+    for (ComputeBackend b : executors) {
+      found.putIfAbsent(b.where(), Backends.check(device, b));
+    }
+    return new ArrayList<>(found.values());
+  }
+
+  /** Executor side: the backend of the JVM this task runs in. */
+  record ExecutorBackend() implements FlatMapFunction<Iterator<Integer>, ComputeBackend> {
+    @Override
+    public Iterator<ComputeBackend> call(Iterator<Integer> ignored) {
+      SparkEnv env = SparkEnv.get();
+      return List.of(Backends.current("executor " + env.executorId() + " on "
+          + env.blockManager().blockManagerId().host())).iterator();
     }
   }
 }

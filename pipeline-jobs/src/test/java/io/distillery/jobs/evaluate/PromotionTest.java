@@ -108,5 +108,14 @@ class PromotionTest {
     assertEquals(1, failed.code());
     assertTrue(failed.err().contains("failed its promotion gate"), failed.err());
     assertEquals("night-1", promoted().runId());
+
+    // A night set to train on GPUs, on this machine without any: stopped before training, not retried (exit 2).
+    List<String> gpu = new ArrayList<>(List.of("train", "--run-id", "night-1", "--force", "--set",
+        "train.device.kind=gpu"));
+    gpu.addAll(common());
+    CliRuns.Result noGpu = cli(gpu.toArray(String[]::new));
+    assertEquals(2, noGpu.code(), noGpu.err());
+    assertTrue(noGpu.err().contains("train.device.kind = gpu, but ND4J on the driver loaded CpuBackend"),
+        noGpu.err());
   }
 }

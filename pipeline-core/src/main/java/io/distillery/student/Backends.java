@@ -1,0 +1,69 @@
+package io.distillery.student;
+
+import io.distillery.provenance.ComputeBackend;
+import io.distillery.settings.DeviceKind;
+import io.distillery.settings.Settings;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Which ND4J backend and GPUs a JVM trains on, checked against {@code train.device}. */
+public final class Backends {
+  private static final Logger LOG = LoggerFactory.getLogger(Backends.class);
+
+  private Backends() {}
+
+  /** This JVM's backend (loading ND4J if it was not yet). */
+  public static ComputeBackend current(String where) {
+    String backend = Nd4j.getBackend().getClass().getSimpleName();
+    List<String> gpus = new ArrayList<>();
+    Properties env = Nd4j.getExecutioner().getEnvironmentInformation();
+    if (env.get("cuda.devicesInformation") instanceof List<?> devices) {
+      for (Object d : devices) {
+        gpus.add(d instanceof Map<?, ?> m && m.get("cuda.deviceName") != null
+            ? String.valueOf(m.get("cuda.deviceName")) : String.valueOf(d));
+      }
+    }
+    return new ComputeBackend(where, backend, List.copyOf(gpus), !gpus.isEmpty());
+  }
+
+  /**
+   * This JVM's backend, checked against {@code train.device}: a run set to GPUs that finds none stops here with what
+   * it found, unless it may fall back to the CPU, which it then says.
+   *
+   * @throws DeviceUnavailableException kind gpu, no GPU, no fallback
+   */
+  public static ComputeBackend check(Settings.Train.Device device, String where) {
+    return check(device, current(where));
+  }
+
+  /** {@link #check(Settings.Train.Device, String)} of a backend another JVM reported. */
+  public static ComputeBackend check(Settings.Train.Device device, ComputeBackend found) {
+    String where = found.where();
+    if (device.kind() == DeviceKind.GPU && !found.usedGpu()) {
+      String what = Settings.Train.Device.KIND.is(device.kind()) + ", but ND4J on the " + where + " loaded "
+          + found.backend() + (found.backend().startsWith("Cpu") ? " (this is the CPU build; build with -Pcuda)"
+          : " and sees no GPU (check the NVIDIA driver, CUDA 11.6 and CUDA_VISIBLE_DEVICES)");
+      if (!device.cpuFallback()) {
+        throw new DeviceUnavailableException(what + ". To train on the CPU instead, set "
+            + Settings.Train.Device.CPU_FALLBACK.is(true) + ".");
+      }
+      LOG.warn("{}: training on the CPU ({})", what, Settings.Train.Device.CPU_FALLBACK.is(true));
+    } else if (device.kind() == DeviceKind.CPU && found.usedGpu()) {
+      LOG.info("{}; ND4J on the {} loaded {} with GPUs {}: this build trains on them", Settings.Train.Device.KIND
+          .is(device.kind()), where, found.backend(), found.gpus());
+    }
+    return found;
+  }
+
+  /** A run configured for GPUs found none where it must train. */
+  public static final class DeviceUnavailableException extends IllegalStateException {
+    public DeviceUnavailableException(String message) {
+      super(message);
+    }
+  }
+}
