@@ -7,6 +7,7 @@
 # JVM flags for driver and executors come from conf/jvm.properties (the one place they are declared).
 # ND4J_THREADS (default 1): ND4J's OpenMP threads per JVM task slot; Spark already runs one task per executor core,
 # and small students' ops slow down when each task's threads compete for the same cores (bench/README.md).
+# APP_JAR: the application jar (default: the one mvn -Pdist package built here).
 # Sizes are environment variables: EXECUTORS, EXECUTOR_CORES, EXECUTOR_MEMORY, EXECUTOR_OFFHEAP, DRIVER_MEMORY, QUEUE.
 # DEPLOY_MODE (default cluster; or client, the driver here). Either way distillery's exit code is this script's
 # (2: bad configuration, 3: the gate refused the student, 4: the terms forbid the run): in cluster mode the driver
@@ -14,6 +15,11 @@
 # which exits 1 for any failed application, prints it, and this script reads it back.
 # One application attempt by default: a failed night is retried by its scheduler (exit 1 only), and a re-run with
 # the same run id resumes from the last finished stage; a second YARN attempt would also repeat a refused gate.
+# GPU executors (YARN 3.1+ with its GPU resource plugin; the jar built with -Pcuda): GPUS=N asks N GPUs per
+# executor (spark.executor.resource.gpu.amount, which Spark asks YARN for as yarn.io/gpu) and gives each of the
+# executor's EXECUTOR_CORES tasks an equal share; GPU_DISCOVERY is the discovery script on the nodes (default
+# /opt/distillery/gpu-discovery.sh: install deploy/gpu-discovery.sh there). Only train uses a GPU: submit it on its
+# own with GPUS set, and the other stages without (GPUS=1 deploy/submit-yarn.sh train ...).
 # --conf KEY=VALUE (any number): passed to spark-submit as they are, after the defaults (so they win), e.g.
 # --conf spark.yarn.maxAppAttempts=2.
 # Everything else goes to distillery (--config FILE is shipped with --files, as is conf/log4j2.properties).
@@ -25,8 +31,8 @@
 #     and added to spark.redaction.regex, so the Spark UI and event logs show it redacted.
 set -euo pipefail
 home="$(cd "$(dirname "$0")/.." && pwd)"
-jar=$(ls "$home"/pipeline-jobs/target/pipeline-jobs-*-all.jar 2>/dev/null | head -n 1 || true)
-if [ -z "$jar" ]; then
+jar="${APP_JAR:-$(ls "$home"/pipeline-jobs/target/pipeline-jobs-*-all.jar 2>/dev/null | head -n 1 || true)}"
+if [ -z "$jar" ] || [ ! -f "$jar" ]; then
   echo "deploy/submit-yarn.sh: no application jar; build it with: mvn -Pdist package -DskipTests" >&2
   exit 2
 fi
@@ -56,6 +62,18 @@ if [ -n "${API_KEY_ENV:-}" ]; then
   spark_conf+=(--conf "spark.yarn.appMasterEnv.$API_KEY_ENV=${!API_KEY_ENV}"
     --conf "spark.executorEnv.$API_KEY_ENV=${!API_KEY_ENV}"
     --conf "spark.redaction.regex=(?i)secret|password|token|access[.]key|$API_KEY_ENV")
+fi
+if [ -n "${GPUS:-}" ]; then
+  cores="${EXECUTOR_CORES:-4}"
+  if ! [[ "$GPUS" =~ ^[1-9][0-9]*$ ]] || { [ $((cores % GPUS)) -ne 0 ] && [ $((GPUS % cores)) -ne 0 ]; }; then
+    echo "deploy/submit-yarn.sh: GPUS=$GPUS must be a whole number of GPUs per executor that divides, or is a" \
+      "multiple of, EXECUTOR_CORES=$cores (each task gets an equal share)" >&2
+    exit 2
+  fi
+  spark_conf=(--conf "spark.executor.resource.gpu.amount=$GPUS"
+    --conf "spark.task.resource.gpu.amount=$(awk -v g="$GPUS" -v c="$cores" 'BEGIN { print g / c }')"
+    --conf "spark.executor.resource.gpu.discoveryScript=${GPU_DISCOVERY:-/opt/distillery/gpu-discovery.sh}"
+    ${spark_conf[@]+"${spark_conf[@]}"})
 fi
 file_opt=(--files "$(IFS=,; echo "${files[*]}")")
 submit=(spark-submit

@@ -23,7 +23,7 @@ CONFIG = "/etc/distillery/nightly.conf"
 
 #: Exit codes that a retry does not fix (DistilleryCli): what each means, for the alert.
 NOT_RETRIED = {
-    2: "bad configuration or usage",
+    2: "bad configuration or usage, or a run set to train on GPUs found none",
     3: "tonight's student failed the promotion gate; the promoted student stays",
     4: "the teacher's terms forbid this run",
 }

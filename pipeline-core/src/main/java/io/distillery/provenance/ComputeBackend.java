@@ -13,7 +13,10 @@ import java.util.List;
  * @param backend ND4J's backend class (CpuBackend, JCublasBackend)
  * @param gpus the CUDA devices ND4J sees, by name (none on the CPU backend)
  * @param usedGpu whether this JVM trains on a GPU
+ * @param assignedGpus the GPU addresses Spark's scheduler assigned to the task that reported this (none outside
+ *     Spark tasks, or without spark.task.resource.gpu.amount)
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-public record ComputeBackend(String where, String backend, List<String> gpus, boolean usedGpu)
+public record ComputeBackend(String where, String backend, List<String> gpus, boolean usedGpu,
+    List<String> assignedGpus)
     implements Serializable {}

@@ -19,6 +19,11 @@ public final class Backends {
 
   /** This JVM's backend (loading ND4J if it was not yet). */
   public static ComputeBackend current(String where) {
+    return current(where, List.of());
+  }
+
+  /** This JVM's backend, as a Spark task to which the scheduler assigned {@code assignedGpus} reports it. */
+  public static ComputeBackend current(String where, List<String> assignedGpus) {
     String backend = Nd4j.getBackend().getClass().getSimpleName();
     List<String> gpus = new ArrayList<>();
     Properties env = Nd4j.getExecutioner().getEnvironmentInformation();
@@ -28,7 +33,7 @@ public final class Backends {
             ? String.valueOf(m.get("cuda.deviceName")) : String.valueOf(d));
       }
     }
-    return new ComputeBackend(where, backend, List.copyOf(gpus), !gpus.isEmpty());
+    return new ComputeBackend(where, backend, List.copyOf(gpus), !gpus.isEmpty(), List.copyOf(assignedGpus));
   }
 
   /**

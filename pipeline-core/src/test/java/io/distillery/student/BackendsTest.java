@@ -33,12 +33,14 @@ class BackendsTest {
     ComputeBackend fallback = Backends.check(new Settings.Train.Device(DeviceKind.GPU, true), "driver");
     assertFalse(fallback.usedGpu(), "trained on the CPU, and the record says so");
 
-    ComputeBackend cudaWithoutDevices = new ComputeBackend("executor 1 on host-a", "JCublasBackend", List.of(), false);
+    ComputeBackend cudaWithoutDevices = new ComputeBackend("executor 1 on host-a", "JCublasBackend", List.of(), false,
+        List.of("0"));
     var noDevice = assertThrows(Backends.DeviceUnavailableException.class,
         () -> Backends.check(new Settings.Train.Device(DeviceKind.GPU, false), cudaWithoutDevices));
     assertTrue(noDevice.getMessage().contains("on the executor 1 on host-a loaded JCublasBackend and sees no GPU"),
         noDevice.getMessage());
-    ComputeBackend h200 = new ComputeBackend("executor 2 on host-b", "JCublasBackend", List.of("NVIDIA H200"), true);
+    ComputeBackend h200 = new ComputeBackend("executor 2 on host-b", "JCublasBackend", List.of("NVIDIA H200"), true,
+        List.of("0"));
     assertEquals(h200, Backends.check(new Settings.Train.Device(DeviceKind.GPU, false), h200));
   }
 }

@@ -3,6 +3,7 @@ package io.distillery.deploy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.distillery.jobs.cli.DistilleryCli;
 import java.io.IOException;
@@ -12,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -52,6 +54,92 @@ class DeployFilesTest {
       assertTrue(in != null, name + " from oozie-client on the test classpath");
       Files.write(dir.resolve(name), in.readAllBytes());
     }
+  }
+
+  /** deploy/submit-yarn.sh with {@code env}, a spark-submit on PATH that prints its arguments, one per line. */
+  private static Ran submit(Path dir, Map<String, String> env, String fakeSubmitBody, String... args)
+      throws Exception {
+    Path bin = Files.createDirectories(dir.resolve("bin"));
+    Path fake = Files.writeString(bin.resolve("spark-submit"), "#!/usr/bin/env bash\n" + fakeSubmitBody + "\n");
+    assertTrue(fake.toFile().setExecutable(true));
+    Path jar = Files.writeString(dir.resolve("app.jar"), "");
+    List<String> command = new ArrayList<>(List.of("bash", DEPLOY.resolve("submit-yarn.sh").toString()));
+    command.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
+    pb.environment().put("PATH", bin + ":" + System.getenv("PATH"));
+    pb.environment().put("APP_JAR", jar.toString());
+    pb.environment().putAll(env);
+    return finish(pb.start());
+  }
+
+  /** The process's exit code and output, once it ends (within a minute). */
+  private static Ran finish(Process p) throws Exception {
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+    return new Ran(p.exitValue(), out);
+  }
+
+  @Test
+  void submitYarnAsksForGpusOnlyWhenToldAndDividesThemAmongTheExecutorsTasks(@TempDir Path dir) throws Exception {
+    String printArgs = "printf '%s\\n' \"$@\"";
+    Ran gpus = submit(dir, Map.of("GPUS", "1", "EXECUTOR_CORES", "4", "GPU_DISCOVERY", "/opt/x/gpu-discovery.sh",
+        "DEPLOY_MODE", "client"), printArgs, "train", "--run-id", "nightly-2026-12-01");
+    assertEquals(0, gpus.code(), gpus.output());
+    List<String> lines = List.of(gpus.output().split("\n"));
+    for (String conf : List.of("spark.executor.resource.gpu.amount=1", "spark.task.resource.gpu.amount=0.25",
+        "spark.executor.resource.gpu.discoveryScript=/opt/x/gpu-discovery.sh", "spark.yarn.maxAppAttempts=1")) {
+      assertTrue(lines.contains(conf), conf + " in " + lines);
+    }
+    assertEquals(List.of("train", "--run-id", "nightly-2026-12-01"), lines.subList(lines.size() - 3, lines.size()));
+
+    Ran cpu = submit(dir, Map.of("DEPLOY_MODE", "client"), printArgs, "generate", "--run-id", "n");
+    assertEquals(0, cpu.code(), cpu.output());
+    assertTrue(!cpu.output().contains("resource.gpu"), cpu.output());
+
+    Ran uneven = submit(dir, Map.of("GPUS", "3", "EXECUTOR_CORES", "4"), printArgs, "train");
+    assertEquals(2, uneven.code(), uneven.output());
+    assertTrue(uneven.output().contains("GPUS=3 must be a whole number of GPUs per executor that divides"),
+        uneven.output());
+  }
+
+  @Test
+  void inClusterModeTheDriversExitCodeIsReadBackFromYarnsDiagnostics(@TempDir Path dir) throws Exception {
+    // spark-submit as in cluster mode: the application failed, so it exits 1, after the YARN client logged the
+    // application master's diagnostics.
+    String failed = "echo 'ERROR Client: Application diagnostics message: User application exited with status 3' >&2"
+        + "; exit 1";
+    Ran gate = submit(dir, Map.of(), failed, "run", "--run-id", "n");
+    assertEquals(3, gate.code(), gate.output());
+    assertTrue(gate.output().contains("User application exited with status 3"), "the log still reaches stderr");
+    Ran crashed = submit(dir, Map.of(), "echo 'Exception in thread main' >&2; exit 1", "run", "--run-id", "n");
+    assertEquals(1, crashed.code(), crashed.output());
+  }
+
+  /** deploy/gpu-discovery.sh with only {@code bin} and the system's tools on PATH. */
+  private static Ran discover(Path bin) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder("bash", DEPLOY.resolve("gpu-discovery.sh").toString())
+        .redirectErrorStream(true);
+    pb.environment().put("PATH", bin + ":/usr/bin:/bin");
+    return finish(pb.start());
+  }
+
+  @Test
+  void theGpuDiscoveryScriptPrintsSparksResourceJsonFromNvidiaSmi(@TempDir Path dir) throws Exception {
+    Path bin = Files.createDirectories(dir.resolve("bin"));
+    Path smi = Files.writeString(bin.resolve("nvidia-smi"), "#!/bin/sh\necho 0\necho ' 1'\n");
+    assertTrue(smi.toFile().setExecutable(true));
+    Ran two = discover(bin);
+    assertEquals(0, two.code(), two.output());
+    JsonNode json = new ObjectMapper().readTree(two.output());
+    assertEquals("gpu", json.get("name").asText());
+    assertEquals(2, json.get("addresses").size(), two.output());
+    assertEquals(List.of("0", "1"), List.of(json.get("addresses").get(0).asText(),
+        json.get("addresses").get(1).asText()));
+
+    Files.delete(smi);
+    Ran noDriver = discover(bin);
+    assertEquals(1, noDriver.code(), noDriver.output());
+    assertTrue(noDriver.output().contains("nvidia-smi not found"), noDriver.output());
   }
 
   @Test

@@ -1,6 +1,8 @@
 package io.distillery.jobs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -11,10 +13,14 @@ import io.distillery.dataset.DatasetKind;
 import io.distillery.dataset.DatasetKind.Cols;
 import io.distillery.jobs.pipeline.Pipeline;
 import io.distillery.jobs.spark.HadoopFiles;
+import io.distillery.jobs.train.TrainingMasters;
+import io.distillery.provenance.ComputeBackend;
 import io.distillery.run.RunLayout;
 import io.distillery.run.Stage;
 import io.distillery.run.StageManifest;
+import io.distillery.settings.DeviceKind;
 import io.distillery.settings.Settings;
+import io.distillery.student.Backends;
 import io.distillery.teacher.http.FaultInjectingProxy;
 import io.distillery.teacher.http.FaultInjectingProxy.Fault;
 import io.distillery.teacher.server.TeacherServer;
@@ -38,6 +44,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerStageSubmitted;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
@@ -211,6 +218,46 @@ class DistributedClusterTest {
         long bound = 2L * inFlight + Math.round(perMinute / 60.0 * 1.0);
         assertTrue(askedTwice <= bound, askedTwice + " prompts asked twice (bound " + bound + "; " + prompts
             + " prompts, " + answeredAtKill.get() + " answered when an executor was killed)");
+      } finally {
+        spark.stop();
+      }
+    }
+  }
+
+  /**
+   * GPU scheduling as Spark does it, on a machine without GPUs: each Worker offers the GPU deploy/gpu-discovery.sh
+   * finds (over a stand-in nvidia-smi), the application asks one per executor and per task, and the train stage's
+   * backend check reports the address Spark assigned to each task, beside the backend this build loaded (CPU), and
+   * stops a run set to GPUs.
+   */
+  @Test
+  void tasksSeeTheGpuAddressSparkAssignedThemFromTheDiscoveryScript() throws Exception {
+    Path bin = Files.createDirectories(dir.resolve("driver-tools"));
+    Path smi = Files.writeString(bin.resolve("nvidia-smi"), "#!/bin/sh\necho 0\n");
+    assertTrue(smi.toFile().setExecutable(true));
+    Map<String, String> worker = Map.of("spark.worker.resource.gpu.amount", "1",
+        "spark.worker.resource.gpu.discoveryScript",
+        TestSettings.repoFile("deploy/gpu-discovery.sh").toAbsolutePath().toString());
+    try (StandaloneCluster cluster = StandaloneCluster.start(dir, 2, 2048, worker,
+        Map.of("PATH", bin + ":" + System.getenv("PATH")))) {
+      SparkSession spark = cluster.session("distillery-gpu-test", 2, Map.of(
+          "spark.executor.resource.gpu.amount", "1", "spark.task.resource.gpu.amount", "1"));
+      JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+      try {
+        List<ComputeBackend> backends = TrainingMasters.backends(jsc, 2,
+            new Settings.Train.Device(DeviceKind.CPU, false));
+        assertEquals("driver", backends.get(0).where());
+        assertEquals(List.of(), backends.get(0).assignedGpus(), "the driver runs no task");
+        List<ComputeBackend> executors = backends.subList(1, backends.size());
+        assertFalse(executors.isEmpty(), backends.toString());
+        for (ComputeBackend b : executors) {
+          assertTrue(b.where().startsWith("executor "), b.toString());
+          assertEquals(List.of("0"), b.assignedGpus(), "the address the Worker's discovery script found: " + b);
+          assertEquals("CpuBackend", b.backend(), b.toString());
+        }
+        var e = assertThrows(Backends.DeviceUnavailableException.class,
+            () -> TrainingMasters.backends(jsc, 2, new Settings.Train.Device(DeviceKind.GPU, false)));
+        assertTrue(e.getMessage().contains("ND4J on the driver loaded CpuBackend"), e.getMessage());
       } finally {
         spark.stop();
       }

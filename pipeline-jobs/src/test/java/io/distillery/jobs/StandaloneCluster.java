@@ -14,8 +14,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -37,6 +39,15 @@ public final class StandaloneCluster implements AutoCloseable {
   }
 
   public static StandaloneCluster start(Path dir, int workers, int workerMemoryMb) throws Exception {
+    return start(dir, workers, workerMemoryMb, Map.of(), Map.of());
+  }
+
+  /**
+   * A cluster whose Workers run with these system properties (e.g. spark.worker.resource.gpu.*) and environment
+   * variables besides the cluster's own.
+   */
+  public static StandaloneCluster start(Path dir, int workers, int workerMemoryMb, Map<String, String> workerConf,
+      Map<String, String> workerEnv) throws Exception {
     String classpath = TestJvms.classpath();
     Path home = dir.resolve("spark-home");
     Path jars = Files.createDirectories(home.resolve("jars"));
@@ -50,12 +61,13 @@ public final class StandaloneCluster implements AutoCloseable {
     }
     StandaloneCluster cluster = new StandaloneCluster(home, classpath, freePort(), freePort());
     cluster.launch("master", List.of("org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
-        "--port", Integer.toString(cluster.masterPort), "--webui-port", Integer.toString(cluster.masterUiPort)));
+        "--port", Integer.toString(cluster.masterPort), "--webui-port", Integer.toString(cluster.masterUiPort)),
+        Map.of(), Map.of());
     for (int i = 0; i < workers; i++) {
       Path work = Files.createDirectories(dir.resolve("worker-" + i));
       cluster.launch("worker-" + i, List.of("org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",
           "--cores", "1", "--memory", workerMemoryMb + "m", "--webui-port", Integer.toString(freePort()),
-          "--work-dir", work.toString(), cluster.masterUrl()));
+          "--work-dir", work.toString(), cluster.masterUrl()), workerConf, workerEnv);
     }
     cluster.awaitWorkers(workers, Duration.ofSeconds(90));
     return cluster;
@@ -84,6 +96,11 @@ public final class StandaloneCluster implements AutoCloseable {
    * Worker, the executors on the test classpath with the flags every Distillery JVM needs.
    */
   public SparkSession session(String appName, int executors) {
+    return session(appName, executors, Map.of());
+  }
+
+  /** {@link #session(String, int)} with more Spark settings (e.g. resource requests). */
+  public SparkSession session(String appName, int executors, Map<String, String> more) {
     SparkSession.getDefaultSession().foreach(s -> {
       s.stop();
       return null;
@@ -103,11 +120,15 @@ public final class StandaloneCluster implements AutoCloseable {
         .config("spark.executorEnv.OMP_NUM_THREADS", "1")
         .config("spark.sql.shuffle.partitions", Integer.toString(executors))
         .config("spark.ui.enabled", "false")
+        .config(more.entrySet().stream().collect(Collectors.toMap(Map.Entry::getKey, e -> (Object) e.getValue())))
         .getOrCreate();
   }
 
-  private void launch(String name, List<String> mainAndArgs) throws IOException {
-    List<String> command = TestJvms.command("512m", mainAndArgs.get(0), mainAndArgs.subList(1, mainAndArgs.size()));
+  private void launch(String name, List<String> mainAndArgs, Map<String, String> conf, Map<String, String> env)
+      throws IOException {
+    List<String> command = new ArrayList<>(TestJvms.command("512m", mainAndArgs.get(0),
+        mainAndArgs.subList(1, mainAndArgs.size())));
+    conf.forEach((k, v) -> command.add(1, "-D" + k + "=" + v));
     ProcessBuilder pb = new ProcessBuilder(command)
         .redirectErrorStream(true)
         .redirectOutput(home.resolve(name + ".log").toFile());
@@ -115,6 +136,7 @@ public final class StandaloneCluster implements AutoCloseable {
     pb.environment().put("SPARK_SCALA_VERSION", "2.12");
     pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
     pb.environment().put("SPARK_LOG_DIR", home.toString());
+    pb.environment().putAll(env);
     processes.add(pb.start());
   }
 

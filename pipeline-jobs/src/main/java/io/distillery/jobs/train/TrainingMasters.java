@@ -11,9 +11,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
 import org.apache.spark.SparkEnv;
+import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.resource.ResourceInformation;
 import org.apache.spark.storage.StorageLevel;
 import org.deeplearning4j.spark.api.RDDTrainingApproach;
 import org.deeplearning4j.spark.api.Repartition;
@@ -81,13 +83,15 @@ public final class TrainingMasters {
     return new ArrayList<>(found.values());
   }
 
-  /** Executor side: the backend of the JVM this task runs in. */
+  /** Executor side: the backend of the JVM this task runs in, and the GPUs Spark assigned to the task. */
   record ExecutorBackend() implements FlatMapFunction<Iterator<Integer>, ComputeBackend> {
     @Override
     public Iterator<ComputeBackend> call(Iterator<Integer> ignored) {
       SparkEnv env = SparkEnv.get();
+      ResourceInformation gpu = TaskContext.get().resourcesJMap().get("gpu");
       return List.of(Backends.current("executor " + env.executorId() + " on "
-          + env.blockManager().blockManagerId().host())).iterator();
+          + env.blockManager().blockManagerId().host(), gpu == null ? List.of() : List.of(gpu.addresses())))
+          .iterator();
     }
   }
 }
