@@ -55,9 +55,10 @@ record RemoteTeacherFunction(Settings.Teacher spec, RemoteRequests requests, Api
     Map<String, ResponseCache.Entry> earlier = Map.of();
     if (spec.http().cache()) {
       String prefix = ResponseCache.taskPrefix(runId, appId(), task.stageId(), task.partitionId());
-      // A task runs again as a later attempt in its stage (a task failure), or as attempt 0 of a later attempt of
-      // its stage: Spark resubmits the stage when an executor lost with the shuffle output it reads (the cache
-      // join's) fails the fetch.
+      // A task runs again as a later attempt in its stage (a task failure, a lost executor), or as attempt 0 of a
+      // later attempt of its stage if Spark resubmits the stage. The teacher's input is a checkpoint
+      // (GenerateJob.checkpointed), so a lost executor should not cause a resubmission; if one happens anyway,
+      // what the earlier stage attempt recorded is still not asked again.
       if (task.attemptNumber() > 0 || task.stageAttemptNumber() > 0) {
         earlier = ResponseCache.readEarlierAttempts(cacheDir, prefix);
       }
