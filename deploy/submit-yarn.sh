@@ -18,8 +18,10 @@
 # GPU executors (YARN 3.1+ with its GPU resource plugin; the jar built with -Pcuda): GPUS=N asks N GPUs per
 # executor (spark.executor.resource.gpu.amount, which Spark asks YARN for as yarn.io/gpu) and gives each of the
 # executor's EXECUTOR_CORES tasks an equal share; GPU_DISCOVERY is the discovery script on the nodes (default
-# /opt/distillery/gpu-discovery.sh: install deploy/gpu-discovery.sh there). Only train uses a GPU: submit it on its
-# own with GPUS set, and the other stages without (GPUS=1 deploy/submit-yarn.sh train ...).
+# /opt/distillery/gpu-discovery.sh: install deploy/gpu-discovery.sh there). Distillery's executor plugin runs each
+# task's ND4J on the task's GPU and the ONNX teacher on the executor's first; CUDA numbers devices as nvidia-smi does
+# (CUDA_DEVICE_ORDER=PCI_BUS_ID). Train uses a GPU, and generate with teacher.device.kind = gpu: submit those on
+# their own with GPUS set, and the other stages without (GPUS=1 deploy/submit-yarn.sh train ...).
 # --conf KEY=VALUE (any number): passed to spark-submit as they are, after the defaults (so they win), e.g.
 # --conf spark.yarn.maxAppAttempts=2.
 # Everything else goes to distillery (--config FILE is shipped with --files, as is conf/log4j2.properties).
@@ -73,6 +75,7 @@ if [ -n "${GPUS:-}" ]; then
   spark_conf=(--conf "spark.executor.resource.gpu.amount=$GPUS"
     --conf "spark.task.resource.gpu.amount=$(awk -v g="$GPUS" -v c="$cores" 'BEGIN { print g / c }')"
     --conf "spark.executor.resource.gpu.discoveryScript=${GPU_DISCOVERY:-/opt/distillery/gpu-discovery.sh}"
+    --conf "spark.executorEnv.CUDA_DEVICE_ORDER=PCI_BUS_ID"
     ${spark_conf[@]+"${spark_conf[@]}"})
 fi
 file_opt=(--files "$(IFS=,; echo "${files[*]}")")

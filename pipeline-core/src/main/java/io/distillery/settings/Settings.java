@@ -138,6 +138,16 @@ public record Settings(
     }
   }
 
+  /**
+   * What a model runs on (train.device, teacher.device), and whether a run set to GPUs that finds none may use the
+   * CPU instead.
+   */
+  public record Device(DeviceKind kind, boolean cpuFallback) implements Serializable {
+    static Device read(ConfigReader r, Key<DeviceKind> kind, Key<Boolean> cpuFallback) {
+      return new Device(r.get(kind), r.get(cpuFallback));
+    }
+  }
+
   public record Terms(String id, String url, boolean distillationAllowed) implements Serializable {
     public static final Key<String> ID = Key.nonEmpty("teacher.terms.id");
     public static final Key<String> URL = Key.string("teacher.terms.url");
@@ -158,6 +168,7 @@ public record Settings(
       String tokenizer,
       int maxTokens,
       int intraOpThreads,
+      Device device,
       int topK,
       Terms terms,
       Http http) implements Serializable {
@@ -168,11 +179,18 @@ public record Settings(
     public static final Key<String> TOKENIZER = Key.nonEmpty("teacher.tokenizer");
     public static final Key<Integer> MAX_TOKENS = Key.intBetween("teacher.max-tokens", 8, 512);
     public static final Key<Integer> INTRA_OP_THREADS = Key.intAtLeast("teacher.intra-op-threads", 1);
+    public static final Key<DeviceKind> DEVICE_KIND = Key.oneOf("teacher.device.kind", DeviceKind.class);
+    public static final Key<Boolean> DEVICE_CPU_FALLBACK = Key.bool("teacher.device.cpu-fallback");
     public static final Key<Integer> TOP_K = Key.intBetween("teacher.top-k", 1, 1000);
 
     static Teacher read(ConfigReader r, TaskKind task) {
       Teacher t = new Teacher(r.get(KIND), task.answer(), r.get(NAME), r.get(VERSION), r.get(MODEL), r.get(TOKENIZER),
-          r.get(MAX_TOKENS), r.get(INTRA_OP_THREADS), r.get(TOP_K), Terms.read(r), Http.read(r));
+          r.get(MAX_TOKENS), r.get(INTRA_OP_THREADS), Device.read(r, DEVICE_KIND, DEVICE_CPU_FALLBACK), r.get(TOP_K),
+          Terms.read(r), Http.read(r));
+      if (t.device().kind() == DeviceKind.GPU && t.kind() != TeacherKind.ONNX_EMBEDDING) {
+        r.problem(DEVICE_KIND, "only " + KIND.is(TeacherKind.ONNX_EMBEDDING) + " runs on a GPU (ONNX Runtime's CUDA "
+            + "execution provider); " + KIND.is(t.kind()) + " runs on the CPU or, remote, wherever it is served");
+      }
       if (t.remote() && !t.http().baseUrl().matches("https?://[^\\s/]+(/\\S*)?")) {
         r.problem(Http.BASE_URL, KIND.is(t.kind()) + " needs the API's base URL up to /v1 (e.g. "
             + "\"http://127.0.0.1:8080/v1\"), was '" + t.http().baseUrl() + "'");
@@ -456,11 +474,13 @@ public record Settings(
     public static final Key<Long> SEED = Key.anyLong("train.seed");
     public static final Key<Double> FRACTION = Key.doubleBetween("train.fraction", 0, 1);
     public static final Key<Boolean> HARD_LABEL_ABLATION = Key.bool("train.hard-label-ablation");
+    public static final Key<DeviceKind> DEVICE_KIND = Key.oneOf("train.device.kind", DeviceKind.class);
+    public static final Key<Boolean> DEVICE_CPU_FALLBACK = Key.bool("train.device.cpu-fallback");
 
     static Train read(ConfigReader r) {
       Train t = new Train(r.get(EPOCHS), r.get(BATCH_SIZE), r.get(AVERAGING_FREQUENCY), r.get(WORKERS),
           r.get(LEARNING_RATE), r.get(TABLE_UPDATES), r.get(SEED), r.get(FRACTION), Loss.read(r),
-          r.get(HARD_LABEL_ABLATION), Device.read(r));
+          r.get(HARD_LABEL_ABLATION), Device.read(r, DEVICE_KIND, DEVICE_CPU_FALLBACK));
       if (!(t.fraction() > 0)) {
         r.problem(FRACTION, "must be in (0, 1] (1 = the whole training split), was " + t.fraction());
       }
@@ -472,15 +492,6 @@ public record Settings(
           newLoss, hardLabelAblation, device);
     }
 
-    /** What the student trains on, and whether a run set to GPUs that finds none may train on the CPU. */
-    public record Device(DeviceKind kind, boolean cpuFallback) implements Serializable {
-      public static final Key<DeviceKind> KIND = Key.oneOf("train.device.kind", DeviceKind.class);
-      public static final Key<Boolean> CPU_FALLBACK = Key.bool("train.device.cpu-fallback");
-
-      static Device read(ConfigReader r) {
-        return new Device(r.get(KIND), r.get(CPU_FALLBACK));
-      }
-    }
 
     /** Whether Adam updates only the table rows a minibatch reads (train.table-updates = lazy). */
     public boolean lazyTableUpdates() {

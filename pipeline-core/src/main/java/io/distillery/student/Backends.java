@@ -2,11 +2,13 @@ package io.distillery.student;
 
 import io.distillery.provenance.ComputeBackend;
 import io.distillery.settings.DeviceKind;
+import io.distillery.settings.DeviceUnavailableException;
 import io.distillery.settings.Settings;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import org.nd4j.linalg.api.concurrency.AffinityManager;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,8 +16,37 @@ import org.slf4j.LoggerFactory;
 /** Which ND4J backend and GPUs a JVM trains on, checked against {@code train.device}. */
 public final class Backends {
   private static final Logger LOG = LoggerFactory.getLogger(Backends.class);
+  private static final String CUDA_BACKEND = "org.nd4j.linalg.jcublas.JCublasBackend";
 
   private Backends() {}
+
+  /** Whether this build has ND4J's CUDA backend (without loading ND4J). */
+  public static boolean cudaBuild() {
+    try {
+      Class.forName(CUDA_BACKEND, false, Backends.class.getClassLoader());
+      return true;
+    } catch (ClassNotFoundException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Makes ND4J on this thread run on CUDA device {@code ordinal} (a Spark task's assigned GPU, before the task
+   * allocates anything: arrays made earlier stay where they are).
+   *
+   * @throws DeviceUnavailableException ND4J sees no such device
+   */
+  public static void bindCurrentThread(int ordinal) {
+    AffinityManager affinity = Nd4j.getAffinityManager();
+    int devices = affinity.getNumberOfDevices();
+    if (ordinal >= devices) {
+      throw new DeviceUnavailableException("The scheduler assigned GPU " + ordinal + ", but ND4J sees " + devices
+          + " CUDA device(s) here: the discovery script and CUDA disagree (check CUDA_VISIBLE_DEVICES, and "
+          + "CUDA_DEVICE_ORDER=PCI_BUS_ID so CUDA numbers devices as nvidia-smi does)");
+    }
+    affinity.unsafeSetDevice(ordinal);
+    LOG.debug("ND4J on thread {} bound to GPU {}", Thread.currentThread().getName(), ordinal);
+  }
 
   /** This JVM's backend (loading ND4J if it was not yet). */
   public static ComputeBackend current(String where) {
@@ -42,33 +73,26 @@ public final class Backends {
    *
    * @throws DeviceUnavailableException kind gpu, no GPU, no fallback
    */
-  public static ComputeBackend check(Settings.Train.Device device, String where) {
+  public static ComputeBackend check(Settings.Device device, String where) {
     return check(device, current(where));
   }
 
-  /** {@link #check(Settings.Train.Device, String)} of a backend another JVM reported. */
-  public static ComputeBackend check(Settings.Train.Device device, ComputeBackend found) {
+  /** {@link #check(Settings.Device, String)} of a backend another JVM reported. */
+  public static ComputeBackend check(Settings.Device device, ComputeBackend found) {
     String where = found.where();
     if (device.kind() == DeviceKind.GPU && !found.usedGpu()) {
-      String what = Settings.Train.Device.KIND.is(device.kind()) + ", but ND4J on the " + where + " loaded "
+      String what = Settings.Train.DEVICE_KIND.is(device.kind()) + ", but ND4J on the " + where + " loaded "
           + found.backend() + (found.backend().startsWith("Cpu") ? " (this is the CPU build; build with -Pcuda)"
           : " and sees no GPU (check the NVIDIA driver, CUDA 11.6 and CUDA_VISIBLE_DEVICES)");
       if (!device.cpuFallback()) {
         throw new DeviceUnavailableException(what + ". To train on the CPU instead, set "
-            + Settings.Train.Device.CPU_FALLBACK.is(true) + ".");
+            + Settings.Train.DEVICE_CPU_FALLBACK.is(true) + ".");
       }
-      LOG.warn("{}: training on the CPU ({})", what, Settings.Train.Device.CPU_FALLBACK.is(true));
+      LOG.warn("{}: training on the CPU ({})", what, Settings.Train.DEVICE_CPU_FALLBACK.is(true));
     } else if (device.kind() == DeviceKind.CPU && found.usedGpu()) {
-      LOG.info("{}; ND4J on the {} loaded {} with GPUs {}: this build trains on them", Settings.Train.Device.KIND
+      LOG.info("{}; ND4J on the {} loaded {} with GPUs {}: this build trains on them", Settings.Train.DEVICE_KIND
           .is(device.kind()), where, found.backend(), found.gpus());
     }
     return found;
-  }
-
-  /** A run configured for GPUs found none where it must train. */
-  public static final class DeviceUnavailableException extends IllegalStateException {
-    public DeviceUnavailableException(String message) {
-      super(message);
-    }
   }
 }

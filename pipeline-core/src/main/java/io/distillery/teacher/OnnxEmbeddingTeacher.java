@@ -4,10 +4,14 @@ import ai.djl.huggingface.tokenizers.Encoding;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import io.distillery.provenance.TeacherIdentity;
+import io.distillery.settings.DeviceKind;
+import io.distillery.settings.DeviceUnavailableException;
 import io.distillery.settings.Settings;
 import io.distillery.tokenizer.Tokenizer;
+import io.distillery.util.AssignedGpus;
 import io.distillery.util.Hashing;
 import io.distillery.util.JvmShared;
 import io.distillery.util.Resources;
@@ -37,9 +41,10 @@ public final class OnnxEmbeddingTeacher implements ContextualEmbeddingTeacher {
   private final long modelBytes;
   private final boolean needsTokenTypes;
   private final long[] specialIds; // what the tokenizer puts around a text, e.g. [CLS] ... [SEP]
+  private final String device;
 
   private OnnxEmbeddingTeacher(OrtEnvironment env, OrtSession session, Tokenizer tokenizer,
-      TeacherIdentity identity, int dimension, long modelBytes) {
+      TeacherIdentity identity, int dimension, long modelBytes, String device) {
     this.env = env;
     this.session = session;
     this.tokenizer = tokenizer;
@@ -48,6 +53,7 @@ public final class OnnxEmbeddingTeacher implements ContextualEmbeddingTeacher {
     this.modelBytes = modelBytes;
     this.needsTokenTypes = session.getInputNames().contains("token_type_ids");
     this.specialIds = tokenizer.encodeForModel("").getIds();
+    this.device = device;
   }
 
   /** The executor JVM's one instance for this spec. */
@@ -61,21 +67,82 @@ public final class OnnxEmbeddingTeacher implements ContextualEmbeddingTeacher {
     Tokenizer tokenizer = Tokenizer.open(spec.tokenizer(), spec.maxTokens());
     try {
       OrtEnvironment env = OrtEnvironment.getEnvironment();
-      OrtSession.SessionOptions options = new OrtSession.SessionOptions();
-      options.setIntraOpNumThreads(spec.intraOpThreads());
-      options.setInterOpNumThreads(1);
-      options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-      OrtSession session = env.createSession(model, options);
+      Placed placed = place(env, model, spec);
       TeacherIdentity identity = TeacherIdentity.of(spec, Hashing.sha256Hex(model));
-      OnnxEmbeddingTeacher teacher = new OnnxEmbeddingTeacher(env, session, tokenizer, identity, 0, model.length);
-      int dim = teacher.rawEmbed("dimension probe").length;
-      LOG.info("Teacher {} loaded ({} bytes, sha256 {}, dim {}) in {} ms", spec.name(), model.length,
-          identity.modelSha256(), dim, (System.nanoTime() - start) / 1_000_000);
-      return new OnnxEmbeddingTeacher(env, session, tokenizer, identity, dim, model.length);
+      OnnxEmbeddingTeacher probe = new OnnxEmbeddingTeacher(env, placed.session(), tokenizer, identity, 0,
+          model.length, placed.device());
+      int dim = probe.rawEmbed("dimension probe").length;
+      LOG.info("Teacher {} loaded on {} ({} bytes, sha256 {}, dim {}) in {} ms", spec.name(), placed.device(),
+          model.length, identity.modelSha256(), dim, (System.nanoTime() - start) / 1_000_000);
+      return new OnnxEmbeddingTeacher(env, placed.session(), tokenizer, identity, dim, model.length, placed.device());
     } catch (OrtException e) {
       tokenizer.close();
       throw new IllegalStateException("Cannot load ONNX teacher model " + spec.model(), e);
     }
+  }
+
+  /**
+   * Checks, without loading the model, that this JVM's ONNX Runtime can run the teacher where teacher.device says:
+   * the driver's check before generate sends anything (the build decides whether the CUDA execution provider
+   * exists; whether a GPU answers shows on the executors).
+   *
+   * @throws DeviceUnavailableException set to GPUs, a build without the CUDA provider, no fallback
+   */
+  public static void checkDevice(Settings.Teacher spec) {
+    if (spec.device().kind() == DeviceKind.GPU && !OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA)) {
+      unavailable(spec, noCudaProvider());
+    }
+  }
+
+  private record Placed(OrtSession session, String device) {}
+
+  /** The session on the GPU teacher.device asks for (the executor's assigned one), or on the CPU. */
+  private static Placed place(OrtEnvironment env, byte[] model, Settings.Teacher spec) throws OrtException {
+    if (spec.device().kind() == DeviceKind.GPU) {
+      int gpu = AssignedGpus.sessionDevice();
+      if (!OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA)) {
+        unavailable(spec, noCudaProvider());
+      } else {
+        try (OrtSession.SessionOptions options = options(spec)) {
+          options.addCUDA(gpu);
+          return new Placed(env.createSession(model, options), "CUDA device " + gpu);
+        } catch (OrtException e) {
+          unavailable(spec, "ONNX Runtime's CUDA execution provider failed on device " + gpu + " (" + e.getMessage()
+              + "; check the NVIDIA driver, and CUDA 12 and cuDNN 9 on the library path)");
+        }
+      }
+    }
+    try (OrtSession.SessionOptions options = options(spec)) {
+      return new Placed(env.createSession(model, options), "CPU");
+    }
+  }
+
+  private static OrtSession.SessionOptions options(Settings.Teacher spec) throws OrtException {
+    OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+    options.setIntraOpNumThreads(spec.intraOpThreads());
+    options.setInterOpNumThreads(1);
+    options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+    return options;
+  }
+
+  private static String noCudaProvider() {
+    return "this ONNX Runtime has no CUDA execution provider (it has " + OrtEnvironment.getAvailableProviders()
+        + "; the CPU build: build with -Pcuda, which uses onnxruntime_gpu)";
+  }
+
+  /** Stops, or with teacher.device.cpu-fallback says the teacher runs on the CPU. */
+  private static void unavailable(Settings.Teacher spec, String problem) {
+    String what = Settings.Teacher.DEVICE_KIND.is(DeviceKind.GPU) + ", but " + problem;
+    if (!spec.device().cpuFallback()) {
+      throw new DeviceUnavailableException(what + ". To run the teacher on the CPU instead, set "
+          + Settings.Teacher.DEVICE_CPU_FALLBACK.is(true) + ".");
+    }
+    LOG.warn("{}: the teacher runs on the CPU ({})", what, Settings.Teacher.DEVICE_CPU_FALLBACK.is(true));
+  }
+
+  /** Where the encoder runs: "CPU" or "CUDA device N". */
+  public String device() {
+    return device;
   }
 
   @Override

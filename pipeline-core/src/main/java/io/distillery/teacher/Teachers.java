@@ -8,6 +8,16 @@ import io.distillery.teacher.Llama2Teacher;
 public final class Teachers {
   private Teachers() {}
 
+  /**
+   * Checks, before any request, that this build can run the spec's teacher where teacher.device says (the CUDA
+   * execution provider for a GPU); the executors check their GPU when they open it.
+   */
+  public static void checkDevice(Settings.Teacher spec) {
+    if (spec.kind() == TeacherKind.ONNX_EMBEDDING) {
+      OnnxEmbeddingTeacher.checkDevice(spec);
+    }
+  }
+
   public static EmbeddingTeacher embedding(Settings.Teacher spec) {
     return contextual(spec);
   }

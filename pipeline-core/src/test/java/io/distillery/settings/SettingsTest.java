@@ -135,6 +135,17 @@ class SettingsTest {
   }
 
   @Test
+  void onlyTheOnnxTeacherRunsOnAGpu() {
+    assertEquals(new Settings.Device(DeviceKind.CPU, false), TestSettings.defaults().teacher().device());
+    assertEquals(DeviceKind.GPU, TestSettings.withOverrides(Map.of("distillery.teacher.device.kind", "gpu")).teacher()
+        .device().kind());
+    SettingsException e = assertThrows(SettingsException.class, () -> TestSettings.langid(Map.of(
+        "distillery.teacher.device.kind", "gpu")));
+    assertTrue(e.getMessage().contains("teacher.device.kind: only teacher.kind = onnx-embedding runs on a GPU"),
+        e.getMessage());
+  }
+
+  @Test
   void aTrainingFractionIsInZeroToOne() {
     assertEquals(1.0, TestSettings.defaults().train().fraction());
     assertEquals(0.05, TestSettings.withOverrides(Map.of("distillery.train.fraction", "0.05")).train().fraction());

@@ -87,7 +87,8 @@ class DeployFilesTest {
     assertEquals(0, gpus.code(), gpus.output());
     List<String> lines = List.of(gpus.output().split("\n"));
     for (String conf : List.of("spark.executor.resource.gpu.amount=1", "spark.task.resource.gpu.amount=0.25",
-        "spark.executor.resource.gpu.discoveryScript=/opt/x/gpu-discovery.sh", "spark.yarn.maxAppAttempts=1")) {
+        "spark.executor.resource.gpu.discoveryScript=/opt/x/gpu-discovery.sh", "spark.yarn.maxAppAttempts=1",
+        "spark.executorEnv.CUDA_DEVICE_ORDER=PCI_BUS_ID")) {
       assertTrue(lines.contains(conf), conf + " in " + lines);
     }
     assertEquals(List.of("train", "--run-id", "nightly-2026-12-01"), lines.subList(lines.size() - 3, lines.size()));

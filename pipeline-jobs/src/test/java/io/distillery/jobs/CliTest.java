@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.distillery.jobs.cli.DistilleryCli;
+import io.distillery.run.RunLayout;
+import io.distillery.run.Stage;
+import io.distillery.settings.Settings;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -41,6 +44,18 @@ class CliTest {
     assertEquals(DistilleryCli.TERMS_FORBID, r.code());
     assertTrue(r.err().contains("forbid distillation") && r.err().contains("ExampleAI-ToS-2026"), r.err());
     assertFalse(Files.exists(root.resolve("tables")) || Files.exists(root.resolve("datasets")), "nothing was written");
+  }
+
+  @Test
+  void aGpuTeacherOnTheCpuBuildStopsBeforeAnyRequestWithExitCode2(@TempDir Path root) {
+    CliRuns.Result r = run("run", "--run-id", "gpu", "--set", "run.root=" + root, "--set", "teacher.device.kind=gpu",
+        "--set", "corpus.max-documents=50", "--set", "spark.master=local[1]");
+    assertEquals(2, r.code(), r.err());
+    assertTrue(r.err().contains("teacher.device.kind = gpu, but this ONNX Runtime has no CUDA execution provider")
+        && r.err().contains("build with -Pcuda"), r.err());
+    RunLayout layout = RunLayout.of(new Settings.Run("gpu", root.toString()));
+    assertTrue(Files.exists(Path.of(layout.manifest(Stage.INGEST))), "ingest ran");
+    assertFalse(Files.exists(Path.of(layout.manifest(Stage.GENERATE))), "generate asked nothing");
   }
 
   @Test

@@ -19,11 +19,12 @@ import io.distillery.run.RunLayout;
 import io.distillery.run.Stage;
 import io.distillery.run.StageManifest;
 import io.distillery.settings.DeviceKind;
+import io.distillery.settings.DeviceUnavailableException;
 import io.distillery.settings.Settings;
-import io.distillery.student.Backends;
 import io.distillery.teacher.http.FaultInjectingProxy;
 import io.distillery.teacher.http.FaultInjectingProxy.Fault;
 import io.distillery.teacher.server.TeacherServer;
+import io.distillery.util.AssignedGpus;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -226,14 +227,16 @@ class DistributedClusterTest {
 
   /**
    * GPU scheduling as Spark does it, on a machine without GPUs: each Worker offers the GPU deploy/gpu-discovery.sh
-   * finds (over a stand-in nvidia-smi), the application asks one per executor and per task, and the train stage's
-   * backend check reports the address Spark assigned to each task, beside the backend this build loaded (CPU), and
-   * stops a run set to GPUs.
+   * finds (over a stand-in nvidia-smi that lists GPU 1), the application asks one per executor and per task, and the
+   * train stage's backend check reports the address Spark assigned to each task, beside the backend this build
+   * loaded (CPU), and stops a run set to GPUs. Distillery's executor plugin saw the same address on every executor
+   * and task thread: what ND4J's task threads are bound to and the ONNX teacher's session opens on (device 1, not
+   * CUDA's default 0).
    */
   @Test
   void tasksSeeTheGpuAddressSparkAssignedThemFromTheDiscoveryScript() throws Exception {
     Path bin = Files.createDirectories(dir.resolve("driver-tools"));
-    Path smi = Files.writeString(bin.resolve("nvidia-smi"), "#!/bin/sh\necho 0\n");
+    Path smi = Files.writeString(bin.resolve("nvidia-smi"), "#!/bin/sh\necho 1\n");
     assertTrue(smi.toFile().setExecutable(true));
     Map<String, String> worker = Map.of("spark.worker.resource.gpu.amount", "1",
         "spark.worker.resource.gpu.discoveryScript",
@@ -245,18 +248,21 @@ class DistributedClusterTest {
       JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
       try {
         List<ComputeBackend> backends = TrainingMasters.backends(jsc, 2,
-            new Settings.Train.Device(DeviceKind.CPU, false));
+            new Settings.Device(DeviceKind.CPU, false));
         assertEquals("driver", backends.get(0).where());
         assertEquals(List.of(), backends.get(0).assignedGpus(), "the driver runs no task");
         List<ComputeBackend> executors = backends.subList(1, backends.size());
         assertFalse(executors.isEmpty(), backends.toString());
         for (ComputeBackend b : executors) {
           assertTrue(b.where().startsWith("executor "), b.toString());
-          assertEquals(List.of("0"), b.assignedGpus(), "the address the Worker's discovery script found: " + b);
+          assertEquals(List.of("1"), b.assignedGpus(), "the address the Worker's discovery script found: " + b);
           assertEquals("CpuBackend", b.backend(), b.toString());
         }
-        var e = assertThrows(Backends.DeviceUnavailableException.class,
-            () -> TrainingMasters.backends(jsc, 2, new Settings.Train.Device(DeviceKind.GPU, false)));
+        List<String> bound = jsc.parallelize(List.of(1, 2), 2).map(i -> AssignedGpus.executor() + " task "
+            + AssignedGpus.task() + " session " + AssignedGpus.sessionDevice()).collect();
+        assertEquals(List.of("[1] task OptionalInt[1] session 1", "[1] task OptionalInt[1] session 1"), bound);
+        var e = assertThrows(DeviceUnavailableException.class,
+            () -> TrainingMasters.backends(jsc, 2, new Settings.Device(DeviceKind.GPU, false)));
         assertTrue(e.getMessage().contains("ND4J on the driver loaded CpuBackend"), e.getMessage());
       } finally {
         spark.stop();

@@ -1,5 +1,6 @@
 package io.distillery.jobs;
 
+import io.distillery.jobs.spark.SparkSessions;
 import java.io.File;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -120,6 +121,7 @@ public final class StandaloneCluster implements AutoCloseable {
         .config("spark.executorEnv.OMP_NUM_THREADS", "1")
         .config("spark.sql.shuffle.partitions", Integer.toString(executors))
         .config("spark.ui.enabled", "false")
+        .config(SparkSessions.PLUGINS, SparkSessions.withGpuPlugin(""))
         .config(more.entrySet().stream().collect(Collectors.toMap(Map.Entry::getKey, e -> (Object) e.getValue())))
         .getOrCreate();
   }

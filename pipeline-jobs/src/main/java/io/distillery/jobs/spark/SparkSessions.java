@@ -1,12 +1,29 @@
 package io.distillery.jobs.spark;
 
 import io.distillery.settings.Settings;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 
 /** The one way the jobs get a SparkSession. spark-submit settings win over distillery.spark.*. */
 public final class SparkSessions {
+  /** Spark's list of plugin classes; {@link GpuPlugin} is added to the user's. */
+  public static final String PLUGINS = "spark.plugins";
+
   private SparkSessions() {}
+
+  /** {@code plugins} (a comma-separated list of classes, may be empty) with {@link GpuPlugin} in it. */
+  public static String withGpuPlugin(String plugins) {
+    String gpu = GpuPlugin.class.getName();
+    List<String> all = new ArrayList<>(Arrays.stream(plugins.split(",")).map(String::trim)
+        .filter(p -> !p.isEmpty()).toList());
+    if (!all.contains(gpu)) {
+      all.add(gpu);
+    }
+    return String.join(",", all);
+  }
 
   public static SparkSession create(Settings settings) {
     SparkConf conf = new SparkConf();
@@ -22,6 +39,7 @@ public final class SparkSessions {
     // both forms.
     conf.setIfMissing("spark.sql.parquet.writeLegacyFormat", "true");
     conf.setIfMissing("spark.sql.extensions", Tables.EXTENSIONS);
+    conf.set(PLUGINS, withGpuPlugin(conf.get(PLUGINS, "")));
     return SparkSession.builder().config(conf).getOrCreate();
   }
 }

@@ -72,7 +72,7 @@ public final class TrainingMasters {
    * The ND4J backends of the driver and of the executors that run {@code workers} tasks, each checked against
    * {@code train.device} on the driver (a GPU run that finds none stops before training, naming the JVM).
    */
-  public static List<ComputeBackend> backends(JavaSparkContext jsc, int workers, Settings.Train.Device device) {
+  public static List<ComputeBackend> backends(JavaSparkContext jsc, int workers, Settings.Device device) {
     Map<String, ComputeBackend> found = new LinkedHashMap<>();
     found.put("driver", Backends.check(device, "driver"));
     List<ComputeBackend> executors = jsc.parallelize(IntStream.range(0, workers).boxed().toList(), workers)
