@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import org.nd4j.linalg.api.concurrency.AffinityManager;
+import org.nd4j.linalg.api.environment.Nd4jEnvironment;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,6 +18,10 @@ import org.slf4j.LoggerFactory;
 public final class Backends {
   private static final Logger LOG = LoggerFactory.getLogger(Backends.class);
   private static final String CUDA_BACKEND = "org.nd4j.linalg.jcublas.JCublasBackend";
+  // What nd4j-cuda-11.6 1.0.0-M2.1's libnd4jcuda.so has SASS for (sm_37 to sm_86) with no PTX to JIT from, so GPUs
+  // of a later major version (Hopper's 9.0) cannot launch its kernels: bench/cuda-archs.sh.
+  private static final int CUDA_BUILD_MIN_SM = 37;
+  private static final int CUDA_BUILD_MAX_SM = 86;
 
   private Backends() {}
 
@@ -56,12 +61,15 @@ public final class Backends {
   /** This JVM's backend, as a Spark task to which the scheduler assigned {@code assignedGpus} reports it. */
   public static ComputeBackend current(String where, List<String> assignedGpus) {
     String backend = Nd4j.getBackend().getClass().getSimpleName();
-    List<String> gpus = new ArrayList<>();
+    List<ComputeBackend.Gpu> gpus = new ArrayList<>();
     Properties env = Nd4j.getExecutioner().getEnvironmentInformation();
-    if (env.get("cuda.devicesInformation") instanceof List<?> devices) {
+    if (env.get(Nd4jEnvironment.CUDA_DEVICE_INFORMATION_KEY) instanceof List<?> devices) {
       for (Object d : devices) {
-        gpus.add(d instanceof Map<?, ?> m && m.get("cuda.deviceName") != null
-            ? String.valueOf(m.get("cuda.deviceName")) : String.valueOf(d));
+        Map<?, ?> m = d instanceof Map<?, ?> map ? map : Map.of();
+        Object name = m.get(Nd4jEnvironment.CUDA_DEVICE_NAME_KEY);
+        gpus.add(new ComputeBackend.Gpu(String.valueOf(name == null ? d : name),
+            m.get(Nd4jEnvironment.CUDA_DEVICE_MAJOR_VERSION_KEY) + "."
+                + m.get(Nd4jEnvironment.CUDA_DEVICE_MINOR_VERSION_KEY)));
       }
     }
     return new ComputeBackend(where, backend, List.copyOf(gpus), !gpus.isEmpty(), List.copyOf(assignedGpus));
@@ -77,9 +85,21 @@ public final class Backends {
     return check(device, current(where));
   }
 
-  /** {@link #check(Settings.Device, String)} of a backend another JVM reported. */
+  /**
+   * {@link #check(Settings.Device, String)} of a backend another JVM reported.
+   *
+   * @throws DeviceUnavailableException also for a GPU that ND4J's CUDA build has no kernels for, whatever the kind
+   */
   public static ComputeBackend check(Settings.Device device, ComputeBackend found) {
     String where = found.where();
+    for (ComputeBackend.Gpu gpu : found.usedGpu() ? found.gpus() : List.<ComputeBackend.Gpu>of()) {
+      if (gpu.sm() >= 0 && (gpu.sm() < CUDA_BUILD_MIN_SM || gpu.sm() / 10 > CUDA_BUILD_MAX_SM / 10)) {
+        throw new DeviceUnavailableException("ND4J on the " + where + " found " + gpu.name() + " (compute "
+            + "capability " + gpu.computeCapability() + "), which its CUDA build has no kernels for: nd4j-cuda-11.6 "
+            + "1.0.0-M2.1 carries machine code for compute capabilities 3.7 to 8.6 and no PTX (bench/cuda-archs.sh "
+            + "reads it from the jar). Train on GPUs of those generations, or on the CPU (the build without -Pcuda).");
+      }
+    }
     if (device.kind() == DeviceKind.GPU && !found.usedGpu()) {
       String what = Settings.Train.DEVICE_KIND.is(device.kind()) + ", but ND4J on the " + where + " loaded "
           + found.backend() + (found.backend().startsWith("Cpu") ? " (this is the CPU build; build with -Pcuda)"

@@ -105,7 +105,7 @@ public final class OnnxEmbeddingTeacher implements ContextualEmbeddingTeacher {
       } else {
         try (OrtSession.SessionOptions options = options(spec)) {
           options.addCUDA(gpu);
-          return new Placed(env.createSession(model, options), "CUDA device " + gpu);
+          return new Placed(env.createSession(model, options), "cuda:" + gpu);
         } catch (OrtException e) {
           unavailable(spec, "ONNX Runtime's CUDA execution provider failed on device " + gpu + " (" + e.getMessage()
               + "; check the NVIDIA driver, and CUDA 12 and cuDNN 9 on the library path)");
@@ -113,7 +113,7 @@ public final class OnnxEmbeddingTeacher implements ContextualEmbeddingTeacher {
       }
     }
     try (OrtSession.SessionOptions options = options(spec)) {
-      return new Placed(env.createSession(model, options), "CPU");
+      return new Placed(env.createSession(model, options), "cpu");
     }
   }
 
@@ -140,7 +140,7 @@ public final class OnnxEmbeddingTeacher implements ContextualEmbeddingTeacher {
     LOG.warn("{}: the teacher runs on the CPU ({})", what, Settings.Teacher.DEVICE_CPU_FALLBACK.is(true));
   }
 
-  /** Where the encoder runs: "CPU" or "CUDA device N". */
+  /** Where the encoder runs: "cpu", or "cuda:N" (CUDA device N). */
   public String device() {
     return device;
   }

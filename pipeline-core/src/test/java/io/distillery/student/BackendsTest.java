@@ -40,8 +40,25 @@ class BackendsTest {
         () -> Backends.check(new Settings.Device(DeviceKind.GPU, false), cudaWithoutDevices));
     assertTrue(noDevice.getMessage().contains("on the executor 1 on host-a loaded JCublasBackend and sees no GPU"),
         noDevice.getMessage());
-    ComputeBackend h200 = new ComputeBackend("executor 2 on host-b", "JCublasBackend", List.of("NVIDIA H200"), true,
-        List.of("0"));
-    assertEquals(h200, Backends.check(new Settings.Device(DeviceKind.GPU, false), h200));
+    ComputeBackend a100 = new ComputeBackend("executor 2 on host-b", "JCublasBackend",
+        List.of(new ComputeBackend.Gpu("NVIDIA A100-SXM4-80GB", "8.0")), true, List.of("0"));
+    assertEquals(a100, Backends.check(new Settings.Device(DeviceKind.GPU, false), a100));
+  }
+
+  /** ND4J's CUDA build has SASS up to sm_86 and no PTX: a Hopper GPU is refused before training, by name. */
+  @Test
+  void aGpuTheCudaBuildHasNoKernelsForIsRefusedWhateverTheDeviceKind() {
+    ComputeBackend h200 = new ComputeBackend("executor 2 on host-b", "JCublasBackend",
+        List.of(new ComputeBackend.Gpu("NVIDIA H200", "9.0")), true, List.of("0"));
+    for (DeviceKind kind : DeviceKind.values()) {
+      var e = assertThrows(DeviceUnavailableException.class,
+          () -> Backends.check(new Settings.Device(kind, true), h200));
+      assertTrue(e.getMessage().startsWith("ND4J on the executor 2 on host-b found NVIDIA H200 (compute capability "
+          + "9.0), which its CUDA build has no kernels for"), e.getMessage());
+    }
+    ComputeBackend ada = new ComputeBackend("driver", "JCublasBackend",
+        List.of(new ComputeBackend.Gpu("NVIDIA L4", "8.9")), true, List.of());
+    assertEquals(ada, Backends.check(new Settings.Device(DeviceKind.GPU, false), ada), "sm_86 SASS runs on 8.9");
+    assertEquals(90, h200.gpus().get(0).sm());
   }
 }

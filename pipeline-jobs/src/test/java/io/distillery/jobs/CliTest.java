@@ -47,14 +47,17 @@ class CliTest {
   }
 
   @Test
-  void aGpuTeacherOnTheCpuBuildStopsBeforeAnyRequestWithExitCode2(@TempDir Path root) {
+  void aGpuTeacherOnTheCpuBuildStopsBeforeAnyWorkWithExitCode2(@TempDir Path root) {
     CliRuns.Result r = run("run", "--run-id", "gpu", "--set", "run.root=" + root, "--set", "teacher.device.kind=gpu",
         "--set", "corpus.max-documents=50", "--set", "spark.master=local[1]");
     assertEquals(2, r.code(), r.err());
     assertTrue(r.err().contains("teacher.device.kind = gpu, but this ONNX Runtime has no CUDA execution provider")
         && r.err().contains("build with -Pcuda"), r.err());
     RunLayout layout = RunLayout.of(new Settings.Run("gpu", root.toString()));
-    assertTrue(Files.exists(Path.of(layout.manifest(Stage.INGEST))), "ingest ran");
+    assertFalse(Files.exists(Path.of(layout.manifest(Stage.INGEST))), "refused before ingest");
+    CliRuns.Result generate = run("generate", "--run-id", "gpu", "--set", "run.root=" + root, "--set",
+        "teacher.device.kind=gpu", "--set", "spark.master=local[1]");
+    assertEquals(2, generate.code(), generate.err());
     assertFalse(Files.exists(Path.of(layout.manifest(Stage.GENERATE))), "generate asked nothing");
   }
 

@@ -28,7 +28,6 @@ import io.distillery.run.GenerateDetails;
 import io.distillery.run.Stage;
 import io.distillery.run.StageManifest;
 import io.distillery.settings.Settings;
-import io.distillery.teacher.Teachers;
 import io.distillery.teacher.http.OpenAiProtocol;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -80,9 +79,6 @@ public final class GenerateJob implements StageJob {
   public StageResult run(StageContext ctx, Map<Stage, StageManifest> upstream) {
     Settings settings = ctx.settings();
     TeacherIdentity.requireDistillationAllowed(settings.teacher(), "generate");
-    if (!settings.teacher().remote()) {
-      Teachers.checkDevice(settings.teacher());
-    }
     String staging = ctx.layout().staging(Stage.GENERATE, "attempts");
     Dataset<Row> prompts = task.requests(ctx, ctx.read(DatasetKind.PROMPTS));
     Optional<Byproduct> byproduct = task.byproduct(settings);

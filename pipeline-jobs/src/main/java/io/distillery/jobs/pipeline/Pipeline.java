@@ -13,6 +13,7 @@ import io.distillery.run.Stage;
 import io.distillery.run.StageManifest;
 import io.distillery.settings.Settings;
 import io.distillery.settings.StudentKind;
+import io.distillery.teacher.Teachers;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -68,6 +69,9 @@ public final class Pipeline {
       // Refuse before any work is done, not after ingest.
       TeacherIdentity.requireDistillationAllowed(settings.teacher(), stages.contains(Stage.GENERATE)
           ? "generate" : "train");
+    }
+    if (stages.contains(Stage.GENERATE) && !settings.teacher().remote()) {
+      Teachers.checkDevice(settings.teacher());
     }
     DistillationTask task = TaskRegistry.of(settings.task());
     StageContext ctx = StageContext.of(settings, spark);
