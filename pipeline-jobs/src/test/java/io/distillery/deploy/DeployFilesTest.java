@@ -83,7 +83,8 @@ class DeployFilesTest {
   void submitYarnAsksForGpusOnlyWhenToldAndDividesThemAmongTheExecutorsTasks(@TempDir Path dir) throws Exception {
     String printArgs = "printf '%s\\n' \"$@\"";
     Ran gpus = submit(dir, Map.of("GPUS", "1", "EXECUTOR_CORES", "4", "GPU_DISCOVERY", "/opt/x/gpu-discovery.sh",
-        "DEPLOY_MODE", "client"), printArgs, "train", "--run-id", "nightly-2026-12-01");
+        "DEPLOY_MODE", "client", "APP_JAR", "hdfs:///apps/distillery/all.jar"), printArgs, "train", "--run-id",
+        "nightly-2026-12-01");
     assertEquals(0, gpus.code(), gpus.output());
     List<String> lines = List.of(gpus.output().split("\n"));
     for (String conf : List.of("spark.executor.resource.gpu.amount=1", "spark.task.resource.gpu.amount=0.25",
@@ -91,7 +92,8 @@ class DeployFilesTest {
         "spark.executorEnv.CUDA_DEVICE_ORDER=PCI_BUS_ID")) {
       assertTrue(lines.contains(conf), conf + " in " + lines);
     }
-    assertEquals(List.of("train", "--run-id", "nightly-2026-12-01"), lines.subList(lines.size() - 3, lines.size()));
+    assertEquals(List.of("hdfs:///apps/distillery/all.jar", "train", "--run-id", "nightly-2026-12-01"),
+        lines.subList(lines.size() - 4, lines.size()), "the jar uploaded once, by URI");
 
     Ran cpu = submit(dir, Map.of("DEPLOY_MODE", "client"), printArgs, "generate", "--run-id", "n");
     assertEquals(0, cpu.code(), cpu.output());
