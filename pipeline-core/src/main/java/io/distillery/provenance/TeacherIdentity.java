@@ -1,7 +1,10 @@
 package io.distillery.provenance;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import io.distillery.settings.Settings;
+import io.distillery.settings.StudentUse;
 import java.io.Serializable;
+import java.util.List;
 
 /**
  * Who answered: recorded on every teacher-output row, in every dataset manifest and every model card.
@@ -12,7 +15,11 @@ import java.io.Serializable;
  * @param modelSha256 sha256 of the model file's bytes ("" for a remote teacher, whose weights are not visible)
  * @param termsId licence or terms the outputs come under
  * @param termsUrl where those terms are published
+ * @param termsVersion their version or date ("" if none)
  * @param distillationAllowed whether those terms allow training another model on the outputs
+ * @param allowedStudents the kinds of model they allow the outputs to train (null in manifests written before
+ *     Distillery recorded it: then only distillationAllowed is known)
+ * @param competingAllowed whether such a model may compete with the teacher's provider
  */
 public record TeacherIdentity(
     String name,
@@ -21,12 +28,28 @@ public record TeacherIdentity(
     String modelSha256,
     String termsId,
     String termsUrl,
-    boolean distillationAllowed) implements Serializable {
+    String termsVersion,
+    boolean distillationAllowed,
+    List<StudentUse> allowedStudents,
+    boolean competingAllowed) implements Serializable {
+
+  /** A teacher (or a student that answers as one) under {@code terms}. */
+  public static TeacherIdentity of(String name, String version, String artifact, String modelSha256,
+      Settings.Terms terms) {
+    return new TeacherIdentity(name, version, artifact, modelSha256, terms.id(), terms.url(), terms.version(),
+        terms.distillationAllowed(), terms.students(), terms.competingAllowed());
+  }
 
   /** An in-process teacher, from the model file it loaded. */
   public static TeacherIdentity of(Settings.Teacher spec, String modelSha256) {
-    return new TeacherIdentity(spec.name(), spec.version(), spec.model(), modelSha256, spec.terms().id(),
-        spec.terms().url(), spec.terms().distillationAllowed());
+    return of(spec.name(), spec.version(), spec.model(), modelSha256, spec.terms());
+  }
+
+  /** The terms as recorded here. */
+  @JsonIgnore
+  public Settings.Terms terms() {
+    return new Settings.Terms(termsId, termsUrl, termsVersion == null ? "" : termsVersion, distillationAllowed,
+        allowedStudents == null ? List.of(StudentUse.values()) : allowedStudents, competingAllowed);
   }
 
   /**
@@ -36,8 +59,7 @@ public record TeacherIdentity(
   public static TeacherIdentity remote(Settings.Teacher spec) {
     String path = spec.kind().path().orElseThrow(() -> new IllegalArgumentException(
         Settings.Teacher.KIND.is(spec.kind()) + " is not a remote teacher"));
-    return new TeacherIdentity(spec.name(), spec.version(), spec.http().baseUrl() + path + " model=" + spec.model(),
-        "", spec.terms().id(), spec.terms().url(), spec.terms().distillationAllowed());
+    return of(spec.name(), spec.version(), spec.http().baseUrl() + path + " model=" + spec.model(), "", spec.terms());
   }
 
   /** One line for reports: name, version, the model file's hash (or the remote artifact) and the terms. */
@@ -45,14 +67,5 @@ public record TeacherIdentity(
     String model = modelSha256.isEmpty() ? "remote: " + artifact
         : "sha256 " + modelSha256.substring(0, Math.min(12, modelSha256.length()));
     return name + " " + version + " (" + model + ", terms " + termsId + ")";
-  }
-
-  /** Throws if the teacher's terms forbid distillation: the run is refused before any work is done. */
-  public static void requireDistillationAllowed(Settings.Teacher spec, String stage) {
-    if (!spec.terms().distillationAllowed()) {
-      throw new TermsForbidException("Refusing to run " + stage + ": the terms of teacher '" + spec.name()
-          + "' (" + spec.terms().id() + ", " + spec.terms().url() + ") forbid distillation ("
-          + Settings.Terms.DISTILLATION.full() + " = forbidden).");
-    }
   }
 }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import io.distillery.provenance.ComputeBackend;
 import io.distillery.provenance.TeacherIdentity;
 import io.distillery.settings.Settings;
+import io.distillery.settings.SignOff;
 import io.distillery.settings.TaskKind;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -17,6 +18,8 @@ import java.util.Map;
  * datasets (by their manifests' hashes and counts), how it trained, and the ablations beside it.
  *
  * @param studentInputs what turns a text into the student's input, as the task's student recipe records it
+ * @param purpose what the student is for, as the run declared it (purpose.description)
+ * @param signOff who signed off training it although the teacher's terms do not allow it, and why (null: not needed)
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
@@ -33,7 +36,9 @@ public record ModelCard(
     Training training,
     Object studentInputs,
     int chosenEpoch,
-    Map<String, AblationRecord> ablations) {
+    Map<String, AblationRecord> ablations,
+    String purpose,
+    SignOff signOff) {
 
   /** The student's settings and size. */
   public record StudentRecord(Settings.Student settings, long parameters) {}

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.distillery.dataset.DatasetKind;
 import io.distillery.provenance.TeacherIdentity;
+import io.distillery.settings.SignOff;
 import io.distillery.util.Hashing;
 import io.distillery.util.Version;
 import java.io.IOException;
@@ -26,6 +27,7 @@ import java.util.TreeMap;
  * @param details stage-specific facts ({@link StageDetails}: paths, label vocabulary, metrics, the gate)
  * @param tables the snapshot the stage committed to each dataset it wrote, by dataset name (null in manifests
  *     written before the datasets were tables)
+ * @param signOff who signed off the run although the teacher's terms do not allow it, and why (null: not needed)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record StageManifest(
@@ -37,7 +39,8 @@ public record StageManifest(
     TeacherIdentity teacher,
     Map<String, Long> counts,
     Map<String, Object> details,
-    Map<String, TableSnapshot> tables) {
+    Map<String, TableSnapshot> tables,
+    SignOff signOff) {
 
   private static final ObjectMapper JSON = new ObjectMapper()
       .enable(SerializationFeature.INDENT_OUTPUT)
@@ -46,11 +49,12 @@ public record StageManifest(
   private static final TypeReference<Map<String, Object>> OBJECT = new TypeReference<>() {};
 
   public static StageManifest of(Stage stage, String runId, String configHash, TeacherIdentity teacher,
-      Map<String, Long> counts, StageDetails details, double elapsedSeconds, Map<String, TableSnapshot> tables) {
+      Map<String, Long> counts, StageDetails details, double elapsedSeconds, Map<String, TableSnapshot> tables,
+      SignOff signOff) {
     Map<String, Object> all = new TreeMap<>(details.toMap());
     all.put(StageDetails.ELAPSED_SECONDS, elapsedSeconds);
     return new StageManifest(stage.label(), runId, configHash, Version.current(), Instant.now().toString(),
-        teacher, new TreeMap<>(counts), all, tables.isEmpty() ? null : new TreeMap<>(tables));
+        teacher, new TreeMap<>(counts), all, tables.isEmpty() ? null : new TreeMap<>(tables), signOff);
   }
 
   /** The snapshot this stage committed to a dataset's table, if it wrote that dataset and recorded it. */
@@ -61,7 +65,7 @@ public record StageManifest(
   /** The same manifest with the snapshots it committed (a run imported from Parquet directories). */
   public StageManifest withTables(Map<String, TableSnapshot> committed) {
     return new StageManifest(stage, runId, configHash, codeVersion, createdAt, teacher, counts, details,
-        new TreeMap<>(committed));
+        new TreeMap<>(committed), signOff);
   }
 
   /** The details as one of the {@link StageDetails} records (or a task's record of its own facts). */

@@ -3,6 +3,7 @@ package io.distillery.settings;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -81,6 +82,31 @@ public record Key<T>(String path, String bounds, Reader<T> reader) {
       String v = s.value().toLowerCase(Locale.ROOT);
       return Arrays.stream(values).filter(e -> e.configName().equals(v)).findFirst().map(Read::ok)
           .orElse(Read.bad(values[0], "must be one of " + allowed + ", was '" + v + "'"));
+    });
+  }
+
+  /** A list of distinct config names of an enum ({@link Named#configName}), case-insensitive; may be empty. */
+  public static <E extends Enum<E> & Named> Key<List<E>> listOf(String path, Class<E> type) {
+    E[] values = type.getEnumConstants();
+    String allowed = Arrays.stream(values).map(Named::configName).sorted()
+        .collect(Collectors.joining(", ", "[", "]"));
+    return new Key<>(path, "a list of " + allowed, (c, p) -> {
+      Read<List<String>> s = typed(c, p, List.of(), (config, key) -> List.copyOf(config.getStringList(key)));
+      if (s.problem().isPresent()) {
+        return Read.bad(List.of(), s.problem().get());
+      }
+      List<E> out = new ArrayList<>();
+      for (String name : s.value()) {
+        String v = name.toLowerCase(Locale.ROOT);
+        Optional<E> e = Arrays.stream(values).filter(x -> x.configName().equals(v)).findFirst();
+        if (e.isEmpty()) {
+          return Read.bad(List.of(), "each must be one of " + allowed + ", was '" + name + "'");
+        }
+        if (!out.contains(e.get())) {
+          out.add(e.get());
+        }
+      }
+      return Read.ok(List.copyOf(out));
     });
   }
 

@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValue;
 import io.distillery.util.Hashing;
@@ -37,6 +38,7 @@ public record Settings(
     Serve serve,
     Evaluate evaluate,
     Tables tables,
+    Purpose purpose,
     Map<String, String> sectionHashes) implements Serializable {
 
   public static final String ROOT = "distillery";
@@ -148,13 +150,53 @@ public record Settings(
     }
   }
 
-  public record Terms(String id, String url, boolean distillationAllowed) implements Serializable {
+  /**
+   * The terms a teacher's outputs come under, and the uses of them they allow.
+   *
+   * @param version the terms' version or date ("" if they have none)
+   * @param distillationAllowed whether they allow training other models on the outputs at all
+   * @param students the kinds of model they allow the outputs to train
+   * @param competingAllowed whether a model trained on them may compete with the teacher's provider
+   */
+  public record Terms(String id, String url, String version, boolean distillationAllowed, List<StudentUse> students,
+      boolean competingAllowed) implements Serializable {
     public static final Key<String> ID = Key.nonEmpty("teacher.terms.id");
     public static final Key<String> URL = Key.string("teacher.terms.url");
+    public static final Key<String> VERSION = Key.string("teacher.terms.version");
     public static final Key<Permission> DISTILLATION = Key.oneOf("teacher.terms.distillation", Permission.class);
+    public static final Key<List<StudentUse>> STUDENTS = Key.listOf("teacher.terms.students", StudentUse.class);
+    public static final Key<Permission> COMPETING = Key.oneOf("teacher.terms.competing-models", Permission.class);
 
     static Terms read(ConfigReader r) {
-      return new Terms(r.get(ID), r.get(URL), r.get(DISTILLATION) == Permission.ALLOWED);
+      return new Terms(r.get(ID), r.get(URL), r.get(VERSION), r.get(DISTILLATION) == Permission.ALLOWED,
+          r.get(STUDENTS), r.get(COMPETING) == Permission.ALLOWED);
+    }
+  }
+
+  /**
+   * What the run's student is for, as the run declares it: checked against the teacher's terms before any request,
+   * and again against the terms recorded on the rows train and evaluate read.
+   *
+   * @param signOff who decided to go ahead although the terms do not allow it, and why (null: nobody)
+   */
+  public record Purpose(boolean competesWithTeacherProvider, String description, SignOff signOff)
+      implements Serializable {
+    public static final Key<Boolean> COMPETES = Key.bool("purpose.competes-with-teacher-provider");
+    public static final Key<String> DESCRIPTION = Key.string("purpose.description");
+    public static final Key<String> SIGN_OFF = Key.string("purpose.sign-off");
+
+    static Purpose read(ConfigReader r) {
+      SignOff signOff = null;
+      try {
+        signOff = SignOff.parse(r.get(SIGN_OFF)).orElse(null);
+      } catch (IllegalArgumentException e) {
+        r.problem(SIGN_OFF, e.getMessage());
+      }
+      return new Purpose(r.get(COMPETES), r.get(DESCRIPTION), signOff);
+    }
+
+    public Optional<SignOff> signedOff() {
+      return Optional.ofNullable(signOff);
     }
   }
 
@@ -592,7 +634,7 @@ public record Settings(
   /** The same settings with another train section (e.g. an ablation's loss). */
   public Settings withTrain(Train newTrain) {
     return new Settings(run, task, spark, corpus, teacher, generate, student, newTrain, serve, evaluate, tables,
-        sectionHashes);
+        purpose, sectionHashes);
   }
 
   /**
@@ -600,7 +642,18 @@ public record Settings(
    * ({@code -Ddistillery.x=y}), the config file (if any), reference.conf. Then validates.
    */
   public static Settings load(Optional<Path> configFile, Map<String, String> overrides) {
-    Config config = ConfigFactory.parseMap(overrides, "command line");
+    Map<String, String> scalars = new TreeMap<>();
+    Map<String, String> lists = new TreeMap<>();
+    overrides.forEach((k, v) -> (v.strip().startsWith("[") && v.strip().endsWith("]") ? lists : scalars).put(k, v));
+    Config config = ConfigFactory.parseMap(scalars, "command line");
+    for (Map.Entry<String, String> list : lists.entrySet()) { // --set key=[a, b]: a HOCON list
+      try {
+        config = config.withValue(list.getKey(), ConfigFactory.parseString("v = " + list.getValue(),
+            ConfigParseOptions.defaults().setOriginDescription("command line")).getValue("v"));
+      } catch (ConfigException e) {
+        throw new SettingsException(List.of(list.getKey() + ": not a list (" + e.getMessage() + ")"));
+      }
+    }
     Config system = ConfigFactory.systemProperties();
     config = config.withFallback(system.hasPath(ROOT) ? system.withOnlyPath(ROOT) : ConfigFactory.empty());
     if (configFile.isPresent()) {
@@ -638,7 +691,7 @@ public record Settings(
     TaskKind task = r.get(TASK);
     Settings settings = new Settings(Run.read(r), task, Spark.read(r), Corpus.read(r), Teacher.read(r, task),
         Generate.read(r), Student.read(r), Train.read(r), Serve.read(r), Evaluate.read(r), Tables.read(r),
-        sectionHashes(c));
+        Purpose.read(r), sectionHashes(c));
     settings.checkCombinations(r);
     r.throwIfProblems();
     return settings;

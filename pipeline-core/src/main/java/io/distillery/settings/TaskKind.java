@@ -10,22 +10,24 @@ import java.util.stream.Collectors;
  */
 public enum TaskKind implements Named {
   /** Sentence embeddings: the teacher's embedding is the target. */
-  EMBED(TeacherKind.Answer.EMBEDDING, StudentKind.STATIC_EMBEDDING, true),
+  EMBED(TeacherKind.Answer.EMBEDDING, StudentKind.STATIC_EMBEDDING, StudentUse.EMBEDDING_MODEL, true),
   /** Label distributions: Hinton-style soft-label distillation. */
-  CLASSIFY(TeacherKind.Answer.LABELS, StudentKind.CHAR_NGRAM_MLP, false),
+  CLASSIFY(TeacherKind.Answer.LABELS, StudentKind.CHAR_NGRAM_MLP, StudentUse.CLASSIFIER, false),
   /**
    * Language models: the teacher's completions of prompts, with its per-token top-k log-probabilities, as a corpus
    * (student.kind = none: the corpus is the product), and a small LSTM language model distilled from them.
    */
-  LANGUAGE_MODEL(TeacherKind.Answer.COMPLETION, StudentKind.LSTM_LM, false);
+  LANGUAGE_MODEL(TeacherKind.Answer.COMPLETION, StudentKind.LSTM_LM, StudentUse.LANGUAGE_MODEL, false);
 
   private final TeacherKind.Answer answer;
   private final StudentKind student;
+  private final StudentUse studentUse;
   private final boolean studentStartsFromTeacher;
 
-  TaskKind(TeacherKind.Answer answer, StudentKind student, boolean studentStartsFromTeacher) {
+  TaskKind(TeacherKind.Answer answer, StudentKind student, StudentUse studentUse, boolean studentStartsFromTeacher) {
     this.answer = answer;
     this.student = student;
+    this.studentUse = studentUse;
     this.studentStartsFromTeacher = studentStartsFromTeacher;
   }
 
@@ -43,6 +45,11 @@ public enum TaskKind implements Named {
   /** The student kind this task trains ({@link StudentKind#NONE}: none yet; any task may also be run without one). */
   public StudentKind student() {
     return student;
+  }
+
+  /** The kind of model its outputs train, as a teacher's terms name it (teacher.terms.students). */
+  public StudentUse studentUse() {
+    return studentUse;
   }
 
   /** Whether its student can start from an in-process teacher's own vectors (student.init = teacher-*). */

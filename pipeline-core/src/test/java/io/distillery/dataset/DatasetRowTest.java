@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.distillery.TestSettings;
 import io.distillery.dataset.DatasetKind.Cols;
 import io.distillery.provenance.Provenance;
 import io.distillery.provenance.TeacherIdentity;
@@ -15,8 +16,8 @@ import org.junit.jupiter.api.Test;
 
 /** Dataset rows are built by column name against the declared schema, type-checked, in the dataset's order. */
 class DatasetRowTest {
-  private static final TeacherIdentity TEACHER = new TeacherIdentity("t", "1", "classpath:t.onnx", "abc", "Apache-2.0",
-      "https://example.org/terms", true);
+  private static final TeacherIdentity TEACHER = TeacherIdentity.of("t", "1", "classpath:t.onnx", "abc",
+      TestSettings.defaults().teacher().terms());
 
   @Test
   void valuesComeOutInTheDeclaredOrderWhateverTheOrderTheyWereSetIn() {

@@ -146,6 +146,21 @@ class SettingsTest {
   }
 
   @Test
+  void termsListTheStudentsTheyAllowAndASignOffNamesWhoAndWhy() {
+    Settings s = TestSettings.withOverrides(Map.of("distillery.teacher.terms.students", "[Classifier, classifier]",
+        "distillery.purpose.sign-off", "Jane Roe: licence LA-2026-17"));
+    assertEquals(List.of(StudentUse.CLASSIFIER), s.teacher().terms().students());
+    assertEquals(new SignOff("Jane Roe", "licence LA-2026-17"), s.purpose().signOff());
+    assertEquals(List.of(StudentUse.values()), TestSettings.defaults().teacher().terms().students());
+    assertEquals(null, TestSettings.defaults().purpose().signOff());
+    SettingsException e = assertThrows(SettingsException.class, () -> TestSettings.withOverrides(Map.of(
+        "distillery.teacher.terms.students", "[chatbot]", "distillery.purpose.sign-off", "because I say so")));
+    assertTrue(e.getMessage().contains("teacher.terms.students: each must be one of [classifier, embedding-model, "
+        + "language-model], was 'chatbot'"), e.getMessage());
+    assertTrue(e.getMessage().contains("purpose.sign-off: must be \"who: why\""), e.getMessage());
+  }
+
+  @Test
   void aTrainingFractionIsInZeroToOne() {
     assertEquals(1.0, TestSettings.defaults().train().fraction());
     assertEquals(0.05, TestSettings.withOverrides(Map.of("distillery.train.fraction", "0.05")).train().fraction());

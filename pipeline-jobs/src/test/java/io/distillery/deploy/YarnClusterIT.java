@@ -288,7 +288,7 @@ class YarnClusterIT {
     List<String> executors = logs.entrySet().stream().filter(e -> !e.getKey().endsWith("_000001"))
         .map(Map.Entry::getValue).toList();
     assertTrue(executors.size() >= 2, "two executors at least: " + logs.keySet());
-    assertTrue(executors.stream().anyMatch(l -> l.matches("(?s).*Teacher \\S+ loaded \\(\\d+ bytes.*")),
+    assertTrue(executors.stream().anyMatch(l -> l.matches("(?s).*Teacher \\S+ loaded on cpu \\(\\d+ bytes.*")),
         "an executor loaded the ONNX teacher");
     assertTrue(executors.stream().anyMatch(l -> l.contains("Loaded [CpuBackend] backend")),
         "an executor loaded ND4J's native backend");

@@ -140,11 +140,19 @@ public final class DistilleryCli {
     @Option(names = "--force", description = "Run the stages even if this run already finished them.")
     boolean force;
 
+    @Option(names = "--sign-off", paramLabel = "\"WHO: WHY\"", description = "Go ahead although the teacher's terms "
+        + "do not allow the run's purpose (e.g. under a separate licence); recorded in the manifests and the model "
+        + "card. Same as --set purpose.sign-off=...")
+    String signOff;
+
     Settings settings() {
       Map<String, String> all = new LinkedHashMap<>();
       overrides.forEach((k, v) -> all.put(k.startsWith(Settings.ROOT + ".") ? k : Settings.ROOT + "." + k, v));
       if (runId != null) {
         all.put(Settings.Run.ID.full(), runId);
+      }
+      if (signOff != null) {
+        all.put(Settings.Purpose.SIGN_OFF.full(), signOff);
       }
       Optional<Path> file = Optional.ofNullable(config)
           .or(() -> Files.isRegularFile(DEFAULT_CONFIG) ? Optional.of(DEFAULT_CONFIG) : Optional.empty());

@@ -16,6 +16,7 @@ import io.distillery.evaluation.Report;
 import io.distillery.jobs.stage.StageContext;
 import io.distillery.jobs.stage.StageJob;
 import io.distillery.jobs.stage.StageResult;
+import io.distillery.jobs.stage.TermsCheck;
 import io.distillery.jobs.task.StudentRecipe;
 import io.distillery.jobs.task.TaskEvaluation;
 import io.distillery.jobs.task.TrainedStudent;
@@ -26,6 +27,7 @@ import io.distillery.run.RunLayout;
 import io.distillery.run.Stage;
 import io.distillery.run.StageManifest;
 import io.distillery.settings.Settings;
+import io.distillery.settings.SignOff;
 import io.distillery.util.Hashing;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -122,6 +124,7 @@ public final class EvaluateJob implements StageJob {
   @Override
   public StageResult run(StageContext ctx, Map<Stage, StageManifest> upstream) {
     Settings settings = ctx.settings();
+    Optional<SignOff> signOff = TermsCheck.ofRows(ctx, outputs, upstream.get(Stage.GENERATE), "evaluate");
     RunLayout layout = ctx.layout();
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(ctx.spark().sparkContext());
     byte[] model = ctx.readFile(layout.studentModel());
@@ -168,7 +171,7 @@ public final class EvaluateJob implements StageJob {
       }
       return StageResult.of(Map.of("held_out_rows", (long) result.metric("held_out_rows")),
           new EvaluateDetails(gate.passed(), gate.failures(), layout.report(), result.metrics()))
-          .withTeacher(teacher);
+          .withTeacher(teacher).withSignOff(signOff);
     } finally {
       students.forEach(st -> st.model().destroy());
     }

@@ -18,6 +18,7 @@ import io.distillery.jobs.spark.Staging;
 import io.distillery.jobs.stage.StageContext;
 import io.distillery.jobs.stage.StageJob;
 import io.distillery.jobs.stage.StageResult;
+import io.distillery.jobs.stage.TermsCheck;
 import io.distillery.jobs.task.Byproduct;
 import io.distillery.jobs.task.Prompt;
 import io.distillery.jobs.task.QualityGate;
@@ -28,6 +29,7 @@ import io.distillery.run.GenerateDetails;
 import io.distillery.run.Stage;
 import io.distillery.run.StageManifest;
 import io.distillery.settings.Settings;
+import io.distillery.settings.SignOff;
 import io.distillery.teacher.http.OpenAiProtocol;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -78,7 +80,7 @@ public final class GenerateJob implements StageJob {
   @Override
   public StageResult run(StageContext ctx, Map<Stage, StageManifest> upstream) {
     Settings settings = ctx.settings();
-    TeacherIdentity.requireDistillationAllowed(settings.teacher(), "generate");
+    Optional<SignOff> signOff = TermsCheck.configured(settings, "generate");
     String staging = ctx.layout().staging(Stage.GENERATE, "attempts");
     Dataset<Row> prompts = task.requests(ctx, ctx.read(DatasetKind.PROMPTS));
     Optional<Byproduct> byproduct = task.byproduct(settings);
@@ -151,7 +153,8 @@ public final class GenerateJob implements StageJob {
         ctx.tables().name(task.output()), task.describe(ctx, outputs));
     Dataset<Row> answeredAll = quarantined == null ? outputs : outputs.select(IDENTITY)
         .unionByName(quarantined.select(IDENTITY));
-    return StageResult.of(counts, details).withTeacher(teacherOf(answeredAll, settings.teacher()));
+    return StageResult.of(counts, details).withTeacher(teacherOf(answeredAll, settings.teacher()))
+        .withSignOff(signOff);
   }
 
   /** The attempt rows: each prompt asked once, by the in-process teacher or over HTTP. */
@@ -320,7 +323,10 @@ public final class GenerateJob implements StageJob {
           : "Rows of one run were answered by different teachers: " + ids);
     }
     Row r = ids.get(0);
-    return new TeacherIdentity(r.getString(0), r.getString(1), r.getString(2), r.getString(3), r.getString(4),
-        spec.terms().url(), spec.terms().distillationAllowed());
+    if (!r.getString(4).equals(spec.terms().id())) {
+      throw new IllegalStateException("The rows carry terms '" + r.getString(4) + "', the config names '"
+          + spec.terms().id() + "'.");
+    }
+    return TeacherIdentity.of(r.getString(0), r.getString(1), r.getString(2), r.getString(3), spec.terms());
   }
 }

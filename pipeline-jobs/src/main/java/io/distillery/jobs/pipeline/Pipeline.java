@@ -6,9 +6,9 @@ import io.distillery.jobs.ingest.IngestJob;
 import io.distillery.jobs.stage.StageContext;
 import io.distillery.jobs.stage.StageJob;
 import io.distillery.jobs.stage.Stages;
+import io.distillery.jobs.stage.TermsCheck;
 import io.distillery.jobs.task.DistillationTask;
 import io.distillery.jobs.train.TrainJob;
-import io.distillery.provenance.TeacherIdentity;
 import io.distillery.run.Stage;
 import io.distillery.run.StageManifest;
 import io.distillery.settings.Settings;
@@ -65,11 +65,8 @@ public final class Pipeline {
   public static Map<Stage, StageManifest> run(Settings settings, SparkSession spark, List<Stage> stages,
       boolean force) {
     stages = stages(settings, stages);
-    if (stages.contains(Stage.GENERATE) || stages.contains(Stage.TRAIN)) {
-      // Refuse before any work is done, not after ingest.
-      TeacherIdentity.requireDistillationAllowed(settings.teacher(), stages.contains(Stage.GENERATE)
-          ? "generate" : "train");
-    }
+    stages.stream().filter(s -> s != Stage.INGEST).findFirst().ifPresent(first ->
+        TermsCheck.configured(settings, first.label())); // refused before any work is done, not after ingest
     if (stages.contains(Stage.GENERATE) && !settings.teacher().remote()) {
       Teachers.checkDevice(settings.teacher());
     }

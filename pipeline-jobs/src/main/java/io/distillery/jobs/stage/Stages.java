@@ -75,7 +75,7 @@ public final class Stages {
     StageResult result = job.run(stageCtx, upstream);
     double elapsed = Math.round((System.nanoTime() - start) / 1e7) / 100.0;
     StageManifest manifest = StageManifest.of(stage, runId, configHash, result.teacher(), result.counts(),
-        result.details(), elapsed, stageCtx.commits());
+        result.details(), elapsed, stageCtx.commits(), result.signOff());
     ctx.writeFile(ctx.layout().manifest(stage), manifest.toJson());
     LOG.info("Stage {} of run '{}' done: {}", stage.label(), runId, manifest.counts());
     return manifest;

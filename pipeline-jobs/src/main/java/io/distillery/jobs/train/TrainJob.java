@@ -11,10 +11,10 @@ import io.distillery.dataset.DatasetKind.Cols;
 import io.distillery.jobs.stage.StageContext;
 import io.distillery.jobs.stage.StageJob;
 import io.distillery.jobs.stage.StageResult;
+import io.distillery.jobs.stage.TermsCheck;
 import io.distillery.jobs.task.StudentPlan;
 import io.distillery.jobs.task.StudentRecipe;
 import io.distillery.provenance.ComputeBackend;
-import io.distillery.provenance.TeacherIdentity;
 import io.distillery.run.AblationRecord;
 import io.distillery.run.EpochRecord;
 import io.distillery.run.ModelCard;
@@ -22,6 +22,7 @@ import io.distillery.run.Stage;
 import io.distillery.run.StageManifest;
 import io.distillery.run.TrainDetails;
 import io.distillery.settings.Settings;
+import io.distillery.settings.SignOff;
 import io.distillery.util.Hashing;
 import io.distillery.util.Version;
 import java.io.Serializable;
@@ -30,6 +31,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.IntFunction;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -69,12 +71,12 @@ public final class TrainJob implements StageJob {
 
   @Override
   public StageResult run(StageContext ctx, Map<Stage, StageManifest> upstream) {
-    TeacherIdentity.requireDistillationAllowed(ctx.settings().teacher(), "train");
-    return train(recipe, ctx, upstream);
+    Optional<SignOff> signOff = TermsCheck.ofRows(ctx, outputs, upstream.get(Stage.GENERATE), "train");
+    return train(recipe, ctx, upstream, signOff.orElse(null)).withSignOff(signOff);
   }
 
   private <I extends Serializable> StageResult train(StudentRecipe<I> recipe, StageContext ctx,
-      Map<Stage, StageManifest> upstream) {
+      Map<Stage, StageManifest> upstream, SignOff signOff) {
     Settings settings = ctx.settings();
     StageManifest generate = upstream.get(Stage.GENERATE);
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(ctx.spark().sparkContext());
@@ -123,7 +125,7 @@ public final class TrainJob implements StageJob {
           new ModelCard.StudentRecord(settings.student(), student.network().numParams()), sha,
           student.model().length, generate.teacher(), ModelCard.Datasets.of(upstream.get(Stage.INGEST), generate),
           new ModelCard.Training(TRAINER, workers, settings.train(), backends, student.epochs()), plan.facts(),
-          student.chosenEpoch(), ablations);
+          student.chosenEpoch(), ablations, settings.purpose().description(), signOff);
       ctx.writeFile(ctx.layout().modelCard(), card.toJson());
       return StageResult.of(Map.of("train_rows", trainRows, "validation_rows", validationRows),
           new TrainDetails(ctx.layout().studentModel(), sha, student.epochs(), student.chosenEpoch(), workers,

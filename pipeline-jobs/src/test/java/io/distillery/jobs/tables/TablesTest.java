@@ -139,7 +139,7 @@ class TablesTest extends TextCorpusRuns {
           .mode(SaveMode.Append).partitionBy(DatasetKind.RUN_ID).parquet(layout.dataset(kind));
     }
     StageManifest before = new StageManifest(ingest.stage(), ingest.runId(), ingest.configHash(),
-        ingest.codeVersion(), ingest.createdAt(), ingest.teacher(), ingest.counts(), ingest.details(), null);
+        ingest.codeVersion(), ingest.createdAt(), ingest.teacher(), ingest.counts(), ingest.details(), null, null);
     StageContext ctx = StageContext.of(s, spark);
     ctx.writeFile(layout.manifest(Stage.INGEST), before.toJson());
 

@@ -35,8 +35,8 @@ final class StudentLanguageModel extends TokenByTokenModel {
     Settings.Terms terms = settings.teacher().terms();
     String sha = Hashing.sha256Hex(artifact);
     return new StudentLanguageModel(LmStudentModel.of(StudentArtifact.fromBytes(artifact)),
-        new TeacherIdentity(name, "student of " + settings.teacher().name(), "student.zip", sha, terms.id(),
-            terms.url(), terms.distillationAllowed()), artifact.length);
+        TeacherIdentity.of(name, "student of " + settings.teacher().name(), "student.zip", sha, terms),
+        artifact.length);
   }
 
   @Override
