@@ -42,7 +42,8 @@ class CliTest {
     CliRuns.Result r = run("run", "--set", "run.root=" + root, "--set", "teacher.terms.distillation=forbidden",
         "--set", "teacher.terms.id=ExampleAI-ToS-2026", "--set", "corpus.max-documents=50");
     assertEquals(DistilleryCli.TERMS_FORBID, r.code());
-    assertTrue(r.err().contains("forbid distillation") && r.err().contains("ExampleAI-ToS-2026"), r.err());
+    assertTrue(r.err().contains("teacher.terms.distillation = forbidden: no model may be trained on the outputs")
+        && r.err().contains("ExampleAI-ToS-2026"), r.err());
     assertFalse(Files.exists(root.resolve("tables")) || Files.exists(root.resolve("datasets")), "nothing was written");
   }
 
