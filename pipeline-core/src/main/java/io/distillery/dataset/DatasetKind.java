@@ -106,8 +106,8 @@ public enum DatasetKind {
       Column.required(Cols.REASON, STRING, "task language-model: empty, undecodable, too_short, truncated, "
           + "duplicate_completion (generate.quality)")))),
 
-  /** generate: prompts the teacher could not answer. */
-  TEACHER_FAILURES("teacher-failures", List.of(
+  /** generate: prompts the teacher could not answer, and the teacher (and terms) they were sent to. */
+  TEACHER_FAILURES("teacher-failures", withTeacherIdentity(List.of(
       Column.required(Cols.ROW_ID, STRING, "prompt row id"),
       Column.required(Cols.TEXT, STRING, "prompt text"),
       Column.required(Cols.ERROR_CLASS, STRING, "what failed: an exception class; for remote teachers http_STATUS, "
@@ -116,7 +116,7 @@ public enum DatasetKind {
       Column.required(Cols.MESSAGE, STRING, "error message"),
       Column.required(Cols.ATTEMPTS, LONG, "attempts made"),
       new Column(Cols.HTTP_STATUS, LONG, true, "HTTP status of the last attempt (remote teachers; null without one)"),
-      Column.required(Cols.CREATED_AT, TIMESTAMP, "when it failed")));
+      Column.required(Cols.CREATED_AT, TIMESTAMP, "when it failed"))));
 
   /** Partition column of every dataset. */
   public static final String RUN_ID = "run_id";

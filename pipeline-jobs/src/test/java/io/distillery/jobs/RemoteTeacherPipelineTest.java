@@ -171,6 +171,8 @@ class RemoteTeacherPipelineTest {
     assertEquals(erika, c.get("failed"));
     assertEquals(erika, failures.where(col(Cols.HTTP_STATUS).equalTo(400).and(col(Cols.ATTEMPTS).equalTo(1))
         .and(col(Cols.ERROR_CLASS).equalTo("http_400"))).count());
+    assertEquals(erika, failures.where(col(Cols.TEACHER_NAME).equalTo(first.teacher().name())
+        .and(col(Cols.TERMS).equalTo(first.teacher().terms().id()))).count(), "each failure names its teacher");
 
     // Every answered input was answered once by the server, whatever its first attempt met.
     Map<String, Integer> answered = proxy.answered();

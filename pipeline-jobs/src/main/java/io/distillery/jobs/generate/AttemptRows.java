@@ -8,6 +8,7 @@ import io.distillery.jobs.spark.SparkRows;
 import io.distillery.jobs.spark.SparkSchemas;
 import io.distillery.jobs.task.Prompt;
 import io.distillery.provenance.Provenance;
+import io.distillery.provenance.TeacherIdentity;
 import java.io.Serializable;
 import java.util.HashMap;
 import java.util.Map;
@@ -64,8 +65,9 @@ final class AttemptRows implements Serializable {
     return SparkRows.of(schema, values);
   }
 
-  Row failed(TeacherFailure failure) {
-    Map<String, Object> values = new HashMap<>(failure.row().checked());
+  /** A prompt {@code teacher} did not answer. */
+  Row failed(TeacherFailure failure, TeacherIdentity teacher) {
+    Map<String, Object> values = new HashMap<>(failure.row(teacher).checked());
     values.put(ANSWERED, false);
     return SparkRows.of(schema, values);
   }

@@ -38,7 +38,7 @@ record InProcessAnswers(PartitionTeacher.Opener teacher, AnswerColumns columns, 
       return rows.answered(prompt, columns.of(answer), answer.usage()
           .map(u -> provenance.withUsage(u.promptTokens(), u.completionTokens())).orElse(provenance), 1);
     } catch (RuntimeException e) {
-      return rows.failed(TeacherFailure.of(prompt.rowId(), prompt.text(), e, 1));
+      return rows.failed(TeacherFailure.of(prompt.rowId(), prompt.text(), e, 1), partition.identity());
     }
   }
 }

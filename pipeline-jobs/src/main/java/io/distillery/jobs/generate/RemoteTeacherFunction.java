@@ -194,7 +194,7 @@ record RemoteTeacherFunction(Settings.Teacher spec, RemoteRequests requests, Api
       if (budgetSpent()) {
         budgetStopped.incrementAndGet();
         done.add(rows.failed(new TeacherFailure(p.rowId(), p.text(), TeacherFailure.BUDGET_EXHAUSTED,
-            "not sent: this task's share of the run's budget (" + taskBudget + ") is spent", 0, null)));
+            "not sent: this task's share of the run's budget (" + taskBudget + ") is spent", 0, null), identity));
         slots.release();
         return;
       }
@@ -212,7 +212,7 @@ record RemoteTeacherFunction(Settings.Teacher spec, RemoteRequests requests, Api
           out = error == null ? answered(p, key, response) : failed(p, Retry.unwrap(error));
         } catch (Throwable t) { // whatever happens, the row comes out: a lost row would leave next() waiting
           LOG.error("Could not record the teacher's answer to row {}", p.rowId(), t);
-          out = rows.failed(TeacherFailure.of(p.rowId(), p.text(), t, 1));
+          out = rows.failed(TeacherFailure.of(p.rowId(), p.text(), t, 1), identity);
         }
         done.add(out);
         slots.release();
@@ -267,11 +267,11 @@ record RemoteTeacherFunction(Settings.Teacher spec, RemoteRequests requests, Api
       if (error instanceof HttpTeacherClient.Failed f) {
         TeacherHttpException t = f.last();
         return rows.failed(new TeacherFailure(prompt.rowId(), prompt.text(), t.errorClass(), f.getMessage(),
-            f.attempts(), t.status() >= 400 ? (long) t.status() : null));
+            f.attempts(), t.status() >= 400 ? (long) t.status() : null), identity);
       }
       String errorClass = error instanceof TeacherHttpException t ? t.errorClass() : error.getClass().getName();
       return rows.failed(new TeacherFailure(prompt.rowId(), prompt.text(), errorClass,
-          String.valueOf(error.getMessage()), 1, null));
+          String.valueOf(error.getMessage()), 1, null), identity);
     }
   }
 }

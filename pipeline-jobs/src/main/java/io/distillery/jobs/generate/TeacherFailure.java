@@ -3,6 +3,7 @@ package io.distillery.jobs.generate;
 import io.distillery.dataset.DatasetKind;
 import io.distillery.dataset.DatasetKind.Cols;
 import io.distillery.dataset.DatasetRow;
+import io.distillery.provenance.TeacherIdentity;
 import java.sql.Timestamp;
 
 /**
@@ -21,8 +22,10 @@ record TeacherFailure(String rowId, String text, String errorClass, String messa
         null);
   }
 
-  DatasetRow row() {
+  /** The row, naming the teacher it was sent to. */
+  DatasetRow row(TeacherIdentity teacher) {
     return DatasetRow.of(DatasetKind.TEACHER_FAILURES)
+        .teacher(teacher)
         .set(Cols.ROW_ID, rowId)
         .set(Cols.TEXT, text)
         .set(Cols.ERROR_CLASS, errorClass)

@@ -16,7 +16,9 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
+import java.util.stream.Collectors;
 import java.util.stream.StreamSupport;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -36,6 +38,7 @@ import org.apache.spark.sql.catalyst.analysis.NoSuchTableException;
 import org.apache.spark.sql.catalyst.parser.ParseException;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -262,6 +265,7 @@ public final class Tables {
    */
   public void ensure(DatasetKind kind) {
     if (exists(kind)) {
+      addMissingColumns(kind);
       return;
     }
     spark.sql("CREATE NAMESPACE IF NOT EXISTS " + catalog + "." + spec.namespace());
@@ -272,6 +276,22 @@ public final class Tables {
     String ddl = SparkSchemas.of(kind).add(DatasetKind.RUN_ID, DataTypes.StringType, false).toDDL();
     spark.sql("CREATE TABLE IF NOT EXISTS " + sparkName(kind) + " (" + ddl + ") USING iceberg PARTITIONED BY ("
         + DatasetKind.RUN_ID + ") TBLPROPERTIES (" + properties + ")");
+  }
+
+  /**
+   * A table made by an earlier version gets the columns the dataset has declared since (e.g. teacher-failures' teacher
+   * identity), optional in the table: its earlier rows have none, new rows are checked where they are built.
+   */
+  private void addMissingColumns(DatasetKind kind) {
+    StructType declared = SparkSchemas.of(kind);
+    Set<String> present = Set.of(spark.table(sparkName(kind)).schema().fieldNames());
+    List<String> missing = kind.columns().stream().map(c -> c.name()).filter(c -> !present.contains(c)).toList();
+    if (!missing.isEmpty()) {
+      LOG.info("Table {} gains the columns {} (rows written before have none)", sparkName(kind), missing);
+      spark.sql("ALTER TABLE " + sparkName(kind) + " ADD COLUMNS (" + missing.stream()
+          .map(c -> c + " " + declared.apply(c).dataType().sql()).collect(Collectors.joining(", ")) + ")");
+      spark.catalog().refreshTable(sparkName(kind));
+    }
   }
 
   /** The session extensions Iceberg's SQL (DELETE FROM, CALL, ...) needs: static, so set when a session starts. */

@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.distillery.dataset.Column;
 import io.distillery.dataset.DatasetKind;
+import io.distillery.dataset.DatasetKind.Cols;
 import io.distillery.jobs.TestRuns;
 import io.distillery.jobs.TextCorpusRuns;
 import io.distillery.jobs.pipeline.Pipeline;
@@ -126,6 +128,33 @@ class TablesTest extends TextCorpusRuns {
     assertTrue(prompts.runsKept() >= 2, prompts.toString());
     assertEquals(4, TestRuns.read(spark, kept, DatasetKind.PROMPTS).count(), "a kept run still reads its snapshot");
     assertEquals(4, TestRuns.read(spark, redone, DatasetKind.PROMPTS).count());
+  }
+
+  /** A table an earlier version made gains the columns declared since; its rows keep their values, nulls there. */
+  @Test
+  void aTableMadeBeforeAColumnWasDeclaredGainsItAndKeepsItsRows() {
+    Settings s = settings("evolve", Map.of());
+    Tables tables = StageContext.of(s, spark).tables();
+    DatasetKind kind = DatasetKind.TEACHER_FAILURES;
+    List<String> old = List.of(Cols.ROW_ID, Cols.TEXT, Cols.ERROR_CLASS, Cols.MESSAGE, Cols.ATTEMPTS, Cols.HTTP_STATUS,
+        Cols.CREATED_AT);
+    spark.sql("CREATE NAMESPACE IF NOT EXISTS " + tables.sparkName(kind).substring(0,
+        tables.sparkName(kind).lastIndexOf('.')));
+    spark.sql("CREATE TABLE " + tables.sparkName(kind) + " (row_id STRING, text STRING, error_class STRING, "
+        + "message STRING, attempts BIGINT, http_status BIGINT, created_at TIMESTAMP, run_id STRING) USING iceberg "
+        + "PARTITIONED BY (run_id)");
+    spark.sql("INSERT INTO " + tables.sparkName(kind) + " VALUES ('r1', 't', 'http_500', 'm', 3, 500, "
+        + "current_timestamp(), 'earlier')");
+    tables.ensure(kind);
+    Dataset<Row> evolved = spark.table(tables.sparkName(kind));
+    for (Column c : kind.columns()) {
+      assertTrue(List.of(evolved.schema().fieldNames()).contains(c.name()), c.name() + " in " + evolved.schema());
+    }
+    Row earlier = evolved.where(functions.col(DatasetKind.RUN_ID).equalTo("earlier")).first();
+    assertEquals("http_500", earlier.getAs(Cols.ERROR_CLASS));
+    assertTrue(earlier.isNullAt(earlier.fieldIndex(Cols.TEACHER_NAME)), "a row written before has no teacher");
+    assertEquals(old.size() + 5 + 1, evolved.schema().size(), "the old columns, the teacher's five, run_id");
+    tables.ensure(kind); // nothing left to add
   }
 
   @Test
