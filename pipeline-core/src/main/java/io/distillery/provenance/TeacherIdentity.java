@@ -1,6 +1,7 @@
 package io.distillery.provenance;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.distillery.settings.Settings;
 import io.distillery.settings.StudentUse;
 import java.io.Serializable;
@@ -19,8 +20,9 @@ import java.util.List;
  * @param distillationAllowed whether those terms allow training another model on the outputs
  * @param allowedStudents the kinds of model they allow the outputs to train (null in manifests written before
  *     Distillery recorded it: then only distillationAllowed is known)
- * @param competingAllowed whether such a model may compete with the teacher's provider
+ * @param competingAllowed whether such a model may compete with the teacher's provider (null in those manifests)
  */
+@JsonInclude(JsonInclude.Include.NON_NULL) // records written before the clauses existed hash as they did
 public record TeacherIdentity(
     String name,
     String version,
@@ -31,7 +33,7 @@ public record TeacherIdentity(
     String termsVersion,
     boolean distillationAllowed,
     List<StudentUse> allowedStudents,
-    boolean competingAllowed) implements Serializable {
+    Boolean competingAllowed) implements Serializable {
 
   /** A teacher (or a student that answers as one) under {@code terms}. */
   public static TeacherIdentity of(String name, String version, String artifact, String modelSha256,
@@ -49,7 +51,8 @@ public record TeacherIdentity(
   @JsonIgnore
   public Settings.Terms terms() {
     return new Settings.Terms(termsId, termsUrl, termsVersion == null ? "" : termsVersion, distillationAllowed,
-        allowedStudents == null ? List.of(StudentUse.values()) : allowedStudents, competingAllowed);
+        allowedStudents == null ? List.of(StudentUse.values()) : allowedStudents,
+        competingAllowed == null || competingAllowed);
   }
 
   /**

@@ -54,7 +54,7 @@ class DatasetRowTest {
   @Test
   void aRequiredColumnLeftUnsetIsNamed() {
     DatasetRow row = DatasetRow.of(DatasetKind.TEACHER_FAILURES).set(Cols.ROW_ID, "r").set(Cols.TEXT, "t")
-        .set(Cols.ERROR_CLASS, "timeout").set(Cols.ATTEMPTS, 2L).set(Cols.CREATED_AT, new Timestamp(0));
+        .set(Cols.ERROR_CLASS, "timeout").set(Cols.ATTEMPTS, 2L).set(Cols.CREATED_AT, new Timestamp(0)).teacher(TEACHER);
     IllegalStateException e = assertThrows(IllegalStateException.class, row::values);
     assertTrue(e.getMessage().contains("column message of TEACHER_FAILURES is required"), e.getMessage());
     row.set(Cols.MESSAGE, "no answer");

@@ -69,7 +69,7 @@ class TermsPolicyTest {
 
   @Test
   void manifestsWrittenBeforeTheClausesWereRecordedFallBackToTheBlanketPermission() {
-    TeacherIdentity old = new TeacherIdentity("t", "1", "a", "", "Apache-2.0", "u", null, true, null, false);
+    TeacherIdentity old = new TeacherIdentity("t", "1", "a", "", "Apache-2.0", "u", null, true, null, null);
     assertEquals(List.of(), TermsPolicy.refusals(old.terms(), TaskKind.CLASSIFY.studentUse(), purpose(false, "")));
   }
 }
