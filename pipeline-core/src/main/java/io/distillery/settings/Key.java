@@ -72,24 +72,21 @@ public record Key<T>(String path, String bounds, Reader<T> reader) {
   /** One of an enum's config names ({@link Named#configName}), case-insensitive. */
   public static <E extends Enum<E> & Named> Key<E> oneOf(String path, Class<E> type) {
     E[] values = type.getEnumConstants();
-    String allowed = Arrays.stream(values).map(Named::configName).sorted()
-        .collect(Collectors.joining(", ", "[", "]"));
+    String allowed = allowed(values);
     return new Key<>(path, "one of " + allowed, (c, p) -> {
       Read<String> s = typed(c, p, "", Config::getString);
       if (s.problem().isPresent()) {
         return Read.bad(values[0], s.problem().get());
       }
-      String v = s.value().toLowerCase(Locale.ROOT);
-      return Arrays.stream(values).filter(e -> e.configName().equals(v)).findFirst().map(Read::ok)
-          .orElse(Read.bad(values[0], "must be one of " + allowed + ", was '" + v + "'"));
+      return named(values, s.value()).map(Read::ok)
+          .orElse(Read.bad(values[0], "must be one of " + allowed + ", was '" + s.value() + "'"));
     });
   }
 
   /** A list of distinct config names of an enum ({@link Named#configName}), case-insensitive; may be empty. */
   public static <E extends Enum<E> & Named> Key<List<E>> listOf(String path, Class<E> type) {
     E[] values = type.getEnumConstants();
-    String allowed = Arrays.stream(values).map(Named::configName).sorted()
-        .collect(Collectors.joining(", ", "[", "]"));
+    String allowed = allowed(values);
     return new Key<>(path, "a list of " + allowed, (c, p) -> {
       Read<List<String>> s = typed(c, p, List.of(), (config, key) -> List.copyOf(config.getStringList(key)));
       if (s.problem().isPresent()) {
@@ -97,8 +94,7 @@ public record Key<T>(String path, String bounds, Reader<T> reader) {
       }
       List<E> out = new ArrayList<>();
       for (String name : s.value()) {
-        String v = name.toLowerCase(Locale.ROOT);
-        Optional<E> e = Arrays.stream(values).filter(x -> x.configName().equals(v)).findFirst();
+        Optional<E> e = named(values, name);
         if (e.isEmpty()) {
           return Read.bad(List.of(), "each must be one of " + allowed + ", was '" + name + "'");
         }
@@ -108,6 +104,17 @@ public record Key<T>(String path, String bounds, Reader<T> reader) {
       }
       return Read.ok(List.copyOf(out));
     });
+  }
+
+  /** An enum's config names, sorted, as messages list them. */
+  private static String allowed(Named[] values) {
+    return Arrays.stream(values).map(Named::configName).sorted().collect(Collectors.joining(", ", "[", "]"));
+  }
+
+  /** The value whose config name this is, case-insensitive. */
+  private static <E extends Named> Optional<E> named(E[] values, String name) {
+    String v = name.toLowerCase(Locale.ROOT);
+    return Arrays.stream(values).filter(e -> e.configName().equals(v)).findFirst();
   }
 
   public static Key<List<String>> strings(String path) {
