@@ -1,5 +1,6 @@
 package io.distillery.evaluation;
 
+import io.distillery.util.Html;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -61,6 +62,6 @@ public final class Report {
   }
 
   static String escape(String s) {
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    return Html.escape(s);
   }
 }

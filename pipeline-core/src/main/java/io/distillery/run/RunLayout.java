@@ -16,7 +16,7 @@ import java.io.Serializable;
  * ROOT/models/RUN/ablations/NAME/student.zip, checkpoints/epoch-N.zip   (e.g. the hard-label ablation)
  * ROOT/models/promoted.json                                             the promoted student
  * ROOT/models/promotions.jsonl                                          every promotion and rollback, oldest first
- * ROOT/reports/RUN/metrics.json, report.html
+ * ROOT/reports/RUN/metrics.json, report.html, transparency.json, transparency.html
  * ROOT/cache/teacher-responses/                                          remote teachers' answers, all runs
  * </pre>
  * Every path of a run is built here.
@@ -121,5 +121,15 @@ public record RunLayout(String root, String runId) implements Serializable {
 
   public String report() {
     return reportDir() + "/report.html";
+  }
+
+  /** What the run learnt from, under which terms, and how it turned out (the transparency report). */
+  public String transparency() {
+    return reportDir() + "/transparency.json";
+  }
+
+  /** The transparency report for people. */
+  public String transparencyPage() {
+    return reportDir() + "/transparency.html";
   }
 }

@@ -178,11 +178,13 @@ public record Settings(
    * and again against the terms recorded on the rows train and evaluate read.
    *
    * @param signOff who decided to go ahead although the terms do not allow it, and why (null: nobody)
+   * @param provider who places the student on the market, for the transparency report ("" = not stated)
    */
-  public record Purpose(boolean competesWithTeacherProvider, String description, SignOff signOff)
+  public record Purpose(boolean competesWithTeacherProvider, String description, SignOff signOff, String provider)
       implements Serializable {
     public static final Key<Boolean> COMPETES = Key.bool("purpose.competes-with-teacher-provider");
     public static final Key<String> DESCRIPTION = Key.string("purpose.description");
+    public static final Key<String> PROVIDER = Key.string("purpose.provider");
     public static final Key<String> SIGN_OFF = Key.string("purpose.sign-off");
 
     static Purpose read(ConfigReader r) {
@@ -192,7 +194,7 @@ public record Settings(
       } catch (IllegalArgumentException e) {
         r.problem(SIGN_OFF, e.getMessage());
       }
-      return new Purpose(r.get(COMPETES), r.get(DESCRIPTION), signOff);
+      return new Purpose(r.get(COMPETES), r.get(DESCRIPTION), signOff, r.get(PROVIDER));
     }
 
     public Optional<SignOff> signedOff() {

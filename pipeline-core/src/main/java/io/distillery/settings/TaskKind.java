@@ -31,6 +31,15 @@ public enum TaskKind implements Named {
     this.studentStartsFromTeacher = studentStartsFromTeacher;
   }
 
+  /** The teacher's answers in words, for reports. */
+  public String answerDescription() {
+    return switch (this) {
+      case EMBED -> "sentence embeddings";
+      case CLASSIFY -> "label distributions";
+      case LANGUAGE_MODEL -> "completions with per-token top-k log-probabilities";
+    };
+  }
+
   /** What this task asks its teacher for. */
   public TeacherKind.Answer answer() {
     return answer;

@@ -184,6 +184,17 @@ class RemoteTeacherPipelineTest {
     assertEquals(Math.round((c.get("prompt_tokens") * 2 + c.get("completion_tokens") * 8) / 1e6 * 1e6),
         c.get("cost_micros"));
 
+    // The transparency report sums the rows' own token counts: the same as the executors counted while asking.
+    JsonNode teacher = readJson(RunLayout.of(first.run()).transparency()).path("teachers").get(0);
+    assertEquals(c.get("prompt_tokens"), teacher.path("prompt_tokens").asLong(), teacher.toString());
+    assertEquals(c.get("completion_tokens"), teacher.path("completion_tokens").asLong());
+    assertEquals(c.get("cost_micros") / 1e6, teacher.path("cost").asDouble(), 1e-6);
+    assertEquals(MODEL, teacher.path("served_models").get(0).path("served_model").asText());
+    assertEquals(0, teacher.path("cached_rows").asLong());
+    JsonNode failed = readJson(RunLayout.of(first.run()).transparency()).path("failures");
+    assertEquals("http_400", failed.get(0).path("reason").asText(), failed.toString());
+    assertEquals(erika, failed.get(0).path("rows").asLong());
+
     // Each row: the same distribution as the in-process teacher, and what the server said about it.
     OpenNlpLanguageTeacher local = OpenNlpLanguageTeacher.shared(TestSettings.langid(Map.of()).teacher());
     var out = TestRuns.read(spark, first, DatasetKind.TEACHER_LABELS);
@@ -221,12 +232,20 @@ class RemoteTeacherPipelineTest {
     assertEquals(rows - erika, again.get("answered_from_cache"), again.toString());
     assertEquals(0L, again.get("answered_by_requests"));
     assertEquals(erika, (long) (proxy.arrivals().size() - before), "only the 400s were asked again");
+    JsonNode cached = readJson(RunLayout.of(settings("remote-2", Map.of()).run()).transparency())
+        .path("teachers").get(0);
+    assertEquals(rows - erika, cached.path("cached_rows").asLong(), cached.toString());
+    assertEquals(0, cached.path("prompt_tokens").asLong(), "answers from the cache cost nothing this time");
     assertTrue(proxy.answered().values().stream().allMatch(n -> n == 1));
   }
 
   private JsonNode readMetrics(Settings s) {
+    return readJson(RunLayout.of(s.run()).metrics()).get("metrics");
+  }
+
+  private JsonNode readJson(String path) {
     try {
-      return StageManifest.json().readTree(HadoopFiles.read(spark, RunLayout.of(s.run()).metrics())).get("metrics");
+      return StageManifest.json().readTree(HadoopFiles.read(spark, path));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -10,7 +10,9 @@ import io.distillery.run.RunLayout;
 import io.distillery.run.Stage;
 import io.distillery.run.StageManifest;
 import io.distillery.settings.Settings;
+import io.distillery.util.Hashing;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -45,6 +47,72 @@ class TermsTest {
     return StageManifest.json().readTree(Files.readAllBytes(file));
   }
 
+  /**
+   * The signed-off run's transparency report, against what the run recorded and what its files hold: the sign-off,
+   * the teacher and its terms, rows per dataset as generate counted them, every data file's sha256 as read here, the
+   * commit this code was built from, the evaluation, and the EU summary's synthetic-data section.
+   */
+  private static void transparencyReportRecordsTheRun(RunLayout layout) throws IOException {
+    JsonNode report = json(Path.of(layout.transparency()));
+    List<String> signedStages = new ArrayList<>();
+    report.path("sign_offs").forEach(s -> {
+      signedStages.add(s.path("stage").asText());
+      assertEquals("Jane Roe, legal", s.path("sign_off").path("who").asText());
+    });
+    assertEquals(List.of("generate", "train", "evaluate"), signedStages, report.path("sign_offs").toString());
+
+    JsonNode generate = json(Path.of(layout.manifest(Stage.GENERATE)));
+    assertEquals(1, report.path("teachers").size());
+    JsonNode teacher = report.path("teachers").get(0);
+    assertEquals("sentence-transformers/all-MiniLM-L6-v2", teacher.path("identity").path("name").asText());
+    assertEquals("ExampleAI-ToS", teacher.path("identity").path("termsId").asText());
+    assertEquals("2026-01-15", teacher.path("identity").path("termsVersion").asText());
+    assertEquals(generate.path("counts").path("written").asLong(),
+        teacher.path("rows_by_dataset").path("teacher-embeddings").asLong(), teacher.toString());
+    assertEquals("sentence-transformers/all-MiniLM-L6-v2",
+        teacher.path("served_models").get(0).path("served_model").asText());
+
+    int files = 0;
+    for (JsonNode dataset : report.path("datasets")) {
+      long rows = 0;
+      for (JsonNode f : dataset.path("files")) {
+        Path file = Path.of(URI.create(f.path("path").asText()));
+        assertEquals(Hashing.sha256Hex(Files.readAllBytes(file)), f.path("sha256").asText(), file.toString());
+        rows += f.path("rows").asLong();
+        files++;
+      }
+      assertEquals(dataset.path("rows").asLong(), rows, dataset.path("dataset").asText());
+    }
+    assertTrue(files >= 4, report.path("datasets").toString());
+    assertTrue(report.path("datasets").findValuesAsText("dataset").containsAll(List.of("prompts", "quarantine",
+        "teacher-embeddings", "teacher-token-embeddings")), report.path("datasets").toString());
+
+    Path repo = Path.of(System.getProperty("test.repo.root", "."));
+    if (Files.isDirectory(repo.resolve(".git"))) {
+      Process git = new ProcessBuilder("git", "-C", repo.toString(), "rev-parse", "HEAD").start();
+      String head = new String(git.getInputStream().readAllBytes()).trim();
+      assertEquals(head, report.path("code").path("commit").asText(), "the commit this build was made from");
+    }
+    assertEquals(report.path("code").path("commit").asText().substring(0, 12),
+        generate.path("codeVersion").asText().replaceAll(".*\\+g([0-9a-f]{12}).*", "$1"),
+        "manifests record the commit too");
+
+    assertTrue(report.path("evaluation").path("gate_passed").asBoolean(), report.path("evaluation").toString());
+    assertTrue(report.path("evaluation").path("metrics").size() > 5);
+    JsonNode eu = report.path("eu_public_summary");
+    assertTrue(eu.path("data_sources").path("synthetic_data").path("used").asBoolean());
+    assertTrue(eu.path("data_sources").path("synthetic_data").path("generating_models").get(0).asText()
+        .startsWith("sentence-transformers/all-MiniLM-L6-v2"), eu.toString());
+    assertTrue(eu.path("data_sources").path("publicly_available_datasets").get(0).asText().contains("Europarl"));
+    long trainRows = eu.path("general_information").path("training_rows").asLong();
+    assertTrue(trainRows > 0 && trainRows < generate.path("counts").path("written").asLong(), eu.toString());
+    assertTrue(eu.path("data_processing").path("rights_reservations").asText().contains("Signed off by Jane Roe"));
+
+    String page = Files.readString(Path.of(layout.transparencyPage()));
+    assertTrue(page.contains("Public summary of training content") && page.contains("Jane Roe, legal")
+        && page.contains(report.path("datasets").get(0).path("files").get(0).path("sha256").asText()), page);
+  }
+
   @Test
   void aStudentTheTermsDoNotAllowIsRefusedUnlessSignedOffAndTheRowsTermsDecideTraining(@TempDir Path root)
       throws IOException {
@@ -69,6 +137,7 @@ class TermsTest {
     JsonNode card = json(Path.of(layout.modelCard()));
     assertEquals("Jane Roe, legal", card.path("sign_off").path("who").asText(), card.toString());
     assertEquals("[\"classifier\"]", card.path("teacher").path("allowedStudents").toString(), card.toString());
+    transparencyReportRecordsTheRun(layout);
 
     // The rows were generated under terms that allow only classifiers: editing the config to allow embedding
     // models does not make them trainable without a sign-off.

@@ -12,12 +12,14 @@ import io.distillery.jobs.spark.SparkSessions;
 import io.distillery.jobs.stage.StageContext;
 import io.distillery.jobs.tables.TableMaintenance;
 import io.distillery.jobs.task.StudentRecipe;
+import io.distillery.jobs.transparency.Transparency;
 import io.distillery.provenance.TermsForbidException;
 import io.distillery.run.EvaluateDetails;
 import io.distillery.run.EvaluationRecord;
 import io.distillery.run.RunLayout;
 import io.distillery.run.Stage;
 import io.distillery.run.StageManifest;
+import io.distillery.run.TransparencyReport;
 import io.distillery.settings.DeviceUnavailableException;
 import io.distillery.settings.Settings;
 import io.distillery.settings.SettingsException;
@@ -47,7 +49,7 @@ import picocli.CommandLine.Spec;
 
 /**
  * The command line: {@code distillery ingest|generate|train|evaluate|run}, and {@code serve-teacher}, {@code export},
- * {@code promote}, {@code tables}, {@code cache}. Parses and validates the settings, opens Spark, and hands both to
+ * {@code promote}, {@code tables}, {@code cache}, {@code transparency}. Parses and validates the settings, opens Spark, and hands both to
  * {@link Pipeline}. Exit codes: 0 done, 1 failed, 2 bad configuration or usage (or train.device.kind = gpu and no
  * GPU), 3 the student failed the promotion gate, 4 the teacher's terms forbid the run.
  */
@@ -56,7 +58,7 @@ import picocli.CommandLine.Spec;
     subcommands = {DistilleryCli.Ingest.class, DistilleryCli.Generate.class, DistilleryCli.Train.class,
         DistilleryCli.Evaluate.class, DistilleryCli.Run.class, DistilleryCli.ServeTeacher.class,
         DistilleryCli.Export.class, DistilleryCli.Promote.class, DistilleryCli.TablesCommand.class,
-        DistilleryCli.CacheCommand.class})
+        DistilleryCli.CacheCommand.class, DistilleryCli.TransparencyCommand.class})
 public final class DistilleryCli {
   private static final Logger LOG = LoggerFactory.getLogger(DistilleryCli.class);
   public static final int GATE_FAILED = 3;
@@ -197,6 +199,9 @@ public final class DistilleryCli {
       }
       RunLayout layout = RunLayout.of(settings.run());
       out.printf("run '%s' under %s%n", settings.run().id(), layout.root());
+      if (HadoopFiles.exists(spark, layout.transparency())) {
+        out.printf("transparency report: %s%n", layout.transparencyPage());
+      }
       StageManifest evaluate = done.get(Stage.EVALUATE);
       if (evaluate != null) {
         EvaluateDetails verdict = evaluate.details(EvaluateDetails.class);
@@ -342,6 +347,21 @@ public final class DistilleryCli {
           "rollback: " + reason);
       out.printf("promoted the student of run '%s' (%s, sha256 %s)%n", p.runId(), p.studentModel(),
           p.studentModelSha256());
+      return 0;
+    }
+  }
+
+  @Command(name = "transparency", description = "Writes the run's transparency report again from what it recorded "
+      + "(reports/RUN/transparency.json and .html; `run` and the stage commands write it too): teachers, terms, "
+      + "sign-offs, tokens and cost, the data files' hashes, the code's commit, the evaluation, the EU public summary.")
+  static final class TransparencyCommand extends SparkCommand {
+    @Override
+    int run(Settings settings, SparkSession spark, PrintWriter out) {
+      TransparencyReport r = Transparency.write(StageContext.of(settings, spark));
+      RunLayout layout = RunLayout.of(settings.run());
+      out.printf("run '%s': %d teacher(s), %d datasets, %d data files hashed%n", r.runId(), r.teachers().size(),
+          r.datasets().size(), r.datasets().stream().mapToInt(d -> d.files().size()).sum());
+      out.printf("%s%n%s%n", layout.transparency(), layout.transparencyPage());
       return 0;
     }
   }

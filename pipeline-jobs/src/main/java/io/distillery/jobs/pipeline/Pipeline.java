@@ -9,6 +9,7 @@ import io.distillery.jobs.stage.Stages;
 import io.distillery.jobs.stage.TermsCheck;
 import io.distillery.jobs.task.DistillationTask;
 import io.distillery.jobs.train.TrainJob;
+import io.distillery.jobs.transparency.Transparency;
 import io.distillery.run.Stage;
 import io.distillery.run.StageManifest;
 import io.distillery.settings.Settings;
@@ -20,8 +21,9 @@ import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * teacher → dataset → student → evaluation: runs the named stages in order, reusing finished ones. The stage jobs
- * are generic; the run's task (from the {@link TaskRegistry}) hands each its part.
+ * teacher → dataset → student → evaluation: runs the named stages in order, reusing finished ones, then writes the
+ * run's transparency report. The stage jobs are generic; the run's task (from the {@link TaskRegistry}) hands each its
+ * part.
  */
 public final class Pipeline {
   private Pipeline() {}
@@ -77,6 +79,9 @@ public final class Pipeline {
       if (stages.contains(stage)) {
         done.put(stage, Stages.runOrReuse(job(stage, task), ctx, force));
       }
+    }
+    if (Stages.finished(ctx, Stage.GENERATE).isPresent()) {
+      Transparency.write(ctx);
     }
     return done;
   }
