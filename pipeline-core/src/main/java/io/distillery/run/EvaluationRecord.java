@@ -10,6 +10,7 @@ import io.distillery.settings.TaskKind;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -17,7 +18,7 @@ import java.util.Map;
  * A student's evaluation (reports/RUN/metrics.json): its model, the teacher, the held-out rows it was scored on,
  * every metric and the gate's verdict;
  * with {@code promotedAt} and {@code promotionReason} set, a promotion (models/promoted.json, and a line of
- * models/promotions.jsonl).
+ * models/promotions.jsonl); {@code tainted}: the purges that removed rows its student learnt from (null: none).
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -31,7 +32,8 @@ public record EvaluationRecord(
     Map<String, Double> metrics,
     GateRecord gate,
     String promotedAt,
-    String promotionReason) {
+    String promotionReason,
+    List<Taint> tainted) {
 
   /**
    * The held-out rows scored: their number and a fingerprint of their row ids that does not depend on their order
@@ -52,7 +54,23 @@ public record EvaluationRecord(
   /** This record as the promotion of its student, now, for {@code reason}. */
   public EvaluationRecord promoted(String reason) {
     return new EvaluationRecord(runId, task, studentModel, studentModelSha256, teacher, heldOut, metrics, gate,
-        Instant.now().toString(), reason);
+        Instant.now().toString(), reason, tainted);
+  }
+
+  /** This record with {@code taint} added (once per purged selection): a purge removed rows its student learnt from. */
+  public EvaluationRecord withTaint(Taint taint) {
+    if (tainted != null && tainted.stream().anyMatch(t -> t.what().equals(taint.what()))) {
+      return this; // the same purge run again (e.g. after it was killed)
+    }
+    List<Taint> all = new ArrayList<>(tainted == null ? List.of() : tainted);
+    all.add(taint);
+    return new EvaluationRecord(runId, task, studentModel, studentModelSha256, teacher, heldOut, metrics, gate,
+        promotedAt, promotionReason, List.copyOf(all));
+  }
+
+  /** Whether a purge removed rows its student learnt from. */
+  public boolean learntFromPurgedRows() {
+    return tainted != null && !tainted.isEmpty();
   }
 
   /** This record on one line, as a line of a JSON Lines history. */

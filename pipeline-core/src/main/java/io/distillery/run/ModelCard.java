@@ -20,6 +20,7 @@ import java.util.Map;
  * @param studentInputs what turns a text into the student's input, as the task's student recipe records it
  * @param purpose what the student is for, as the run declared it (purpose.description)
  * @param signOff who signed off training it although the teacher's terms do not allow it, and why (null: not needed)
+ * @param tainted the purges that removed rows it learnt from (written by distillery purge; empty when trained)
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
@@ -38,7 +39,8 @@ public record ModelCard(
     int chosenEpoch,
     Map<String, AblationRecord> ablations,
     String purpose,
-    SignOff signOff) {
+    SignOff signOff,
+    List<Taint> tainted) {
 
   /** The student's settings and size. */
   public record StudentRecord(Settings.Student settings, long parameters) {}

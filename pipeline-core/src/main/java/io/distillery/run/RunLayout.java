@@ -18,6 +18,7 @@ import java.io.Serializable;
  * ROOT/models/promotions.jsonl                                          every promotion and rollback, oldest first
  * ROOT/reports/RUN/metrics.json, report.html, transparency.json, transparency.html
  * ROOT/cache/teacher-responses/                                          remote teachers' answers, all runs
+ * ROOT/audit/purges.jsonl                                               every purge: who, when, what, counts
  * </pre>
  * Every path of a run is built here.
  */
@@ -131,5 +132,10 @@ public record RunLayout(String root, String runId) implements Serializable {
   /** The transparency report for people. */
   public String transparencyPage() {
     return reportDir() + "/transparency.html";
+  }
+
+  /** The audit log of purges under this root, one JSON object a line (a start and an end per purge). */
+  public String purgeAudit() {
+    return root + "/audit/purges.jsonl";
   }
 }

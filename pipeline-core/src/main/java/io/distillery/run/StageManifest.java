@@ -47,6 +47,8 @@ public record StageManifest(
       .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
       .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
   private static final TypeReference<Map<String, Object>> OBJECT = new TypeReference<>() {};
+  /** Prefix of the counts of rows a purge removed from a dataset. */
+  public static final String PURGED = "purged_";
 
   public static StageManifest of(Stage stage, String runId, String configHash, TeacherIdentity teacher,
       Map<String, Long> counts, StageDetails details, double elapsedSeconds, Map<String, TableSnapshot> tables,
@@ -66,6 +68,20 @@ public record StageManifest(
   public StageManifest withTables(Map<String, TableSnapshot> committed) {
     return new StageManifest(stage, runId, configHash, codeVersion, createdAt, teacher, counts, details,
         new TreeMap<>(committed), signOff);
+  }
+
+  /**
+   * The same manifest after a purge rewrote some of its datasets (or moved them, rows unchanged, onto a snapshot
+   * that no longer holds purged files): their new snapshots, and the rows removed from each added to its
+   * {@code purged_DATASET} count. Its hash changes, so the stages after it run again.
+   */
+  public StageManifest purged(Map<String, TableSnapshot> rewritten, Map<String, Long> removed) {
+    Map<String, TableSnapshot> all = new TreeMap<>(tables == null ? Map.of() : tables);
+    all.putAll(rewritten);
+    Map<String, Long> newCounts = new TreeMap<>(counts);
+    removed.forEach((dataset, rows) -> newCounts.merge(PURGED + dataset, rows, Long::sum));
+    return new StageManifest(stage, runId, configHash, codeVersion, createdAt, teacher, newCounts, details, all,
+        signOff);
   }
 
   /** The details as one of the {@link StageDetails} records (or a task's record of its own facts). */

@@ -16,6 +16,7 @@ import io.distillery.jobs.generate.GenerateJob;
 import io.distillery.jobs.generate.ResponseCache;
 import io.distillery.jobs.pipeline.Pipeline;
 import io.distillery.jobs.pipeline.TaskRegistry;
+import io.distillery.jobs.purge.Purge;
 import io.distillery.jobs.spark.HadoopFiles;
 import io.distillery.jobs.stage.StageContext;
 import io.distillery.jobs.task.RemoteRequests;
@@ -236,7 +237,26 @@ class RemoteTeacherPipelineTest {
         .path("teachers").get(0);
     assertEquals(rows - erika, cached.path("cached_rows").asLong(), cached.toString());
     assertEquals(0, cached.path("prompt_tokens").asLong(), "answers from the cache cost nothing this time");
+
     assertTrue(proxy.answered().values().stream().allMatch(n -> n == 1));
+  }
+
+  @Test
+  void aPurgedTeacherLeavesNoAnswerInTheResponseCache(@TempDir Path own) {
+    Settings s = settings("purged", Map.of("distillery.run.root", own.toUri().toString()));
+    Map<String, Long> c = Pipeline.run(s, spark, List.of(Stage.INGEST, Stage.GENERATE), false)
+        .get(Stage.GENERATE).counts();
+    String cache = RunLayout.of(s.run()).responseCache();
+    long answered = c.get("written");
+    assertEquals(answered, ResponseCache.read(spark, cache).count());
+
+    Purge.Outcome purged = Purge.purge(s, spark, new Purge.Request(Purge.By.TEACHER, s.teacher().name(), false,
+        "test", "terms withdrawn"));
+    assertEquals(answered, purged.cacheEntries(), purged.toString());
+    assertEquals(0, ResponseCache.read(spark, cache).count(), "no answer of the purged teacher left in the cache");
+    assertEquals(Map.of("teacher-labels", answered, "teacher-failures", c.get("failed")),
+        purged.rows().get("purged"));
+    assertEquals(0, TestRuns.read(spark, s, DatasetKind.TEACHER_LABELS).count());
   }
 
   private JsonNode readMetrics(Settings s) {

@@ -7,6 +7,7 @@ import io.distillery.jobs.generate.CacheCompaction;
 import io.distillery.jobs.generate.GenerateJob;
 import io.distillery.jobs.pipeline.Pipeline;
 import io.distillery.jobs.pipeline.TaskRegistry;
+import io.distillery.jobs.purge.Purge;
 import io.distillery.jobs.spark.HadoopFiles;
 import io.distillery.jobs.spark.SparkSessions;
 import io.distillery.jobs.stage.StageContext;
@@ -42,6 +43,7 @@ import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -49,7 +51,7 @@ import picocli.CommandLine.Spec;
 
 /**
  * The command line: {@code distillery ingest|generate|train|evaluate|run}, and {@code serve-teacher}, {@code export},
- * {@code promote}, {@code tables}, {@code cache}, {@code transparency}. Parses and validates the settings, opens Spark, and hands both to
+ * {@code promote}, {@code tables}, {@code cache}, {@code transparency}, {@code purge}. Parses and validates the settings, opens Spark, and hands both to
  * {@link Pipeline}. Exit codes: 0 done, 1 failed, 2 bad configuration or usage (or train.device.kind = gpu and no
  * GPU), 3 the student failed the promotion gate, 4 the teacher's terms forbid the run.
  */
@@ -58,7 +60,7 @@ import picocli.CommandLine.Spec;
     subcommands = {DistilleryCli.Ingest.class, DistilleryCli.Generate.class, DistilleryCli.Train.class,
         DistilleryCli.Evaluate.class, DistilleryCli.Run.class, DistilleryCli.ServeTeacher.class,
         DistilleryCli.Export.class, DistilleryCli.Promote.class, DistilleryCli.TablesCommand.class,
-        DistilleryCli.CacheCommand.class, DistilleryCli.TransparencyCommand.class})
+        DistilleryCli.CacheCommand.class, DistilleryCli.TransparencyCommand.class, DistilleryCli.PurgeCommand.class})
 public final class DistilleryCli {
   private static final Logger LOG = LoggerFactory.getLogger(DistilleryCli.class);
   public static final int GATE_FAILED = 3;
@@ -362,6 +364,57 @@ public final class DistilleryCli {
       out.printf("run '%s': %d teacher(s), %d datasets, %d data files hashed%n", r.runId(), r.teachers().size(),
           r.datasets().size(), r.datasets().stream().mapToInt(d -> d.files().size()).sum());
       out.printf("%s%n%s%n", layout.transparency(), layout.transparencyPage());
+      return 0;
+    }
+  }
+
+  @Command(name = "purge", description = "Removes a teacher's answers from every dataset of every run under the "
+      + "root (one atomic rewrite per partition), drops them from the response cache, taints the models trained on "
+      + "them (a tainted model cannot be promoted) and logs it in audit/purges.jsonl; `run` then retrains without "
+      + "them. A purge that was killed is finished by running it again.")
+  static final class PurgeCommand extends SparkCommand {
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Selection selection;
+
+    static final class Selection {
+      @Option(names = "--teacher", paramLabel = "NAME", description = "Every answer of this teacher (teacher.name).")
+      String teacher;
+
+      @Option(names = "--terms", paramLabel = "ID", description = "Every answer that came under these terms.")
+      String terms;
+
+      @Option(names = "--before", paramLabel = "DATE", description = "Every answer made before this date "
+          + "(yyyy-MM-dd, UTC) or instant (ISO-8601).")
+      String before;
+    }
+
+    @Option(names = "--dry-run", description = "Say what would be removed, change nothing.")
+    boolean dryRun;
+
+    @Option(names = "--by", paramLabel = "WHO", description = "Who asks, for the audit log (default: the OS user).")
+    String by = System.getProperty("user.name", "unknown");
+
+    @Option(names = "--reason", paramLabel = "TEXT", description = "Why, for the audit log and the models' taint.")
+    String reason = "";
+
+    @Override
+    int run(Settings settings, SparkSession spark, PrintWriter out) {
+      Purge.Request request = selection.teacher != null ? new Purge.Request(Purge.By.TEACHER, selection.teacher,
+          dryRun, by, reason) : selection.terms != null ? new Purge.Request(Purge.By.TERMS, selection.terms, dryRun,
+          by, reason) : new Purge.Request(Purge.By.BEFORE, selection.before, dryRun, by, reason);
+      Purge.Outcome o = Purge.purge(settings, spark, request);
+      out.printf("%s%s under %s%n", o.dryRun() ? "dry run, nothing changed: " : "purge " + o.id() + ": ", o.what(),
+          RunLayout.of(settings.run()).root());
+      o.rows().forEach((run, byDataset) -> byDataset.forEach((dataset, rows) ->
+          out.printf("  run %-24s %-26s %,d rows%n", run, dataset, rows)));
+      out.printf("  %,d rows in %d runs; %,d answers in the response cache%n", o.totalRows(), o.rows().size(),
+          o.cacheEntries());
+      if (!o.dryRun()) {
+        out.printf("  models tainted: %s%s%n", o.tainted().isEmpty() ? "none" : String.join(", ", o.tainted()),
+            o.promotedTainted() ? " (the promoted student is one: promote another, or run again to retrain)" : "");
+        out.printf("  runs moved onto snapshots without the old files: %s; data files deleted: %d%n",
+            o.rebased().isEmpty() ? "none" : String.join(", ", o.rebased()), o.dataFilesDeleted());
+      }
       return 0;
     }
   }

@@ -77,6 +77,7 @@ public final class EvaluateJob implements StageJob {
             || !promoted.teacher().modelSha256().equals(teacher.modelSha256()) ? "it learnt from another teacher ("
                 + promoted.teacher().describe() + ")"
         : !ctx.exists(promoted.studentModel()) ? "its model is gone (" + promoted.studentModel() + ")"
+        : promoted.learntFromPurgedRows() ? "it is tainted: " + promoted.tainted()
         : null;
     if (why != null) {
       LOG.info("Not comparing with the promoted student of run '{}': {}; the thresholds alone decide",
@@ -157,7 +158,7 @@ public final class EvaluateJob implements StageJob {
       String comparedWith = promoted.map(EvaluationRecord::runId).orElse(null);
       EvaluationRecord record = new EvaluationRecord(settings.run().id(), settings.task(), layout.studentModel(), sha,
           teacher, heldOutRows, result.metrics(), new EvaluationRecord.GateRecord(gate.passed(), gate.failures(),
-              gateSettings, comparedWith), null, null);
+              gateSettings, comparedWith), null, null, null);
       ctx.writeFile(layout.metrics(), record.toJson());
       ctx.writeFile(layout.report(), Report.html(settings.run().id(),
           settings.student().kind() + " (width " + settings.student().width() + ", " + model.length + " bytes)",

@@ -3,6 +3,7 @@ package io.distillery.jobs.evaluate;
 import io.distillery.jobs.spark.HadoopFiles;
 import io.distillery.run.EvaluationRecord;
 import io.distillery.run.RunLayout;
+import io.distillery.run.Taint;
 import io.distillery.util.Hashing;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -48,6 +49,11 @@ public final class Promotions {
 
   /** Promotes the student {@code evaluated} describes, for {@code reason}; returns the promotion record. */
   public EvaluationRecord promote(EvaluationRecord evaluated, String reason) {
+    if (evaluated.learntFromPurgedRows()) {
+      throw new IllegalArgumentException("The student of run '" + evaluated.runId() + "' is tainted ("
+          + evaluated.tainted() + "): it learnt from rows that were purged, so it cannot be promoted. Retrain it "
+          + "(`distillery run --run-id " + evaluated.runId() + "`).");
+    }
     EvaluationRecord promotion = evaluated.promoted(reason);
     ByteArrayOutputStream lines = new ByteArrayOutputStream();
     if (HadoopFiles.exists(spark, layout.promotions())) {
@@ -85,5 +91,29 @@ public final class Promotions {
           + "(sha256 " + sha + ", evaluated " + evaluated.studentModelSha256() + "); it cannot be promoted.");
     }
     return promote(evaluated, reason);
+  }
+
+  /**
+   * Records {@code taint} on every promotion of run {@code runId}'s student {@code sha256} in the history and, if it
+   * is the promoted one, on the current record (it stays promoted, flagged, until another is); each file is replaced
+   * whole. Returns whether the promoted student is the tainted one.
+   */
+  public boolean taint(String runId, String sha256, Taint taint) {
+    if (HadoopFiles.exists(spark, layout.promotions())) {
+      StringBuilder lines = new StringBuilder();
+      for (EvaluationRecord r : history()) {
+        boolean hit = r.runId().equals(runId) && r.studentModelSha256().equals(sha256);
+        lines.append((hit ? r.withTaint(taint) : r).toJsonLine()).append('\n');
+      }
+      HadoopFiles.write(spark, layout.promotions(), lines.toString().getBytes(StandardCharsets.UTF_8));
+    }
+    Optional<EvaluationRecord> current = current();
+    if (current.isPresent() && current.get().runId().equals(runId)
+        && current.get().studentModelSha256().equals(sha256)) {
+      HadoopFiles.write(spark, layout.promoted(), current.get().withTaint(taint).toJson());
+      LOG.warn("The promoted student (run '{}') is tainted: {}", runId, taint);
+      return true;
+    }
+    return false;
   }
 }

@@ -13,6 +13,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.function.UnaryOperator;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -46,6 +47,15 @@ public final class CacheCompaction {
   public record Outcome(long segmentsBefore, long linesRead, long kept, long expired, long segmentsAfter) {}
 
   public static Outcome compact(SparkSession spark, String dir, Duration retention, Instant now) {
+    return compact(spark, dir, retention, now, UnaryOperator.identity());
+  }
+
+  /**
+   * A compaction that also drops the answers {@code keep} filters out of the live lines (distillery purge: the
+   * answers of purged rows): they are in no compacted file, and their segments are deleted with the rest.
+   */
+  public static Outcome compact(SparkSession spark, String dir, Duration retention, Instant now,
+      UnaryOperator<Dataset<Row>> keep) {
     Path root = new Path(dir);
     try {
       FileSystem fs = root.getFileSystem(spark.sparkContext().hadoopConfiguration());
@@ -67,7 +77,7 @@ public final class CacheCompaction {
       try {
         long read = lines.count();
         long cutoff = now.toEpochMilli() - retention.toMillis();
-        Dataset<Row> live = lines.where(col(ResponseCache.CREATED_AT).geq(cutoff));
+        Dataset<Row> live = keep.apply(lines.where(col(ResponseCache.CREATED_AT).geq(cutoff)));
         Dataset<Row> newest = live.withColumn(NEWEST, row_number().over(Window.partitionBy(ResponseCache.KEY)
                 .orderBy(col(ResponseCache.CREATED_AT).desc(), col(ResponseCache.RUN_ID))))
             .where(col(NEWEST).equalTo(1)).drop(NEWEST).persist();

@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -156,11 +157,7 @@ public final class Tables {
         .findFirst()
         .orElseThrow(() -> new IllegalStateException("The write of run '" + runId + "' to " + name(kind)
             + " left no snapshot of its own (commit " + token + ")"));
-    if (table.refs().containsKey(tag(runId))) {
-      table.manageSnapshots().replaceTag(tag(runId), committed.snapshotId()).commit();
-    } else {
-      table.manageSnapshots().createTag(tag(runId), committed.snapshotId()).commit();
-    }
+    retag(kind, runId, committed.snapshotId());
     TableSnapshot snapshot = snapshot(table, kind, committed.snapshotId(), runId);
     LOG.info("Table {}: run '{}' committed as snapshot {} ({} rows in {} files; write and commit {} ms, tag and "
         + "listing {} ms)", name(kind), runId, snapshot.snapshotId(), snapshot.rows(), snapshot.files().size(),
@@ -224,6 +221,34 @@ public final class Tables {
     }
     LOG.info("Table {} at snapshot {}: {} files of run '{}' checked in {} ms", snapshot.table(), snapshot.snapshotId(),
         snapshot.files().size(), runId, (System.nanoTime() - start) / 1_000_000);
+  }
+
+  /** What the table's current snapshot holds of a run. */
+  public TableSnapshot current(DatasetKind kind, String runId) {
+    Table table = load(kind);
+    return snapshot(table, kind, table.currentSnapshot().snapshotId(), runId);
+  }
+
+  /** Every data file of a snapshot, all runs. */
+  public Set<String> files(DatasetKind kind, long snapshotId) {
+    Set<String> out = new HashSet<>();
+    try (CloseableIterable<FileScanTask> tasks = load(kind).newScan().useSnapshot(snapshotId).planFiles()) {
+      tasks.forEach(t -> out.add(t.file().location()));
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot list the files of " + name(kind) + " at snapshot " + snapshotId, e);
+    }
+    return out;
+  }
+
+  /** Points run {@code runId}'s tag at a snapshot (which holds the run's files as its manifest records them). */
+  public void retag(DatasetKind kind, String runId, long snapshotId) {
+    Table table = load(kind);
+    var ref = table.refs().get(tag(runId));
+    if (ref != null && ref.snapshotId() != snapshotId) {
+      table.manageSnapshots().replaceTag(tag(runId), snapshotId).commit();
+    } else if (ref == null) {
+      table.manageSnapshots().createTag(tag(runId), snapshotId).commit();
+    }
   }
 
   /** What a snapshot holds of a run: its rows and data files, as the table's metadata lists them. */

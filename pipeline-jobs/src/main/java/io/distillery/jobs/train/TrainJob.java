@@ -125,7 +125,7 @@ public final class TrainJob implements StageJob {
           new ModelCard.StudentRecord(settings.student(), student.network().numParams()), sha,
           student.model().length, generate.teacher(), ModelCard.Datasets.of(upstream.get(Stage.INGEST), generate),
           new ModelCard.Training(TRAINER, workers, settings.train(), backends, student.epochs()), plan.facts(),
-          student.chosenEpoch(), ablations, settings.purpose().description(), signOff);
+          student.chosenEpoch(), ablations, settings.purpose().description(), signOff, List.of());
       ctx.writeFile(ctx.layout().modelCard(), card.toJson());
       return StageResult.of(Map.of("train_rows", trainRows, "validation_rows", validationRows),
           new TrainDetails(ctx.layout().studentModel(), sha, student.epochs(), student.chosenEpoch(), workers,
