@@ -414,6 +414,8 @@ public final class DistilleryCli {
             o.promotedTainted() ? " (the promoted student is one: promote another, or run again to retrain)" : "");
         out.printf("  runs moved onto snapshots without the old files: %s; data files deleted: %d%n",
             o.rebased().isEmpty() ? "none" : String.join(", ", o.rebased()), o.dataFilesDeleted());
+        o.rows().keySet().forEach(run -> out.printf("  then: distillery run --run-id %s (retrains without them), "
+            + "distillery transparency --run-id %s%n", run, run));
       }
       return 0;
     }

@@ -240,7 +240,12 @@ public final class Purge {
     for (String runId : runs(spark, root)) {
       StageContext run = StageContext.of(settings, spark, root.forRun(runId));
       StageManifest generate = Stages.finished(run, Stage.GENERATE).orElse(null);
-      if (generate == null || generate.tables() == null) {
+      if (generate == null) {
+        continue;
+      }
+      if (generate.tables() == null) {
+        LOG.warn("Run '{}' was made before the datasets were tables and is not purged: import it first "
+            + "(`distillery tables import --run-id {}`), then purge again", runId, runId);
         continue;
       }
       Map<DatasetKind, Long> rows = new TreeMap<>();
