@@ -24,6 +24,11 @@
 # task's ND4J on the task's GPU and the ONNX teacher on the executor's first; CUDA numbers devices as nvidia-smi does
 # (CUDA_DEVICE_ORDER=PCI_BUS_ID). Train uses a GPU, and generate with teacher.device.kind = gpu: submit those on
 # their own with GPUS set, and the other stages without (GPUS=1 deploy/submit-yarn.sh train ...).
+# Lineage for the platform (OpenLineage: Marquez, DataHub, Atlas): OPENLINEAGE_URL=http://marquez:5000 adds the
+# OpenLineage Spark listener, posting each job's events to OPENLINEAGE_URL/api/v1/lineage under the namespace
+# OPENLINEAGE_NAMESPACE (default distillery); OPENLINEAGE_JAR is its jar (io.openlineage:openlineage-spark_2.12,
+# 1.36.0 tested; a path or a URI), shipped with --jars. The datasets generate writes carry Distillery's
+# distillery_teacher facet: the teacher, its version, model and terms, and the run.
 # --conf KEY=VALUE (any number): passed to spark-submit as they are, after the defaults (so they win), e.g.
 # --conf spark.yarn.maxAppAttempts=2.
 # Everything else goes to distillery (--config FILE is shipped with --files, as is conf/log4j2.properties).
@@ -78,6 +83,20 @@ if [ -n "${GPUS:-}" ]; then
     --conf "spark.task.resource.gpu.amount=$(awk -v g="$GPUS" -v c="$cores" 'BEGIN { print g / c }')"
     --conf "spark.executor.resource.gpu.discoveryScript=${GPU_DISCOVERY:-/opt/distillery/gpu-discovery.sh}"
     --conf "spark.executorEnv.CUDA_DEVICE_ORDER=PCI_BUS_ID"
+    ${spark_conf[@]+"${spark_conf[@]}"})
+fi
+if [ -n "${OPENLINEAGE_URL:-}" ]; then
+  if [ -z "${OPENLINEAGE_JAR:-}" ]; then
+    echo "deploy/submit-yarn.sh: OPENLINEAGE_URL is set, so OPENLINEAGE_JAR must name the OpenLineage Spark" \
+      "listener's jar (io.openlineage:openlineage-spark_2.12:1.36.0)" >&2
+    exit 2
+  fi
+  spark_conf=(--jars "$OPENLINEAGE_JAR"
+    --conf spark.extraListeners=io.openlineage.spark.agent.OpenLineageSparkListener
+    --conf spark.openlineage.transport.type=http
+    --conf "spark.openlineage.transport.url=$OPENLINEAGE_URL"
+    --conf "spark.openlineage.namespace=${OPENLINEAGE_NAMESPACE:-distillery}"
+    --conf spark.openlineage.capturedProperties=spark.master,spark.app.name,distillery.lineage.teacher
     ${spark_conf[@]+"${spark_conf[@]}"})
 fi
 file_opt=(--files "$(IFS=,; echo "${files[*]}")")

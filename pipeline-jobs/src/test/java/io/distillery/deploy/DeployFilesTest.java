@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.distillery.jobs.LineageTest;
 import io.distillery.jobs.cli.DistilleryCli;
 import java.io.IOException;
 import java.io.InputStream;
@@ -103,6 +104,22 @@ class DeployFilesTest {
     assertEquals(2, uneven.code(), uneven.output());
     assertTrue(uneven.output().contains("GPUS=3 must be a whole number of GPUs per executor that divides"),
         uneven.output());
+  }
+
+  @Test
+  void submitYarnAddsTheOpenLineageListenerAsLineageTestRunsIt(@TempDir Path dir) throws Exception {
+    String printArgs = "printf '%s\\n' \"$@\"";
+    Ran lineage = submit(dir, Map.of("OPENLINEAGE_URL", "http://marquez:5000", "OPENLINEAGE_JAR",
+        "hdfs:///apps/openlineage-spark_2.12-1.36.0.jar", "DEPLOY_MODE", "client"), printArgs, "run");
+    assertEquals(0, lineage.code(), lineage.output());
+    List<String> lines = List.of(lineage.output().split("\n"));
+    assertEquals("hdfs:///apps/openlineage-spark_2.12-1.36.0.jar", lines.get(lines.indexOf("--jars") + 1));
+    LineageTest.listener("http://marquez:5000").forEach((k, v) ->
+        assertTrue(lines.contains(k + "=" + v), k + "=" + v + " in " + lines));
+
+    Ran noJar = submit(dir, Map.of("OPENLINEAGE_URL", "http://marquez:5000"), printArgs, "run");
+    assertEquals(2, noJar.code(), noJar.output());
+    assertTrue(noJar.output().contains("OPENLINEAGE_JAR must name"), noJar.output());
   }
 
   @Test

@@ -12,6 +12,7 @@ import static org.apache.spark.sql.functions.when;
 
 import io.distillery.dataset.DatasetKind;
 import io.distillery.dataset.DatasetKind.Cols;
+import io.distillery.jobs.lineage.Lineage;
 import io.distillery.jobs.spark.HadoopFiles;
 import io.distillery.jobs.spark.Iterators;
 import io.distillery.jobs.spark.Staging;
@@ -91,25 +92,17 @@ public final class GenerateJob implements StageJob {
     Dataset<Row> attempts = byproduct.isPresent() ? staged.where(col(AttemptRows.BYPRODUCT).isNull()) : staged;
     Optional<QualityGate> quality = task.quality(settings);
     Dataset<Row> answered = attempts.where(col(AttemptRows.ANSWERED));
-    if (quality.isPresent()) {
-      // Judged once for both writes: a rule may shuffle (duplicates are a window over the answers).
-      Dataset<Row> judged = answered.withColumn(QUARANTINE_REASON, quality.get().reason())
-          .persist(StorageLevel.MEMORY_AND_DISK());
-      try {
-        ctx.write(judged.where(col(QUARANTINE_REASON).isNull()), task.output());
-        ctx.write(judged.where(col(QUARANTINE_REASON).isNotNull()).withColumn(Cols.ANSWER, quality.get().answer())
-            .withColumn(Cols.REASON, col(QUARANTINE_REASON)), DatasetKind.TEACHER_QUARANTINE);
-      } finally {
-        judged.unpersist();
-      }
-    } else {
-      ctx.write(answered, task.output());
-    }
-    ctx.write(attempts.where(col(AttemptRows.ANSWERED).equalTo(false)), DatasetKind.TEACHER_FAILURES);
-    Map<String, Long> byproductCounts = byproduct.isPresent()
-        ? byproduct.get().write(ctx, staged.where(col(AttemptRows.BYPRODUCT).isNotNull())
-            .select(AttemptRows.BYPRODUCT + ".*"))
-        : Map.of();
+    // The model file's hash is known from the rows only; lineage gets the configured identity (the rows have both).
+    TeacherIdentity configured = settings.teacher().remote() ? TeacherIdentity.remote(settings.teacher())
+        : TeacherIdentity.of(settings.teacher(), "");
+    Map<String, Long> byproductCounts = Lineage.describing(ctx.spark().sparkContext(), ctx.layout().runId(),
+        configured, () -> {
+          write(ctx, answered, attempts, quality);
+          return byproduct.isPresent()
+              ? byproduct.get().write(ctx, staged.where(col(AttemptRows.BYPRODUCT).isNotNull())
+                  .select(AttemptRows.BYPRODUCT + ".*"))
+              : Map.<String, Long>of();
+        });
     HadoopFiles.delete(ctx.spark(), staging);
     HadoopFiles.delete(ctx.spark(), ctx.layout().staging(Stage.GENERATE, REQUESTS));
 
@@ -155,6 +148,25 @@ public final class GenerateJob implements StageJob {
         .unionByName(quarantined.select(IDENTITY));
     return StageResult.of(counts, details).withTeacher(teacherOf(answeredAll, settings.teacher()))
         .withSignOff(signOff);
+  }
+
+  /** The answers, what the quality gate kept out and the failures, each into its dataset. */
+  private void write(StageContext ctx, Dataset<Row> answered, Dataset<Row> attempts, Optional<QualityGate> quality) {
+    if (quality.isPresent()) {
+      // Judged once for both writes: a rule may shuffle (duplicates are a window over the answers).
+      Dataset<Row> judged = answered.withColumn(QUARANTINE_REASON, quality.get().reason())
+          .persist(StorageLevel.MEMORY_AND_DISK());
+      try {
+        ctx.write(judged.where(col(QUARANTINE_REASON).isNull()), task.output());
+        ctx.write(judged.where(col(QUARANTINE_REASON).isNotNull()).withColumn(Cols.ANSWER, quality.get().answer())
+            .withColumn(Cols.REASON, col(QUARANTINE_REASON)), DatasetKind.TEACHER_QUARANTINE);
+      } finally {
+        judged.unpersist();
+      }
+    } else {
+      ctx.write(answered, task.output());
+    }
+    ctx.write(attempts.where(col(AttemptRows.ANSWERED).equalTo(false)), DatasetKind.TEACHER_FAILURES);
   }
 
   /** The attempt rows: each prompt asked once, by the in-process teacher or over HTTP. */
