@@ -1,5 +1,6 @@
 package io.distillery.jobs;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -138,6 +139,18 @@ class TermsTest {
     assertEquals("Jane Roe, legal", card.path("sign_off").path("who").asText(), card.toString());
     assertEquals("[\"classifier\"]", card.path("teacher").path("allowedStudents").toString(), card.toString());
     transparencyReportRecordsTheRun(layout);
+
+    // The commands a user runs on it: the report written again, a purge's dry run (which changes nothing).
+    Files.delete(Path.of(layout.transparency()));
+    CliRuns.Result again = cli(args(root, "transparency"));
+    assertEquals(0, again.code(), again.err());
+    assertTrue(Files.exists(Path.of(layout.transparency())) && Files.exists(Path.of(layout.transparencyPage())));
+    byte[] generate = Files.readAllBytes(Path.of(layout.manifest(Stage.GENERATE)));
+    CliRuns.Result dry = cli(args(root, "purge", "--terms", "ExampleAI-ToS", "--dry-run"));
+    assertEquals(0, dry.code(), dry.err());
+    assertArrayEquals(generate, Files.readAllBytes(Path.of(layout.manifest(Stage.GENERATE))), "a dry run changes "
+        + "nothing");
+    assertFalse(Files.exists(Path.of(layout.purgeAudit())), "a dry run is not a purge");
 
     // The rows were generated under terms that allow only classifiers: editing the config to allow embedding
     // models does not make them trainable without a sign-off.

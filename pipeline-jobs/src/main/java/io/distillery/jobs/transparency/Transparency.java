@@ -36,6 +36,7 @@ import io.distillery.run.TransparencyReport.HashedFile;
 import io.distillery.run.TransparencyReport.ReasonCount;
 import io.distillery.run.TransparencyReport.TeacherUse;
 import io.distillery.settings.Settings;
+import io.distillery.settings.TaskKind;
 import io.distillery.util.Version;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -114,11 +115,30 @@ public final class Transparency {
     Optional.ofNullable(done.get(Stage.INGEST))
         .ifPresent(m -> quarantine.addAll(reasons(ctx, m, DatasetKind.QUARANTINE, Cols.REASON)));
     quarantine.addAll(reasons(ctx, generate, DatasetKind.TEACHER_QUARANTINE, Cols.REASON));
-    EuPublicSummary eu = euSummary(ctx, done, teachers, student, quarantine);
-    return new TransparencyReport(runId, settings.task(), Instant.now().toString(), TransparencyReport.Code.of(
-        Version.build()), stageCode, settings.purpose().description(),
+    EuPublicSummary eu = euSummary(ctx, task(generate, settings), done, teachers, student, quarantine);
+    return new TransparencyReport(runId, task(generate, settings), Instant.now().toString(), TransparencyReport.Code.of(
+        Version.build()), stageCode, purpose(ctx),
         settings.purpose().competesWithTeacherProvider(), signOffs, teachers, datasets, accounting, failures,
         quarantine, student, evaluation, eu);
+  }
+
+  /** The purpose the model card records (the current config's before train). */
+  private static String purpose(StageContext ctx) {
+    String card = ctx.layout().modelCard();
+    if (!ctx.exists(card)) {
+      return ctx.settings().purpose().description();
+    }
+    try {
+      return StageManifest.json().readTree(ctx.readFile(card)).path("purpose").asText("");
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read the model card " + card, e);
+    }
+  }
+
+  /** The run's task as generate recorded it (the current config's for a manifest without it). */
+  private static TaskKind task(StageManifest generate, Settings settings) {
+    Object recorded = generate.details().get("task");
+    return recorded == null ? settings.task() : StageManifest.json().convertValue(recorded, TaskKind.class);
   }
 
   /** Every dataset the run's stages committed, each data file with the sha256 of its bytes. */
@@ -306,8 +326,8 @@ public final class Transparency {
         record.gate().comparedWith(), changes, promoted);
   }
 
-  private static EuPublicSummary euSummary(StageContext ctx, Map<Stage, StageManifest> done, List<TeacherUse> teachers,
-      TransparencyReport.Student student, List<ReasonCount> quarantine) {
+  private static EuPublicSummary euSummary(StageContext ctx, TaskKind task, Map<Stage, StageManifest> done,
+      List<TeacherUse> teachers, TransparencyReport.Student student, List<ReasonCount> quarantine) {
     Settings settings = ctx.settings();
     String runId = ctx.layout().runId();
     DatasetKind output = outputOf(done.get(Stage.GENERATE));
@@ -316,8 +336,8 @@ public final class Transparency {
         : training.tokens < TOKENS_TEN_TRILLION ? "1 billion to 10 trillion tokens" : "more than 10 trillion tokens";
     List<String> dependencies = teachers.stream().map(t -> t.identity().describe()).toList();
     String model = student == null
-        ? "the teacher-generated " + settings.task().configName() + " dataset of run " + runId + " (no student trained)"
-        : "Distillery " + settings.task().configName() + " student of run " + runId + ", " + student.kind()
+        ? "the teacher-generated " + task.configName() + " dataset of run " + runId + " (no student trained)"
+        : "Distillery " + task.configName() + " student of run " + runId + ", " + student.kind()
             + ", sha256 " + student.modelSha256().substring(0, Math.min(12, student.modelSha256().length()));
     EuPublicSummary.General general = new EuPublicSummary.General(settings.purpose().provider(), model,
         dependencies, List.of("text"), size, training.rows, training.tokens, training.latest,
@@ -342,7 +362,7 @@ public final class Transparency {
     EuPublicSummary.Synthetic synthetic = new EuPublicSummary.Synthetic(!teachers.isEmpty(), generating,
         String.format("The training targets are the teachers' answers to the prompts (%s), %,d rows, generated for "
             + "this run by Distillery's generate stage; every row records the teacher, model version, terms and "
-            + "request.", settings.task().answerDescription(), answers));
+            + "request.", task.answerDescription(), answers));
     EuPublicSummary.Sources sources = new EuPublicSummary.Sources(publicSets, List.of(), "None: Distillery crawls "
         + "nothing; the prompts are the corpus named here.", "None: no user data is collected by the pipeline.",
         synthetic, other);
@@ -351,7 +371,7 @@ public final class Transparency {
         .collect(Collectors.joining(" "));
     String signed = done.values().stream().map(StageManifest::signOff).filter(Objects::nonNull).distinct()
         .map(s -> "Signed off by " + s.who() + ": " + s.why() + ".").collect(Collectors.joining(" "));
-    String rights = terms + " The run's purpose (a student of kind " + settings.task().studentUse().configName()
+    String rights = terms + " The run's purpose (a student of kind " + task.studentUse().configName()
         + (settings.purpose().competesWithTeacherProvider() ? ", competing with the teacher's provider" : "")
         + ") was checked against them before any request, and train and evaluate checked the terms recorded on the "
         + "rows they read. " + (signed.isEmpty() ? "No sign-off was needed." : signed)
