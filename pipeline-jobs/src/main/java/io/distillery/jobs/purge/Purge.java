@@ -237,12 +237,10 @@ public final class Purge {
   /** Every run under the root with a generate manifest, and its teacher datasets' rows that match. */
   private static List<Match> find(Settings settings, SparkSession spark, RunLayout root, Column matches) {
     List<Match> found = new ArrayList<>();
-    for (String runId : runs(spark, root)) {
+    for (Map.Entry<String, StageManifest> e : generateManifests(settings, spark, root).entrySet()) {
+      String runId = e.getKey();
       StageContext run = StageContext.of(settings, spark, root.forRun(runId));
-      StageManifest generate = Stages.finished(run, Stage.GENERATE).orElse(null);
-      if (generate == null) {
-        continue;
-      }
+      StageManifest generate = e.getValue();
       if (generate.tables() == null) {
         LOG.warn("Run '{}' was made before the datasets were tables and is not purged: import it first "
             + "(`distillery tables import --run-id {}`), then purge again", runId, runId);
@@ -267,6 +265,17 @@ public final class Purge {
   /** Whether the dataset has the columns the selection reads (every teacher dataset names its teacher and time). */
   private static boolean selectable(DatasetKind kind) {
     return kind.column(Cols.TEACHER_NAME).isPresent() && kind.column(Cols.CREATED_AT).isPresent();
+  }
+
+  /** The generate manifest of every run under the root that finished generate, by run id. */
+  private static Map<String, StageManifest> generateManifests(Settings settings, SparkSession spark,
+      RunLayout root) {
+    Map<String, StageManifest> out = new TreeMap<>();
+    for (String runId : runs(spark, root)) {
+      Stages.finished(StageContext.of(settings, spark, root.forRun(runId)), Stage.GENERATE)
+          .ifPresent(m -> out.put(runId, m));
+    }
+    return out;
   }
 
   private static List<String> runs(SparkSession spark, RunLayout root) {
@@ -352,12 +361,10 @@ public final class Purge {
     Tables all = StageContext.of(settings, spark, root).tables();
     kinds.forEach(k -> live.put(k, all.files(k, all.load(k).currentSnapshot().snapshotId())));
     List<String> rebased = new ArrayList<>();
-    for (String runId : runs(spark, root)) {
+    for (Map.Entry<String, StageManifest> e : generateManifests(settings, spark, root).entrySet()) {
+      String runId = e.getKey();
       StageContext run = StageContext.of(settings, spark, root.forRun(runId));
-      StageManifest generate = Stages.finished(run, Stage.GENERATE).orElse(null);
-      if (generate == null) {
-        continue;
-      }
+      StageManifest generate = e.getValue();
       Map<String, TableSnapshot> moved = new TreeMap<>();
       Tables tables = run.tables();
       for (DatasetKind kind : kinds) {
