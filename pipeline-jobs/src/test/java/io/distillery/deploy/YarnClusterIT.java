@@ -63,6 +63,8 @@ import org.junit.jupiter.api.io.TempDir;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class YarnClusterIT {
   private static final String RUN = "nightly-2026-12-01";
+  /** Europarl documents in the corpus: DistributedClusterTest's size, enough for the gate on two executors. */
+  private static final int DOCUMENTS = 800;
   private static final Path REPO = TestSettings.repoFile(".");
   private static final Path TARGET = REPO.resolve("pipeline-jobs/target");
 
@@ -170,10 +172,10 @@ class YarnClusterIT {
     return List.of(Files.readString(list).trim().split(":"));
   }
 
-  /** The corpus yarn-cluster.conf reads, at its path: Parquet, a column {@code body} (Europarl's first 1,200). */
+  /** The corpus yarn-cluster.conf reads, at its path: Parquet, a column {@code body} (Europarl's first documents). */
   private void writeCorpus() {
     List<String> bodies = new ArrayList<>();
-    Europarl.read(0, 1, 1200, (line, body) -> bodies.add(body));
+    Europarl.read(0, 1, DOCUMENTS, (line, body) -> bodies.add(body));
     SparkSession spark = local();
     spark.createDataset(bodies, Encoders.STRING()).toDF("body").repartition(2)
         .write().parquet("hdfs:///data/corpora/support-tickets/");
@@ -195,6 +197,7 @@ class YarnClusterIT {
     Map<String, String> small = new TreeMap<>(TestRuns.small(Path.of("/unused"), RUN));
     small.keySet().removeIf(k -> k.startsWith("distillery.run.") || k.equals("distillery.spark.master"));
     small.put("distillery.train.workers", "2");
+    small.put("distillery.corpus.max-documents", Integer.toString(DOCUMENTS));
     return small.entrySet().stream().map(e -> e.getKey() + " = \"" + e.getValue() + "\"")
         .collect(Collectors.joining("\n", "\n# Test-sized (YarnClusterIT)\n", "\n"));
   }
@@ -309,7 +312,7 @@ class YarnClusterIT {
       }
     }
     Map<String, Long> ingest = manifests.get(Stage.INGEST).counts();
-    assertEquals(1200L, ingest.get("documents_read"));
+    assertEquals((long) DOCUMENTS, ingest.get("documents_read"));
     assertEquals(ingest.get("sentences") + ingest.get("spans"),
         ingest.get("written") + ingest.get("duplicates") + ingest.get("quarantined"), ingest.toString());
     Map<String, Long> generate = manifests.get(Stage.GENERATE).counts();
