@@ -544,18 +544,20 @@ public record Settings(
   }
 
   /** serve-teacher: where and how the OpenAI-compatible teacher server listens. */
-  public record Serve(String host, int port, String tokenEnv, int maxConcurrent, int maxQueued, int maxBodyBytes)
-      implements Serializable {
+  public record Serve(String host, int port, String tokenEnv, int maxConcurrent, int maxQueued, int maxBodyBytes,
+      int maxInputs, Duration requestTimeout) implements Serializable {
     public static final Key<String> HOST = Key.nonEmpty("serve.host");
     public static final Key<Integer> PORT = Key.intBetween("serve.port", 0, 65535);
     public static final Key<String> TOKEN_ENV = Key.string("serve.token-env");
     public static final Key<Integer> MAX_CONCURRENT = Key.intAtLeast("serve.max-concurrent", 1);
     public static final Key<Integer> MAX_QUEUED = Key.intAtLeast("serve.max-queued", 1);
     public static final Key<Integer> MAX_BODY_BYTES = Key.intAtLeast("serve.max-body-bytes", 1024);
+    public static final Key<Integer> MAX_INPUTS = Key.intBetween("serve.max-inputs", 1, 2048);
+    public static final Key<Duration> REQUEST_TIMEOUT = Key.duration("serve.request-timeout");
 
     static Serve read(ConfigReader r) {
       return new Serve(r.get(HOST), r.get(PORT), r.get(TOKEN_ENV), r.get(MAX_CONCURRENT), r.get(MAX_QUEUED),
-          r.get(MAX_BODY_BYTES));
+          r.get(MAX_BODY_BYTES), r.get(MAX_INPUTS), r.get(REQUEST_TIMEOUT));
     }
   }
 

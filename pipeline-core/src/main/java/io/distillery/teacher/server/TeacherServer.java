@@ -16,11 +16,13 @@ import io.distillery.teacher.Teachers;
 import io.distillery.util.Hashing;
 import io.undertow.Handlers;
 import io.undertow.Undertow;
+import io.undertow.connector.PooledByteBuffer;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.handlers.BlockingHandler;
 import io.undertow.server.handlers.RequestLimit;
 import io.undertow.server.handlers.RequestLimitingHandler;
+import io.undertow.server.protocol.http.HttpServerConnection;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
 import java.io.IOException;
@@ -29,10 +31,13 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.Function;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,7 +60,10 @@ import org.slf4j.LoggerFactory;
  * </ul>
  * Binds {@code serve.host} (127.0.0.1 by default); with a token, every request but {@code /health} needs
  * {@code Authorization: Bearer TOKEN}. At most {@code serve.max-concurrent} requests run at once and
- * {@code serve.max-queued} wait; more are refused with 503 at once. Errors use OpenAI's error body.
+ * {@code serve.max-queued} wait; more are refused with 503 at once. An embeddings request carries at most
+ * {@code serve.max-inputs} inputs, works at most {@code serve.request-timeout} (then 504) and stops as soon as its
+ * client closes the connection; {@code /health} counts the requests in flight, abandoned and timed out. Errors use
+ * OpenAI's error body.
  */
 public final class TeacherServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(TeacherServer.class);
@@ -69,6 +77,9 @@ public final class TeacherServer implements AutoCloseable {
   private final EmbeddingTeacher embedder; // a teacher answering with embeddings, else null
   private final LabelTeacher classifier; // a teacher answering with labels, else null
   private final LanguageModelTeacher language; // a teacher completing prompts, else null
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final AtomicLong abandoned = new AtomicLong();
+  private final AtomicLong timedOut = new AtomicLong();
 
   private TeacherServer(Settings settings, Optional<String> token, Optional<LanguageModelTeacher> model) {
     this.settings = settings;
@@ -86,11 +97,10 @@ public final class TeacherServer implements AutoCloseable {
         : classifier != null ? classifier.identity() : language.identity();
     Settings.Serve serve = settings.serve();
     HttpHandler routes = Handlers.routing()
-        .get("/health", exchange -> send(exchange, 200, health()))
         .get("/v1/models", authorised(exchange -> send(exchange, 200, models())))
         .post("/v1/embeddings", authorised(json(this::embeddings)))
-        .post("/v1/chat/completions", authorised(json(this::chatCompletions)))
-        .post("/v1/completions", authorised(json(this::completions)))
+        .post("/v1/chat/completions", authorised(json((request, work) -> chatCompletions(request))))
+        .post("/v1/completions", authorised(json((request, work) -> completions(request))))
         .setFallbackHandler(exchange -> error(exchange, new ApiError(404, "invalid_request_error", "not_found",
             exchange.getRequestMethod() + " " + exchange.getRequestPath() + " is not served here; try POST "
                 + (embedder != null ? "/v1/embeddings" : "/v1/chat/completions or POST /v1/completions")
@@ -105,7 +115,9 @@ public final class TeacherServer implements AutoCloseable {
         .addHttpListener(serve.port(), serve.host())
         .setIoThreads(1)
         .setWorkerThreads(serve.maxConcurrent())
-        .setHandler(new RequestLimitingHandler(limit, new BlockingHandler(routes)))
+        // Health answers on the I/O thread, outside the slots: a busy teacher still says what it is doing.
+        .setHandler(Handlers.path(new RequestLimitingHandler(limit, new BlockingHandler(routes)))
+            .addExactPath("/health", exchange -> send(exchange, 200, health())))
         .build();
   }
 
@@ -162,9 +174,19 @@ public final class TeacherServer implements AutoCloseable {
     };
   }
 
-  /** Reads a JSON body (bounded by serve.max-body-bytes), answers with the handler's JSON or an error. */
-  private HttpHandler json(Function<JsonNode, ObjectNode> handler) {
+  /** What an endpoint does with a request's JSON body, within the request's {@link Work} limits. */
+  @FunctionalInterface
+  private interface Endpoint {
+    ObjectNode answer(JsonNode request, Work work);
+  }
+
+  /**
+   * Reads a JSON body (bounded by serve.max-body-bytes), answers with the endpoint's JSON or an error; a request
+   * whose client has gone gets no answer.
+   */
+  private HttpHandler json(Endpoint endpoint) {
     return exchange -> {
+      inFlight.incrementAndGet();
       try {
         int max = settings.serve().maxBodyBytes();
         if (exchange.getRequestContentLength() > max) {
@@ -194,17 +216,96 @@ public final class TeacherServer implements AutoCloseable {
               ? "The request names no model; this server serves '" + identity.name() + "'."
               : "Model '" + model + "' is not served here; this server serves '" + identity.name() + "'.");
         }
-        send(exchange, 200, handler.apply(request));
+        send(exchange, 200, endpoint.answer(request, new Work(exchange)));
+      } catch (ClientGone e) {
+        abandoned.incrementAndGet();
+        LOG.info("{}: the client closed its connection after {} of {} inputs; stopped", exchange.getRequestPath(),
+            e.done, e.of);
+        exchange.getConnection().close();
       } catch (ApiError e) {
         error(exchange, e);
       } catch (RuntimeException e) {
         LOG.error("{} failed", exchange.getRequestPath(), e);
         error(exchange, new ApiError(500, "server_error", null, "The teacher failed: " + e));
+      } finally {
+        inFlight.decrementAndGet();
       }
     };
   }
 
-  private ObjectNode embeddings(JsonNode request) {
+  /** A request stopped because its client closed the connection. */
+  private static final class ClientGone extends RuntimeException {
+    final int done;
+    final int of;
+
+    ClientGone(int done, int of) {
+      super(null, null, false, false);
+      this.done = done;
+      this.of = of;
+    }
+  }
+
+  /**
+   * One request's limits, checked between its inputs: its time (serve.request-timeout, from when it got a slot) and
+   * its client, probed at most every {@value #PROBE_MS} ms.
+   */
+  private final class Work {
+    private static final long PROBE_MS = 50;
+    private final HttpServerExchange exchange;
+    private final long started = System.nanoTime();
+    private long nextProbe = started;
+
+    Work(HttpServerExchange exchange) {
+      this.exchange = exchange;
+    }
+
+    /** Throws once the request is out of time (504) or its client has gone; {@code done} of {@code of} inputs. */
+    void check(int done, int of) {
+      long now = System.nanoTime();
+      Duration limit = settings.serve().requestTimeout();
+      if (now - started > limit.toNanos()) {
+        timedOut.incrementAndGet();
+        throw new ApiError(504, "server_error", "timeout", "The request ran longer than "
+            + Settings.Serve.REQUEST_TIMEOUT.is(limit) + " (" + done + " of " + of + " inputs done); send fewer "
+            + "inputs per request.");
+      }
+      if (now - nextProbe >= 0) {
+        nextProbe = now + TimeUnit.MILLISECONDS.toNanos(PROBE_MS);
+        if (clientGone(exchange)) {
+          throw new ClientGone(done, of);
+        }
+      }
+    }
+  }
+
+  /**
+   * Whether the client has closed its connection: a non-blocking read on the socket, past the request already
+   * read, ends (as nginx tells an aborted client). Bytes read there (a pipelined next request) are put back.
+   */
+  private static boolean clientGone(HttpServerExchange exchange) {
+    if (!(exchange.getConnection() instanceof HttpServerConnection connection)) {
+      return !exchange.getConnection().isOpen();
+    }
+    PooledByteBuffer pooled = connection.getByteBufferPool().allocate();
+    boolean kept = false;
+    try {
+      int n = connection.getOriginalSourceConduit().read(pooled.getBuffer());
+      if (n > 0) {
+        pooled.getBuffer().flip();
+        connection.ungetRequestBytes(pooled);
+        kept = true;
+      }
+      return n < 0;
+    } catch (IOException e) {
+      return true;
+    } finally {
+      if (!kept) {
+        pooled.close();
+      }
+    }
+  }
+
+  private ObjectNode embeddings(JsonNode request, Work work) {
     if (embedder == null) {
       throw new ApiError(404, "invalid_request_error", "not_found", "This server's teacher ("
           + settings.teacher().kind() + ") answers POST /v1/chat/completions and /v1/completions, not embeddings.");
@@ -224,6 +325,11 @@ public final class TeacherServer implements AutoCloseable {
     } else {
       throw ApiError.badRequest("'input' must be a string or a non-empty list of strings.");
     }
+    int maxInputs = settings.serve().maxInputs();
+    if (texts.size() > maxInputs) {
+      throw ApiError.badRequest("'input' has " + texts.size() + " strings; at most " + maxInputs + " per request ("
+          + Settings.Serve.MAX_INPUTS.is(maxInputs) + "): send them in several requests.");
+    }
     String format = request.path("encoding_format").asText("float");
     if (!format.equals("float")) {
       throw ApiError.badRequest("encoding_format '" + format + "' is not supported; use float.");
@@ -232,6 +338,7 @@ public final class TeacherServer implements AutoCloseable {
     ArrayNode data = out.putArray("data");
     long tokens = 0;
     for (int i = 0; i < texts.size(); i++) {
+      work.check(i, texts.size());
       ObjectNode e = data.addObject().put("object", "embedding").put("index", i);
       ArrayNode vector = e.putArray("embedding");
       for (float v : embedder.embed(texts.get(i))) {
@@ -488,6 +595,8 @@ public final class TeacherServer implements AutoCloseable {
 
   private ObjectNode health() {
     ObjectNode out = JSON.createObjectNode().put("status", "ok");
+    out.putObject("requests").put("in_flight", inFlight.get()).put("abandoned_by_client", abandoned.get())
+        .put("timed_out", timedOut.get());
     out.putObject("teacher").put("name", identity.name()).put("version", identity.version())
         .put("kind", settings.teacher().kind().configName()).put("model_sha256", identity.modelSha256())
         .put("terms", identity.termsId());

@@ -11,16 +11,20 @@ import io.distillery.teacher.Completion;
 import io.distillery.teacher.Llama2Teacher;
 import io.distillery.teacher.OnnxEmbeddingTeacher;
 import io.distillery.teacher.OpenNlpLanguageTeacher;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** serve-teacher over real HTTP on loopback, with the JDK's HTTP client as the peer. */
@@ -92,6 +96,77 @@ class TeacherServerTest {
       HttpResponse<String> get = HTTP.send(HttpRequest.newBuilder(url(server, "/v1/embeddings")).build(),
           HttpResponse.BodyHandlers.ofString());
       assertEquals(405, get.statusCode());
+    }
+  }
+
+  private static String embeddingsBody(Settings s, int inputs) throws Exception {
+    List<String> texts = new ArrayList<>();
+    for (int i = 0; i < inputs; i++) {
+      texts.add("Members asked the Commission to publish its figures on regional aid before summer number " + i
+          + ", and the committee adopted the report on fisheries after a long debate in the chamber.");
+    }
+    return JSON.writeValueAsString(Map.of("model", s.teacher().name(), "input", texts));
+  }
+
+  private static JsonNode requests(TeacherServer server) throws Exception {
+    return JSON.readTree(HTTP.send(HttpRequest.newBuilder(url(server, "/health")).build(),
+        HttpResponse.BodyHandlers.ofString()).body()).get("requests");
+  }
+
+  private static JsonNode awaitRequests(TeacherServer server, String field, int value) throws Exception {
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    JsonNode r = requests(server);
+    while (r.get(field).asInt() != value && System.nanoTime() < until) {
+      Thread.sleep(20);
+      r = requests(server);
+    }
+    assertEquals(value, r.get(field).asInt(), field + ": " + r);
+    return r;
+  }
+
+  /**
+   * One request of 2,048 inputs, the most OpenAI takes, on a server with one slot: more inputs are refused before
+   * any work, and when its client closes the connection half-way, the server stops embedding and frees the slot for
+   * the next client (without the check the request ran to its end: nothing counted as abandoned).
+   */
+  @Test
+  void anEmbeddingsRequestHasAtMostMaxInputsAndStopsWhenItsClientGoes() throws Exception {
+    Settings s = embed(Map.of("distillery.serve.max-concurrent", "1"));
+    try (TeacherServer server = TeacherServer.start(s, Optional.empty())) {
+      HttpResponse<String> tooMany = post(server, "/v1/embeddings", embeddingsBody(s, 2049), null);
+      assertEquals(400, tooMany.statusCode(), tooMany.body());
+      assertTrue(JSON.readTree(tooMany.body()).at("/error/message").asText()
+          .contains("2049 strings; at most 2048 per request (serve.max-inputs = 2048)"), tooMany.body());
+
+      byte[] body = embeddingsBody(s, 2048).getBytes(StandardCharsets.UTF_8);
+      try (Socket client = new Socket("127.0.0.1", server.address().getPort())) {
+        OutputStream out = client.getOutputStream();
+        out.write(("POST /v1/embeddings HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.write(body);
+        out.flush();
+        awaitRequests(server, "in_flight", 1);
+        Thread.sleep(300);
+      }
+      JsonNode after = awaitRequests(server, "abandoned_by_client", 1);
+      assertEquals(0, awaitRequests(server, "in_flight", 0).get("timed_out").asInt(), after.toString());
+      HttpResponse<String> next = post(server, "/v1/embeddings", embeddingsBody(s, 1), null);
+      assertEquals(200, next.statusCode(), "the slot is free again: " + next.body());
+    }
+  }
+
+  @Test
+  void anEmbeddingsRequestLongerThanTheRequestTimeoutGets504AndFreesItsSlot() throws Exception {
+    Settings s = embed(Map.of("distillery.serve.max-concurrent", "1", "distillery.serve.request-timeout", "300ms"));
+    try (TeacherServer server = TeacherServer.start(s, Optional.empty())) {
+      HttpResponse<String> slow = post(server, "/v1/embeddings", embeddingsBody(s, 2048), null);
+      assertEquals(504, slow.statusCode(), slow.body());
+      JsonNode error = JSON.readTree(slow.body()).get("error");
+      assertEquals("timeout", error.get("code").asText(), slow.body());
+      assertTrue(error.get("message").asText().matches("The request ran longer than serve.request-timeout = PT0.3S "
+          + "\\(\\d+ of 2048 inputs done\\); send fewer inputs per request."), slow.body());
+      assertEquals(1, requests(server).get("timed_out").asInt());
+      assertEquals(200, post(server, "/v1/embeddings", embeddingsBody(s, 2), null).statusCode());
     }
   }
 
