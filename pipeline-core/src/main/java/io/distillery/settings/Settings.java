@@ -39,6 +39,7 @@ public record Settings(
     Evaluate evaluate,
     Tables tables,
     Purpose purpose,
+    ProgressLines progress,
     Map<String, String> sectionHashes) implements Serializable {
 
   public static final String ROOT = "distillery";
@@ -51,6 +52,16 @@ public record Settings(
 
     static Run read(ConfigReader r) {
       return new Run(r.get(ID), r.get(ROOT_DIR));
+    }
+  }
+
+  /** Progress lines of long stages (see {@link ProgressMode}); {@code interval} between lines in a log. */
+  public record ProgressLines(ProgressMode mode, Duration interval) implements Serializable {
+    public static final Key<ProgressMode> MODE = Key.oneOf("progress.mode", ProgressMode.class);
+    public static final Key<Duration> INTERVAL = Key.duration("progress.interval");
+
+    static ProgressLines read(ConfigReader r) {
+      return new ProgressLines(r.get(MODE), r.get(INTERVAL));
     }
   }
 
@@ -638,7 +649,7 @@ public record Settings(
   /** The same settings with another train section (e.g. an ablation's loss). */
   public Settings withTrain(Train newTrain) {
     return new Settings(run, task, spark, corpus, teacher, generate, student, newTrain, serve, evaluate, tables,
-        purpose, sectionHashes);
+        purpose, progress, sectionHashes);
   }
 
   /**
@@ -695,7 +706,7 @@ public record Settings(
     TaskKind task = r.get(TASK);
     Settings settings = new Settings(Run.read(r), task, Spark.read(r), Corpus.read(r), Teacher.read(r, task),
         Generate.read(r), Student.read(r), Train.read(r), Serve.read(r), Evaluate.read(r), Tables.read(r),
-        Purpose.read(r), sectionHashes(c));
+        Purpose.read(r), ProgressLines.read(r), sectionHashes(c));
     settings.checkCombinations(r);
     r.throwIfProblems();
     return settings;

@@ -9,6 +9,7 @@ import io.distillery.jobs.pipeline.Pipeline;
 import io.distillery.jobs.pipeline.TaskRegistry;
 import io.distillery.jobs.purge.Purge;
 import io.distillery.jobs.spark.HadoopFiles;
+import io.distillery.jobs.spark.Progress;
 import io.distillery.jobs.spark.SparkSessions;
 import io.distillery.jobs.stage.StageContext;
 import io.distillery.jobs.tables.TableMaintenance;
@@ -22,6 +23,7 @@ import io.distillery.run.Stage;
 import io.distillery.run.StageManifest;
 import io.distillery.run.TransparencyReport;
 import io.distillery.settings.DeviceUnavailableException;
+import io.distillery.settings.ProgressMode;
 import io.distillery.settings.Settings;
 import io.distillery.settings.SettingsException;
 import io.distillery.teacher.LanguageModelTeacher;
@@ -38,6 +40,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import org.apache.spark.SparkContext;
 import org.apache.spark.SparkUserAppException;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
@@ -181,13 +184,43 @@ public final class DistilleryCli {
       Settings settings = common.settings();
       SparkSession spark = SparkSessions.create(settings);
       PrintWriter out = spec.commandLine().getOut();
+      Optional<Progress> progress = progress(settings.progress(), spark.sparkContext(), spec.commandLine().getErr());
       try {
         return run(settings, spark, out);
       } finally {
+        progress.ifPresent(Progress::close);
         out.flush();
         spark.stop();
       }
     }
+  }
+
+  /**
+   * Progress lines for a stage command: on an interactive terminal one line on stderr, redrawn every second;
+   * elsewhere (YARN, Airflow, a pipe) a log line every progress.interval.
+   */
+  static Optional<Progress> progress(Settings.ProgressLines lines, SparkContext sc, PrintWriter err) {
+    boolean terminal = lines.mode() == ProgressMode.TERMINAL
+        || lines.mode() == ProgressMode.AUTO && System.console() != null;
+    if (lines.mode() == ProgressMode.OFF) {
+      return Optional.empty();
+    }
+    if (!terminal) {
+      return Optional.of(Progress.report(sc, Progress.log(), lines.interval()));
+    }
+    return Optional.of(Progress.report(sc, new Progress.Sink() {
+      @Override
+      public void line(String line) {
+        err.print("\r\033[2K" + line); // back to the line's start, clear it, draw it again
+        err.flush();
+      }
+
+      @Override
+      public void done() {
+        err.print("\r\033[2K");
+        err.flush();
+      }
+    }, Duration.ofSeconds(1)));
   }
 
   abstract static class StageCommand extends SparkCommand {

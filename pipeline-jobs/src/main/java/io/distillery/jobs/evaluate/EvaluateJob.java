@@ -13,6 +13,7 @@ import io.distillery.dataset.DatasetKind.Cols;
 import io.distillery.evaluation.EvaluationResult;
 import io.distillery.evaluation.Gate;
 import io.distillery.evaluation.Report;
+import io.distillery.jobs.spark.Progress;
 import io.distillery.jobs.stage.StageContext;
 import io.distillery.jobs.stage.StageJob;
 import io.distillery.jobs.stage.StageResult;
@@ -139,6 +140,7 @@ public final class EvaluateJob implements StageJob {
     try {
       Dataset<Row> heldOut = ctx.read(outputs).where(col(Cols.SPLIT).equalTo(Split.TEST.label()));
       EvaluationRecord.HeldOut heldOutRows = heldOut(heldOut);
+      Progress.describe(jsc.sc(), "evaluate: score the student against the teacher on held-out rows");
       EvaluationResult result = evaluation.evaluate(ctx, heldOut, students)
           .withMetric("student_model_bytes", model.length);
       TeacherIdentity teacher = upstream.get(Stage.GENERATE).teacher();

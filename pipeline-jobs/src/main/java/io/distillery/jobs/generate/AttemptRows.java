@@ -16,6 +16,7 @@ import java.util.Optional;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.util.LongAccumulator;
 
 /**
  * The generate stage's row format: what its executor functions emit and it stages once, then splits. One row per
@@ -31,9 +32,15 @@ final class AttemptRows implements Serializable {
   private final DatasetKind output;
   private final StructType schema;
   private final StructType byproduct; // null: none
+  private final LongAccumulator progress; // null: not counted
 
   AttemptRows(DatasetKind output, Optional<StructType> byproduct) {
+    this(output, byproduct, null);
+  }
+
+  private AttemptRows(DatasetKind output, Optional<StructType> byproduct, LongAccumulator progress) {
     this.output = output;
+    this.progress = progress;
     this.byproduct = byproduct.orElse(null);
     StructType s = new StructType().add(ANSWERED, DataTypes.BooleanType, false);
     for (DatasetKind kind : new DatasetKind[] {output, DatasetKind.TEACHER_FAILURES}) {
@@ -51,12 +58,24 @@ final class AttemptRows implements Serializable {
     return schema;
   }
 
+  /** The same rows, each answered or failed prompt added to {@code counter} as it is made (progress lines). */
+  AttemptRows counting(LongAccumulator counter) {
+    return new AttemptRows(output, Optional.ofNullable(byproduct), counter);
+  }
+
+  private void counted() {
+    if (progress != null) {
+      progress.add(1);
+    }
+  }
+
   DatasetKind output() {
     return output;
   }
 
   /** An answered prompt: its own columns the output declares, the task's columns of the answer, the provenance. */
   Row answered(Prompt prompt, Map<String, Object> taskColumns, Provenance provenance, long attempts) {
+    counted();
     DatasetRow row = DatasetRow.of(output).setDeclared(prompt.columns());
     taskColumns.forEach(row::set);
     Map<String, Object> values = new HashMap<>(row.provenance(provenance).checked());
@@ -67,6 +86,7 @@ final class AttemptRows implements Serializable {
 
   /** A prompt {@code teacher} did not answer. */
   Row failed(TeacherFailure failure, TeacherIdentity teacher) {
+    counted();
     Map<String, Object> values = new HashMap<>(failure.row(teacher).checked());
     values.put(ANSWERED, false);
     return SparkRows.of(schema, values);

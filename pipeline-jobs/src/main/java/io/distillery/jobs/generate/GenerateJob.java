@@ -15,6 +15,7 @@ import io.distillery.dataset.DatasetKind.Cols;
 import io.distillery.jobs.lineage.Lineage;
 import io.distillery.jobs.spark.HadoopFiles;
 import io.distillery.jobs.spark.Iterators;
+import io.distillery.jobs.spark.Progress;
 import io.distillery.jobs.spark.Staging;
 import io.distillery.jobs.stage.StageContext;
 import io.distillery.jobs.stage.StageJob;
@@ -85,7 +86,10 @@ public final class GenerateJob implements StageJob {
     String staging = ctx.layout().staging(Stage.GENERATE, "attempts");
     Dataset<Row> prompts = task.requests(ctx, ctx.read(DatasetKind.PROMPTS));
     Optional<Byproduct> byproduct = task.byproduct(settings);
-    AttemptRows rows = new AttemptRows(task.output(), byproduct.map(Byproduct::schema));
+    SparkContext sc = ctx.spark().sparkContext();
+    AttemptRows rows = new AttemptRows(task.output(), byproduct.map(Byproduct::schema))
+        .counting(Progress.counter(sc, "prompts answered", prompts.count()));
+    Progress.describe(sc, "generate: teacher fan-out");
     Staging.write(answer(ctx, prompts, rows), staging);
 
     Dataset<Row> staged = ctx.spark().read().parquet(staging);

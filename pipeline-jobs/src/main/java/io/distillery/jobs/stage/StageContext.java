@@ -3,6 +3,7 @@ package io.distillery.jobs.stage;
 import io.distillery.dataset.DatasetKind;
 import io.distillery.jobs.spark.HadoopFiles;
 import io.distillery.jobs.spark.LegacyDatasets;
+import io.distillery.jobs.spark.Progress;
 import io.distillery.jobs.spark.Tables;
 import io.distillery.run.RunLayout;
 import io.distillery.run.Stage;
@@ -85,6 +86,8 @@ public final class StageContext {
 
   /** Replaces this run's partition of a dataset's table with {@code rows}, in one commit. */
   public TableSnapshot write(Dataset<Row> rows, DatasetKind kind) {
+    String stage = spark.sparkContext().getLocalProperty(Progress.JOB_GROUP);
+    Progress.describe(spark.sparkContext(), (stage == null ? "" : stage + ": ") + "write " + tables.name(kind));
     TableSnapshot snapshot = tables.write(rows, kind, layout.runId());
     committed.put(kind, snapshot);
     return snapshot;

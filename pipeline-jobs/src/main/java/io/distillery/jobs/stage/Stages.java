@@ -1,6 +1,7 @@
 package io.distillery.jobs.stage;
 
 import io.distillery.dataset.DatasetKind;
+import io.distillery.jobs.spark.Progress;
 import io.distillery.run.Stage;
 import io.distillery.run.StageManifest;
 import io.distillery.settings.Settings;
@@ -72,7 +73,8 @@ public final class Stages {
         stage.label(), runId, p.configHash(), configHash));
     long start = System.nanoTime();
     StageContext stageCtx = ctx.forStage(upstream);
-    StageResult result = job.run(stageCtx, upstream);
+    StageResult result = Progress.grouped(ctx.spark().sparkContext(), stage.label(),
+        stage.label() + " of run '" + runId + "'", () -> job.run(stageCtx, upstream));
     double elapsed = Math.round((System.nanoTime() - start) / 1e7) / 100.0;
     StageManifest manifest = StageManifest.of(stage, runId, configHash, result.teacher(), result.counts(),
         result.details(), elapsed, stageCtx.commits(), result.signOff());

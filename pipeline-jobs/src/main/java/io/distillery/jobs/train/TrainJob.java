@@ -8,6 +8,7 @@ import static org.apache.spark.sql.functions.xxhash64;
 import io.distillery.corpus.Split;
 import io.distillery.dataset.DatasetKind;
 import io.distillery.dataset.DatasetKind.Cols;
+import io.distillery.jobs.spark.Progress;
 import io.distillery.jobs.stage.StageContext;
 import io.distillery.jobs.stage.StageJob;
 import io.distillery.jobs.stage.StageResult;
@@ -33,6 +34,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.IntFunction;
+import org.apache.spark.SparkContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
@@ -164,6 +166,8 @@ public final class TrainJob implements StageJob {
     SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(examples.jsc(), plan.initial(),
         TrainingMasters.parameterAveraging(spec, examples.workers()));
     List<EpochRecord> epochs = new ArrayList<>();
+    SparkContext sc = examples.jsc().sc();
+    Progress.describe(sc, "train: " + name + ": validation loss before training");
     double initialLoss = ValidationLoss.mean(examples.jsc(), recipe.artifact(plan.inputs(), plan.initial()),
         examples.validation(), spec.batchSize());
     LOG.info("{}: before training: validation loss {}", name, initialLoss);
@@ -173,6 +177,8 @@ public final class TrainJob implements StageJob {
     double bestLoss = Double.POSITIVE_INFINITY;
     for (int epoch = 1; epoch <= spec.epochs(); epoch++) {
       long start = System.nanoTime();
+      Progress.describe(sc, "train: " + name + ": epoch " + epoch + "/" + spec.epochs() + " (validation loss so far "
+          + String.format("%.4f", epochs.get(epochs.size() - 1).validationLoss()) + ")");
       sparkNet.fit(examples.train());
       byte[] checkpoint = recipe.artifact(plan.inputs(), sparkNet.getNetwork());
       ctx.writeFile(checkpointPath.apply(epoch), checkpoint);

@@ -18,6 +18,7 @@ import io.distillery.dataset.DatasetKind;
 import io.distillery.dataset.DatasetKind.Cols;
 import io.distillery.jobs.evaluate.Promotions;
 import io.distillery.jobs.spark.HadoopFiles;
+import io.distillery.jobs.spark.Progress;
 import io.distillery.jobs.stage.StageContext;
 import io.distillery.jobs.stage.Stages;
 import io.distillery.provenance.TeacherIdentity;
@@ -75,8 +76,9 @@ public final class Transparency {
 
   /** Builds the report of the run {@code ctx} names from its finished stages and writes both files. */
   public static TransparencyReport write(StageContext ctx) {
-    TransparencyReport report = build(ctx);
     RunLayout layout = ctx.layout();
+    TransparencyReport report = Progress.grouped(ctx.spark().sparkContext(), "transparency",
+        "transparency report of run '" + layout.runId() + "'", () -> build(ctx));
     ctx.writeFile(layout.transparency(), report.toJson());
     ctx.writeFile(layout.transparencyPage(), TransparencyPage.html(report).getBytes(StandardCharsets.UTF_8));
     LOG.info("Transparency report of run '{}': {}", layout.runId(), layout.transparencyPage());
@@ -174,6 +176,7 @@ public final class Transparency {
     if (paths.isEmpty()) {
       return out;
     }
+    Progress.describe(ctx.spark().sparkContext(), "transparency: sha256 of " + paths.size() + " data files");
     ctx.spark().read().format("binaryFile").load(paths.toArray(String[]::new))
         .select(col("path"), sha2(col("content"), 256))
         .toLocalIterator().forEachRemaining(r ->
