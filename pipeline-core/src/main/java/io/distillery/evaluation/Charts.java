@@ -3,9 +3,11 @@ package io.distillery.evaluation;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
+import java.util.Map;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.CategorySeries;
 import org.knowm.xchart.HeatMapChart;
 import org.knowm.xchart.HeatMapChartBuilder;
 import org.knowm.xchart.internal.chartpart.Chart;
@@ -34,6 +36,16 @@ public final class Charts {
     return png(chart);
   }
 
+  /** Lines over categories (e.g. one value per night): one series per entry, values in category order. */
+  public static byte[] lines(String title, String xTitle, List<String> categories, Map<String, List<Double>> series) {
+    CategoryChart chart = new CategoryChartBuilder().width(720).height(300).title(title).xAxisTitle(xTitle).build();
+    chart.getStyler().setDefaultSeriesRenderStyle(CategorySeries.CategorySeriesRenderStyle.Line);
+    chart.getStyler().setXAxisLabelRotation(categories.size() > 4 ? 45 : 0);
+    chart.getStyler().setDecimalPattern("#,##0.###");
+    series.forEach((name, values) -> chart.addSeries(name, categories, values));
+    return png(chart);
+  }
+
   /**
    * Heat map of counts over a grid: {@code cells} holds {x index, y index, count} triples.
    */
@@ -43,6 +55,7 @@ public final class Charts {
         .xAxisTitle(xTitle).yAxisTitle(yTitle).build();
     chart.getStyler().setPlotContentSize(1);
     chart.getStyler().setShowValue(false);
+    chart.getStyler().setHeatMapDecimalValueFormatter(v -> String.format("%,.0f", v)); // legend: counts, not doubles
     chart.getStyler().setXAxisLabelRotation(90);
     chart.addSeries("pairs", xLabels, yLabels, cells);
     return png(chart);

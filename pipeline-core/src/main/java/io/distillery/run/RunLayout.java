@@ -124,6 +124,14 @@ public record RunLayout(String root, String runId) implements Serializable {
     return reportDir() + "/report.html";
   }
 
+  /**
+   * The main student's score on every held-out row beside the teacher's (Parquet; the notebooks read it): embed
+   * the cosine, classify both labels, agreement and KL. Rewritten by every evaluate.
+   */
+  public String heldOutScores() {
+    return reportDir() + "/held-out-scores";
+  }
+
   /** What the run learnt from, under which terms, and how it turned out (the transparency report). */
   public String transparency() {
     return reportDir() + "/transparency.json";

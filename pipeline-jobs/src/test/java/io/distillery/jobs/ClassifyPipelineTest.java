@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.distillery.TestSettings;
 import io.distillery.corpus.Europarl;
 import io.distillery.dataset.DatasetKind;
 import io.distillery.dataset.DatasetKind.Cols;
@@ -151,6 +152,19 @@ class ClassifyPipelineTest {
     JsonNode epochs = card.at("/training/epochs");
     assertTrue(epochs.get(2).get("validation_loss").asDouble() < epochs.get(0).get("validation_loss").asDouble(),
         epochs.toString());
+  }
+
+  @Test
+  void theNotebooksReadTheTeachersLabelsAndWhereTheStudentDisagrees() throws Exception {
+    Path out = Files.createTempDirectory("notebooks");
+    JsonNode metrics = StageManifest.json().readTree(HadoopFiles.read(spark, layout.metrics())).get("metrics");
+    JsonNode student = Notebooks.execute(TestSettings.repoFile("notebooks/student-vs-teacher.ipynb"), out,
+        root.toUri().toString(), "langid-test");
+    assertEquals(metrics.get("held_out_rows").asLong(), student.get("scored_rows").asLong());
+    assertEquals(metrics.get("top1_agreement").asDouble(), student.get("top1_agreement").asDouble(), 1e-9);
+    JsonNode answers = Notebooks.execute(TestSettings.repoFile("notebooks/teacher-answers.ipynb"), out,
+        root.toUri().toString(), "langid-test");
+    assertEquals(stages.get(Stage.GENERATE).counts().get("written").longValue(), answers.get("answer_rows").asLong());
   }
 
   @Test

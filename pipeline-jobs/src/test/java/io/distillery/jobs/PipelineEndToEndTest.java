@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.distillery.TestSettings;
 import io.distillery.corpus.PromptCandidate;
 import io.distillery.dataset.DatasetKind;
 import io.distillery.dataset.DatasetKind.Cols;
@@ -27,6 +28,7 @@ import io.distillery.student.StudentArtifact;
 import io.distillery.teacher.OnnxEmbeddingTeacher;
 import io.distillery.teacher.TokenContexts;
 import io.distillery.tokenizer.Tokenizer;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -224,6 +226,70 @@ class PipelineEndToEndTest {
     String html = new String(HadoopFiles.read(spark, layout.report()), StandardCharsets.UTF_8);
     assertTrue(html.contains("<img") && html.contains("data:image/png;base64,"), "the report has charts");
     assertTrue(html.contains("mean_cosine"));
+  }
+
+  /**
+   * The notebooks a data team opens, executed headless by Jupyter as CI does on this run (a failing cell fails
+   * nbconvert), each printing its figures last; those figures are the run's own, read here from its manifests.
+   */
+  @Test
+  void theNotebooksRunOnThisRunAndTheirFiguresAreTheManifests() throws Exception {
+    Map<String, JsonNode> figures = new TreeMap<>();
+    Path out = Files.createTempDirectory("notebooks");
+    try (var notebooks = Files.list(TestSettings.repoFile("notebooks"))) {
+      for (Path nb : notebooks.filter(f -> f.toString().endsWith(".ipynb")).sorted().toList()) {
+        figures.put(nb.getFileName().toString(), Notebooks.execute(nb, out, root.toUri().toString(), "e2e"));
+      }
+    }
+    assertEquals(Set.of("nights.ipynb", "run-summary.ipynb", "student-vs-teacher.ipynb", "teacher-answers.ipynb"),
+        figures.keySet());
+    Map<String, Long> ingest = StageManifest.fromJson(HadoopFiles.read(spark, layout.manifest(Stage.INGEST))).counts();
+    Map<String, Long> generate = StageManifest.fromJson(HadoopFiles.read(spark, layout.manifest(Stage.GENERATE)))
+        .counts();
+    JsonNode metrics = StageManifest.json().readTree(HadoopFiles.read(spark, layout.metrics()));
+
+    JsonNode summary = figures.get("run-summary.ipynb");
+    assertTrue(summary.get("checks").asInt() >= 8, summary.toString());
+    assertEquals(summary.get("checks").asInt(), summary.get("checks_holding").asInt(), summary.toString());
+    assertEquals(ingest.get("written").longValue(), summary.get("prompts").asLong());
+    assertEquals(generate.get("written").longValue(), summary.get("teacher_written").asLong());
+    assertEquals(metrics.at("/gate/passed").asBoolean(), summary.get("gate_passed").asBoolean());
+
+    JsonNode answers = figures.get("teacher-answers.ipynb");
+    assertEquals(generate.get("written").longValue(), answers.get("answer_rows").asLong());
+    assertEquals(generate.get("failed").longValue(), answers.get("failures").asLong());
+    assertEquals(ingest.get("quarantined") + generate.get("quarantined"), answers.get("quarantined").asLong());
+
+    JsonNode student = figures.get("student-vs-teacher.ipynb");
+    assertEquals(metrics.at("/metrics/held_out_rows").asLong(), student.get("scored_rows").asLong());
+    assertEquals(metrics.at("/metrics/mean_cosine").asDouble(), student.get("mean_cosine").asDouble(), 1e-6);
+
+    JsonNode nights = figures.get("nights.ipynb");
+    long promotions = Files.readAllLines(root.resolve("models/promotions.jsonl")).stream()
+        .filter(l -> !l.isBlank()).count();
+    assertEquals(promotions, nights.get("promotions").asLong());
+    assertEquals("e2e", nights.get("promoted_run").asText());
+  }
+
+  /** The report as a person sees it: a browser loads it without errors, draws every chart, and it reads. */
+  @Test
+  void theReportLoadsInABrowserWithItsChartsDrawnAndReadsInWords() throws Exception {
+    Path report = Path.of(URI.create(layout.report()));
+    JsonNode page = HeadlessBrowser.load(report, List.of("#verdict", "#gate", "#metrics", "#provenance", "#trend"));
+    assertEquals("Distillery evaluation: e2e", page.get("title").asText());
+    assertEquals(List.of(), StreamSupport.stream(page.get("errors").spliterator(), false).map(JsonNode::asText)
+        .toList(), "console errors");
+    assertTrue(page.get("images").asInt() >= 2, page.toString());
+    assertEquals(page.get("images").asInt(), page.get("drawn").asInt(), "every chart is drawn: " + page);
+    JsonNode texts = page.get("texts");
+    assertTrue(texts.get("#verdict").asText().startsWith("Promoted"), texts.toString());
+    assertTrue(texts.get("#gate").asText().contains("Mean cosine to the teacher"), texts.toString());
+    assertTrue(texts.get("#gate").asText().matches("(?s).*≥ 0\\.500.*meets it.*"), texts.toString());
+    assertTrue(texts.get("#metrics").asText().contains("Student speed-up"), texts.toString());
+    assertFalse(texts.get("#metrics").asText().matches("(?s).*\\d\\.\\d{6,}.*"), "no raw doubles: " + texts);
+    assertTrue(texts.get("#provenance").asText().contains("Distillery 0.1.0"), texts.toString());
+    String html = Files.readString(report);
+    assertTrue(html.contains("Examples: nearest neighbours"), "examples of the student beside the teacher");
   }
 
   @Test

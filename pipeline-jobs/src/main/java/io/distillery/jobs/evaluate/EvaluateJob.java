@@ -30,11 +30,14 @@ import io.distillery.run.StageManifest;
 import io.distillery.settings.Settings;
 import io.distillery.settings.SignOff;
 import io.distillery.util.Hashing;
+import io.distillery.util.Version;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -123,6 +126,29 @@ public final class EvaluateJob implements StageJob {
     return Stage.EVALUATE;
   }
 
+  /** What the report says the student came from: teacher, terms, the datasets at their snapshots, the code. */
+  private static Map<String, String> provenance(StageManifest generate, EvaluationRecord.HeldOut heldOut,
+      RunLayout layout, String studentSha) {
+    TeacherIdentity teacher = generate.teacher();
+    Map<String, String> p = new LinkedHashMap<>();
+    p.put("Teacher", teacher.name() + " " + teacher.version() + (teacher.modelSha256().isEmpty()
+        ? " (remote: " + teacher.artifact() + ")" : " (model sha256 " + teacher.modelSha256() + ")"));
+    p.put("Terms", teacher.termsId() + (teacher.termsUrl().isEmpty() ? "" : " (" + teacher.termsUrl() + ")"));
+    generate.tables().forEach((name, t) -> p.put("Dataset " + name, t.table() + " at snapshot " + t.snapshotId()
+        + " (" + t.rows() + " rows, " + t.files().size() + " files)"));
+    p.put("Generate's inputs", "key " + generate.configHash() + ", built from " + generate.codeVersion());
+    p.put("Held-out rows", heldOut.rows() + " (row ids fingerprint " + heldOut.rowIdsFingerprint() + ")");
+    p.put("Student model", layout.studentModel() + " (sha256 " + studentSha + ")");
+    p.put("Code", "Distillery " + Version.current());
+    return p;
+  }
+
+  /** The promoted students of this run root's task, oldest first: the report's trend. */
+  private static List<Report.Night> nights(Promotions promotions, Settings settings) {
+    return promotions.history().stream().filter(r -> r.task() == settings.task() && r.promotedAt() != null)
+        .map(r -> new Report.Night(r.runId(), r.promotedAt(), r.metrics())).toList();
+  }
+
   @Override
   public StageResult run(StageContext ctx, Map<Stage, StageManifest> upstream) {
     Settings settings = ctx.settings();
@@ -149,12 +175,14 @@ public final class EvaluateJob implements StageJob {
       Gate gate = Gate.check(thresholds, result);
       Promotions promotions = new Promotions(ctx.spark(), layout);
       Optional<EvaluationRecord> promoted = promotions.current().filter(p -> comparable(ctx, p, teacher));
+      Map<String, Double> promotedMetrics = new TreeMap<>();
       if (promoted.isPresent()) {
         EvaluationResult before = scorePromoted(ctx, heldOut, promoted.get(), heldOutRows, jsc);
         gate = gate.and(Gate.againstPromoted(thresholds, result, before, promoted.get().runId(),
             gateSettings.maxRegression()));
         for (Gate.Threshold t : thresholds) {
           result = result.withMetric("promoted." + t.metric(), before.metric(t.metric()));
+          promotedMetrics.put(t.metric(), before.metric(t.metric()));
         }
       }
       String comparedWith = promoted.map(EvaluationRecord::runId).orElse(null);
@@ -162,9 +190,11 @@ public final class EvaluateJob implements StageJob {
           teacher, heldOutRows, result.metrics(), new EvaluationRecord.GateRecord(gate.passed(), gate.failures(),
               gateSettings, comparedWith), null, null, null);
       ctx.writeFile(layout.metrics(), record.toJson());
-      ctx.writeFile(layout.report(), Report.html(settings.run().id(),
+      ctx.writeFile(layout.report(), Report.html(new Report.Page(settings.run().id(),
           settings.student().kind() + " (width " + settings.student().width() + ", " + model.length + " bytes)",
-          teacher.describe(), result, gate).getBytes(StandardCharsets.UTF_8));
+          teacher.describe(), provenance(upstream.get(Stage.GENERATE), heldOutRows, layout, sha), result, gate,
+          thresholds, promotedMetrics, Optional.ofNullable(comparedWith), nights(promotions, settings)))
+          .getBytes(StandardCharsets.UTF_8));
       if (gate.passed()) {
         promotions.promote(record, comparedWith == null ? "gate passed (its thresholds; no promoted student to "
             + "compare with)" : "gate passed, no regression against the student of run '" + comparedWith + "'");

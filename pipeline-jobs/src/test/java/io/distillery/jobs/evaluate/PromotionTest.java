@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.distillery.jobs.CliRuns;
+import io.distillery.jobs.HeadlessBrowser;
 import io.distillery.jobs.cli.DistilleryCli;
 import io.distillery.run.EvaluationRecord;
 import java.io.IOException;
@@ -64,7 +66,7 @@ class PromotionTest {
   }
 
   @Test
-  void aWorseStudentIsRefusedABetterOneIsPromotedAndARollbackRestoresTheEarlierOne() throws IOException {
+  void aWorseStudentIsRefusedABetterOneIsPromotedAndARollbackRestoresTheEarlierOne() throws Exception {
     assertEquals(0, night("night-1", 2).code());
     EvaluationRecord first = promoted();
     assertEquals("night-1", first.runId());
@@ -90,6 +92,15 @@ class PromotionTest {
     assertEquals("night-3", third.runId());
     assertEquals("night-1", third.gate().comparedWith());
     assertTrue(third.metrics().get("perplexity_ratio") < first.metrics().get("perplexity_ratio"));
+    JsonNode page = HeadlessBrowser.load(root.resolve("reports/night-3/report.html"), List.of("#gate", "#verdict"));
+    assertEquals(page.get("images").asInt(), page.get("drawn").asInt(), "every chart drawn, the trend's too: " + page);
+    String gate = page.at("/texts/#gate").asText();
+    assertTrue(gate.contains("Perplexity ratio") && gate.contains("promoted (run night-1)")
+        && gate.contains("change (+ better)"), gate);
+    assertTrue(page.at("/texts/#verdict").asText().contains("none is worse than the promoted student's (run "
+        + "night-1)"), page.toString());
+    assertTrue(Files.readString(root.resolve("reports/night-3/report.html"))
+        .contains("Gated metrics of the promoted students"), "the trend of the promoted students");
 
     List<String> rollback = new ArrayList<>(List.of("promote", "--run-id", "night-1", "--reason",
         "night-3 misbehaves in production"));

@@ -27,6 +27,7 @@ import io.distillery.student.ClassifierModel;
 import io.distillery.teacher.LabelTeacher;
 import io.distillery.teacher.Teachers;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -55,6 +56,7 @@ final class ClassifyEvaluation implements TaskEvaluation {
   static final String AGREE = "agree";
   static final String KL = "kl";
   private static final int WARM_UP = 32;
+  private static final int EXAMPLES = 3;
 
   private static final StructType SCORED = new StructType()
       .add(STUDENT, DataTypes.StringType, false)
@@ -99,9 +101,12 @@ final class ClassifyEvaluation implements TaskEvaluation {
             - metrics.get("ablation." + StudentRecipe.HARD_LABELS + "." + Gate.TOP1_AGREEMENT));
       }
       perLabel(scored.where(col(STUDENT).equalTo(TrainedStudent.MAIN)), metrics, figures);
+      TaskEvaluation.writeScores(ctx, scored.where(col(STUDENT).equalTo(TrainedStudent.MAIN))
+          .select(Cols.ROW_ID, TEACHER_LABEL, Cols.GOLD_LABEL, STUDENT_LABEL, CONFIDENCE, AGREE, KL), heldOut);
       metrics.putAll(Throughput.measure(ctx, heldOut, new Contestants(settings.teacher(), students.get(0)), WARM_UP)
           .metrics("docs"));
-      List<Table> tables = List.of(new Table("Soft labels vs hard labels",
+      List<Table> tables = List.of(examples(scored.where(col(STUDENT).equalTo(TrainedStudent.MAIN)), heldOut),
+          new Table("Soft labels vs hard labels",
           "The same student trained on the same held-in rows with the distillation loss (α > 0: the teacher's "
               + "softened distribution) and with hard labels only (α = 0: the gold label, else the teacher's top "
               + "label), scored on the same held-out rows, as in Hinton et al. 2015. Mean KL is KL(teacher ‖ "
@@ -112,6 +117,39 @@ final class ClassifyEvaluation implements TaskEvaluation {
     } finally {
       scored.unpersist();
     }
+  }
+
+  /**
+   * A few held-out inputs with the teacher's distribution beside the student's label: those where the student
+   * disagrees most (highest KL), then some where it agrees (a handful of rows reach the driver).
+   */
+  private static Table examples(Dataset<Row> main, Dataset<Row> heldOut) {
+    List<Row> picked = new ArrayList<>(main.where(col(AGREE).equalTo(0.0))
+        .orderBy(col(KL).desc(), col(Cols.ROW_ID))
+        .limit(EXAMPLES).collectAsList());
+    picked.addAll(main.where(col(AGREE).equalTo(1.0)).orderBy(Cols.ROW_ID).limit(EXAMPLES).collectAsList());
+    Map<String, Row> inputs = new HashMap<>();
+    heldOut.where(col(Cols.ROW_ID).isin(picked.stream().map(r -> r.getAs(Cols.ROW_ID)).toArray()))
+        .select(Cols.ROW_ID, Cols.TEXT, Cols.TOP_LABELS, Cols.TOP_PROBABILITIES).collectAsList()
+        .forEach(r -> inputs.put(r.getString(0), r));
+    List<List<String>> rows = new ArrayList<>();
+    for (Row r : picked) {
+      Row in = inputs.get(r.<String>getAs(Cols.ROW_ID));
+      List<String> labels = in.getList(2);
+      List<Number> probabilities = in.getList(3);
+      StringBuilder teacher = new StringBuilder();
+      for (int i = 0; i < Math.min(3, labels.size()); i++) {
+        teacher.append(i > 0 ? ", " : "").append(labels.get(i))
+            .append(String.format(" %.2f", probabilities.get(i).doubleValue()));
+      }
+      String text = in.getString(1);
+      rows.add(List.of(text.length() <= 90 ? text : text.substring(0, 87) + "...", r.<String>getAs(Cols.GOLD_LABEL),
+          teacher.toString(), r.<String>getAs(STUDENT_LABEL) + String.format(" %.2f", r.<Double>getAs(CONFIDENCE)),
+          r.<Double>getAs(AGREE) > 0 ? "agrees" : "disagrees"));
+    }
+    return new Table("Examples: the teacher's distribution and the student's label",
+        "Held-out inputs where the student disagrees with the teacher most (highest KL), then some where it agrees.",
+        List.of("held-out input", "gold", "teacher's top labels", "student (confidence)", ""), rows);
   }
 
   /** Agreement, KL, calibration and gold accuracy of one student's scored rows (aggregated on the executors). */

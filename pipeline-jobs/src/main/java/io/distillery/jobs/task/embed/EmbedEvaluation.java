@@ -18,6 +18,7 @@ import io.distillery.evaluation.Charts;
 import io.distillery.evaluation.EvaluationResult;
 import io.distillery.evaluation.Figure;
 import io.distillery.evaluation.Gate;
+import io.distillery.evaluation.Table;
 import io.distillery.jobs.spark.BatchingIterator;
 import io.distillery.jobs.spark.SparkRows;
 import io.distillery.jobs.stage.StageContext;
@@ -29,10 +30,13 @@ import io.distillery.student.StudentModel;
 import io.distillery.teacher.EmbeddingTeacher;
 import io.distillery.teacher.Teachers;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Consumer;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
@@ -60,6 +64,7 @@ final class EmbedEvaluation implements TaskEvaluation {
   static final String STUDENT = "student";
   static final String COSINE = "cosine";
   private static final int WARM_UP = 16;
+  private static final int EXAMPLES = 3;
 
   private static final StructType SCORED = new StructType()
       .add(Cols.ROW_ID, DataTypes.StringType, false)
@@ -99,11 +104,13 @@ final class EmbedEvaluation implements TaskEvaluation {
       metrics.put("p05_cosine", q.get(0));
       metrics.put("median_cosine", q.get(1));
       figures.add(cosineHistogram(scored));
-      pairwise(scored, settings.evaluate(), metrics, figures);
+      TaskEvaluation.writeScores(ctx, scored.select(Cols.ROW_ID, COSINE), heldOut);
+      List<Table> tables = new ArrayList<>();
+      pairwise(scored, heldOut, settings.evaluate(), metrics, figures, tables);
       metrics.putAll(Throughput.measure(ctx, heldOut,
           new Contestants(settings.teacher(), student, main.model(), settings.evaluate().studentBatchSize()),
           WARM_UP).metrics("embeddings"));
-      return new EvaluationResult(metrics, List.of(), figures);
+      return new EvaluationResult(metrics, tables, figures);
     } finally {
       scored.unpersist();
     }
@@ -133,8 +140,8 @@ final class EmbedEvaluation implements TaskEvaluation {
   }
 
   /** Neighbour agreement and Spearman correlation over all pairs of a deterministic held-out sample. */
-  private static void pairwise(Dataset<Row> scored, Settings.Evaluate spec, Map<String, Double> metrics,
-      List<Figure> figures) {
+  private static void pairwise(Dataset<Row> scored, Dataset<Row> heldOut, Settings.Evaluate spec,
+      Map<String, Double> metrics, List<Figure> figures, List<Table> tables) {
     Dataset<Row> sample = scored.orderBy(Cols.ROW_ID).limit(spec.pairwiseRows())
         .select(col(Cols.ROW_ID), array_to_vector(col(Cols.EMBEDDING)).as("tv"),
             array_to_vector(col(STUDENT)).as("sv"))
@@ -154,6 +161,7 @@ final class EmbedEvaluation implements TaskEvaluation {
           .agg(avg(col("hits").divide(k)), count(lit(1))).first();
       metrics.put(Gate.NEIGHBOUR_RECALL, recall.getDouble(0));
       metrics.put("pairwise_rows", (double) recall.getLong(1));
+      tables.add(neighbourExamples(ranked, heldOut));
 
       Dataset<Row> unique = pairs.where(col("q").lt(col("n")));
       Dataset<Row> vectors = new VectorAssembler().setInputCols(new String[] {"t", "s"}).setOutputCol("v")
@@ -181,6 +189,41 @@ final class EmbedEvaluation implements TaskEvaluation {
       pairs.unpersist();
       sample.unpersist();
     }
+  }
+
+  /**
+   * The first {@value #EXAMPLES} sampled sentences with their nearest held-out neighbours under the teacher and
+   * under the student, side by side (a few dozen rows reach the driver).
+   */
+  private static Table neighbourExamples(Dataset<Row> ranked, Dataset<Row> heldOut) {
+    int shown = 3;
+    List<String> queries = ranked.select("q").distinct().orderBy("q").limit(EXAMPLES).as(Encoders.STRING())
+        .collectAsList();
+    List<Row> near = ranked.where(col("q").isin(queries.toArray())
+        .and(col("rt").leq(shown).or(col("rs").leq(shown)))).select("q", "n", "rt", "rs").collectAsList();
+    Set<String> ids = new HashSet<>(queries);
+    near.forEach(r -> ids.add(r.getString(1)));
+    Map<String, String> text = new HashMap<>();
+    heldOut.where(col(Cols.ROW_ID).isin(ids.toArray())).select(Cols.ROW_ID, Cols.TEXT).collectAsList()
+        .forEach(r -> text.put(r.getString(0), shortened(r.getString(1))));
+    List<List<String>> rows = new ArrayList<>();
+    for (String q : queries) {
+      for (int rank = 1; rank <= shown; rank++) {
+        int at = rank;
+        String teacher = near.stream().filter(r -> r.getString(0).equals(q) && r.getInt(2) == at)
+            .map(r -> text.get(r.getString(1))).findFirst().orElse("");
+        String student = near.stream().filter(r -> r.getString(0).equals(q) && r.getInt(3) == at)
+            .map(r -> text.get(r.getString(1))).findFirst().orElse("");
+        rows.add(List.of(rank == 1 ? text.get(q) : "", Integer.toString(rank), teacher, student));
+      }
+    }
+    return new Table("Examples: nearest neighbours", "A few held-out sentences with their nearest held-out "
+        + "neighbours under the teacher and under the student: a good student finds the same ones.",
+        List.of("held-out sentence", "rank", "teacher's neighbour", "student's neighbour"), rows);
+  }
+
+  private static String shortened(String s) {
+    return s.length() <= 110 ? s : s.substring(0, 107) + "...";
   }
 
   /** Executor side: student embeddings of held-out rows, in batches, with their cosine to the teacher. */
