@@ -179,7 +179,7 @@ class DistributedClusterTest {
     Path corpus = dir.resolve("europarl.jsonl");
     ObjectMapper json = new ObjectMapper();
     List<String> lines = new ArrayList<>();
-    Europarl.read(0, 1, 600, (line, body) -> {
+    Europarl.read(0, 1, 400, (line, body) -> {
       try {
         lines.add(json.writeValueAsString(Map.of("id", line, "text", body)));
       } catch (IOException e) {

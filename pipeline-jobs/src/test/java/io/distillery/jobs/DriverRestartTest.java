@@ -31,7 +31,7 @@ class DriverRestartTest {
       args.add(e.getKey() + "=" + e.getValue());
     }
     args.add("--set");
-    args.add("distillery.corpus.max-documents=600");
+    args.add("distillery.corpus.max-documents=400");
     return TestJvms.command("2g", "io.distillery.jobs.cli.DistilleryCli", args);
   }
 

@@ -15,14 +15,14 @@ import java.util.concurrent.TimeUnit;
  * A notebook executed as CI and a data team's scheduler run it: {@code jupyter nbconvert --execute}, headless, on a
  * run given by DISTILLERY_ROOT and DISTILLERY_RUN. A cell that fails fails nbconvert.
  */
-final class Notebooks {
+public final class Notebooks {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String FIGURES = "FIGURES ";
 
   private Notebooks() {}
 
   /** Executes {@code notebook} into {@code out}; returns the figures its last line printed. */
-  static JsonNode execute(Path notebook, Path out, String root, String runId) throws Exception {
+  public static JsonNode execute(Path notebook, Path out, String root, String runId) throws Exception {
     Path log = Files.createTempFile(out, "nbconvert", ".log");
     ProcessBuilder pb = new ProcessBuilder("jupyter", "nbconvert", "--to", "notebook", "--execute",
         "--ExecutePreprocessor.timeout=300", "--output-dir", out.toString(), notebook.toString())

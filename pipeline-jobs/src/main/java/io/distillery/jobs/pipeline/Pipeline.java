@@ -18,7 +18,10 @@ import io.distillery.teacher.Teachers;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * teacher → dataset → student → evaluation: runs the named stages in order, reusing finished ones, then writes the
@@ -26,6 +29,8 @@ import org.apache.spark.sql.SparkSession;
  * part.
  */
 public final class Pipeline {
+  private static final Logger LOG = LoggerFactory.getLogger(Pipeline.class);
+
   private Pipeline() {}
 
   /** The job of one stage for this task. */
@@ -75,13 +80,22 @@ public final class Pipeline {
     DistillationTask task = TaskRegistry.of(settings.task());
     StageContext ctx = StageContext.of(settings, spark);
     Map<Stage, StageManifest> done = new EnumMap<>(Stage.class);
+    boolean ran = false;
     for (Stage stage : Stage.values()) {
       if (stages.contains(stage)) {
-        done.put(stage, Stages.runOrReuse(job(stage, task), ctx, force));
+        Optional<StageManifest> before = Stages.finished(ctx, stage);
+        StageManifest after = Stages.runOrReuse(job(stage, task), ctx, force);
+        ran |= before.map(b -> !b.equals(after)).orElse(true);
+        done.put(stage, after);
       }
     }
     if (Stages.finished(ctx, Stage.GENERATE).isPresent()) {
-      Transparency.write(ctx);
+      if (ran || !ctx.exists(ctx.layout().transparency())) {
+        Transparency.write(ctx);
+      } else { // every file would be hashed again for the same report
+        LOG.info("Transparency report of run '{}' is current (every stage reused): {}", ctx.layout().runId(),
+            ctx.layout().transparencyPage());
+      }
     }
     return done;
   }

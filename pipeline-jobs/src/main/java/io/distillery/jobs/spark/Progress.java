@@ -140,7 +140,9 @@ public final class Progress extends SparkListener implements AutoCloseable {
     if (job.failed > 0) {
       sb.append(", ").append(job.failed).append(" failed (retried)");
     }
+    // The newest counter being counted; one that has reached its total shows no more (its stage has moved on).
     COUNTERS.entrySet().stream().filter(e -> running.containsKey(e.getKey()) || finished.containsKey(e.getKey()))
+        .filter(e -> count(e.getKey()) < e.getValue().total())
         .max(Map.Entry.comparingByKey()).ifPresent(e -> counted(sb, e.getValue(), count(e.getKey())));
     return Optional.of(sb.toString());
   }

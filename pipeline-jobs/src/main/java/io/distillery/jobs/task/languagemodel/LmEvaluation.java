@@ -44,6 +44,7 @@ import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
 
 /**
  * Evaluate for task language-model, on the teacher's held-out completions read token by token (teacher forcing):
@@ -92,7 +93,18 @@ final class LmEvaluation implements TaskEvaluation {
     Dataset<Row> scored = heldOut.select(Cols.ROW_ID, Cols.TEXT, Cols.TOKEN_IDS, Cols.TOKEN_LOGPROBS, Cols.TOP_K,
             Cols.TOP_K_SIZE)
         .repartition(settings.spark().partitions())
-        .mapPartitions(new ScoreLanguageModels(students), Encoders.row(SCORED));
+        .mapPartitions(new ScoreLanguageModels(students), Encoders.row(SCORED))
+        .persist(StorageLevel.MEMORY_AND_DISK()); // aggregated, then written per completion
+    try {
+      return evaluate(ctx, heldOut, students, scored);
+    } finally {
+      scored.unpersist();
+    }
+  }
+
+  private EvaluationResult evaluate(StageContext ctx, Dataset<Row> heldOut, List<TrainedStudent> students,
+      Dataset<Row> scored) {
+    Settings settings = ctx.settings();
     Map<String, Double> metrics = new TreeMap<>();
     List<List<String>> comparison = new ArrayList<>();
     List<String> models = new ArrayList<>();
@@ -137,6 +149,8 @@ final class LmEvaluation implements TaskEvaluation {
           - metrics.get("ablation." + StudentRecipe.HARD_LABELS + ".student_perplexity"));
     }
     TrainedStudent main = students.get(0);
+    TaskEvaluation.writeScores(ctx, scored.where(col(STUDENT).equalTo(main.name()))
+        .select(Cols.ROW_ID, POSITIONS, AGREE, KL, STUDENT_LOGPROB, TEACHER_LOGPROB), heldOut);
     metrics.putAll(Throughput.measure(ctx, heldOut.withColumn(Cols.TEXT, concat(col(Cols.TEXT),
         col(Cols.COMPLETION))), new Contestants(settings.teacher(), main), WARM_UP).metrics("sequences"));
     List<Table> tables = new ArrayList<>();

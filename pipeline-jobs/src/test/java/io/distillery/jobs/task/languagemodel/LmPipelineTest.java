@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.distillery.TestSettings;
 import io.distillery.dataset.DatasetKind;
+import io.distillery.jobs.Notebooks;
 import io.distillery.jobs.TestRuns;
 import io.distillery.jobs.pipeline.Pipeline;
 import io.distillery.jobs.pipeline.TaskRegistry;
@@ -29,6 +31,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -129,6 +132,15 @@ class LmPipelineTest {
     Matcher nan = Pattern.compile("[>\\s]NaN").matcher(html); // in text, not inside a chart's base64
     assertFalse(nan.find(), () -> "no figure is NaN: " + html.substring(Math.max(0, nan.start() - 300),
         nan.start() + 20));
+  }
+
+  @Test
+  void theStudentVsTeacherNotebookFindsTheCompletionsItAgreesOnLeast() throws Exception {
+    JsonNode metrics = StageManifest.json().readTree(HadoopFiles.read(spark, layout.metrics())).get("metrics");
+    JsonNode figures = Notebooks.execute(TestSettings.repoFile("notebooks/student-vs-teacher.ipynb"),
+        Files.createTempDirectory("notebooks"), settings.run().root(), settings.run().id());
+    assertEquals(metrics.get("held_out_rows").asLong(), figures.get("scored_rows").asLong());
+    assertEquals(metrics.get("top1_agreement").asDouble(), figures.get("top1_agreement").asDouble(), 1e-9);
   }
 
   @Test
