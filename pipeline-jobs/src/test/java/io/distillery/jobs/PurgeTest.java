@@ -100,6 +100,8 @@ class PurgeTest {
     RunLayout layout = RunLayout.of(x.run());
     Promotions promotions = new Promotions(spark, layout);
     assertEquals("night-2", promotions.current().orElseThrow().runId(), "another teacher's student: promoted");
+    Path scores = Path.of(URI.create(layout.heldOutScores()));
+    assertTrue(Files.isDirectory(scores), "evaluate wrote the held-out scores");
     long labelsY = TestRuns.read(spark, y, DatasetKind.TEACHER_LABELS).count();
     long labelsX = TestRuns.read(spark, x, DatasetKind.TEACHER_LABELS).count();
     List<String> oldFiles = new ArrayList<>();
@@ -145,6 +147,8 @@ class PurgeTest {
     assertTrue(done.dataFilesDeleted() > 0, done.toString());
     assertEquals(labelsX, generate(x).counts().get("purged_teacher-labels"), generate(x).counts().toString());
 
+    assertFalse(Files.exists(scores), "the held-out scores, which hold the purged answers, are gone");
+    assertTrue(Files.isDirectory(Path.of(URI.create(RunLayout.of(y.run()).heldOutScores()))), "the other night's");
     // The model that learnt from them is tainted: its card, its evaluation, the promotion records.
     JsonNode card = json(layout.modelCard());
     assertEquals("teacher = " + PURGED + " (terms withdrawn)", card.path("tainted").get(0).path("what").asText());

@@ -185,6 +185,8 @@ public final class Purge {
         promotedTainted |= new Promotions(spark, root).taint(m.runId(), modelSha(spark, root.forRun(m.runId())),
             forRun);
       }
+      // The held-out scores hold the rows' texts and answers beside the student's; a retrain writes them again.
+      HadoopFiles.delete(spark, root.forRun(m.runId()).heldOutScores());
       StageContext run = StageContext.of(settings, spark, root.forRun(m.runId()));
       Map<String, TableSnapshot> rewritten = new TreeMap<>();
       Map<String, Long> removed = new TreeMap<>();
