@@ -17,44 +17,34 @@ import java.util.stream.Collectors;
  */
 public record MetricInfo(String key, String name, String meaning, Format format) {
 
-  /** How a value prints: its unit and precision. */
+  /** How a value prints: scaled, then formatted with its unit. */
   public enum Format {
-    COSINE("%.3f", ""),
-    FRACTION("%.1f", " %") {
+    COSINE(1, "%.3f"),
+    FRACTION(100, "%.1f %%"),
+    POINTS(100, "%+.1f points"),
+    RATIO(1, "%.2f"),
+    TIMES(1, "%.1f×"),
+    COUNT(1, "%,.0f"),
+    RATE(1, "%,.1f/s"),
+    BYTES(1e-6, "%.1f MB") {
       @Override
       String apply(double v) {
-        return String.format(Locale.ROOT, "%.1f %%", 100 * v);
+        return v >= 1e6 ? super.apply(v) : String.format(Locale.ROOT, "%,.0f bytes", v);
       }
     },
-    POINTS("%+.1f", " points") {
-      @Override
-      String apply(double v) {
-        return String.format(Locale.ROOT, "%+.1f points", 100 * v);
-      }
-    },
-    RATIO("%.2f", ""),
-    TIMES("%.1f", "×"),
-    COUNT("%,.0f", ""),
-    RATE("%,.1f", "/s"),
-    BYTES("%.1f", " MB") {
-      @Override
-      String apply(double v) {
-        return v >= 1e6 ? String.format(Locale.ROOT, "%.1f MB", v / 1e6) : String.format(Locale.ROOT, "%,.0f bytes", v);
-      }
-    },
-    MILLIS("%,.1f", " ms"),
-    NUMBER("%.4f", "");
+    MILLIS(1, "%,.1f ms"),
+    NUMBER(1, "%.4f");
 
+    private final double scale;
     private final String pattern;
-    private final String unit;
 
-    Format(String pattern, String unit) {
+    Format(double scale, String pattern) {
+      this.scale = scale;
       this.pattern = pattern;
-      this.unit = unit;
     }
 
     String apply(double v) {
-      return String.format(Locale.ROOT, pattern, v) + unit;
+      return String.format(Locale.ROOT, pattern, v * scale);
     }
   }
 

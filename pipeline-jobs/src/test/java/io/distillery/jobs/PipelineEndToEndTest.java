@@ -288,6 +288,7 @@ class PipelineEndToEndTest {
     assertTrue(texts.get("#metrics").asText().contains("Student speed-up"), texts.toString());
     assertFalse(texts.get("#metrics").asText().matches("(?s).*\\d\\.\\d{6,}.*"), "no raw doubles: " + texts);
     assertTrue(texts.get("#provenance").asText().contains("Distillery 0.1.0"), texts.toString());
+    assertTrue(texts.get("#provenance").asText().contains("transparency.html"), "where the file hashes are");
     String html = Files.readString(report);
     assertTrue(html.contains("Examples: nearest neighbours"), "examples of the student beside the teacher");
   }

@@ -137,6 +137,7 @@ public final class EvaluateJob implements StageJob {
     generate.tables().forEach((name, t) -> p.put("Dataset " + name, t.table() + " at snapshot " + t.snapshotId()
         + " (" + t.rows() + " rows, " + t.files().size() + " files)"));
     p.put("Generate's inputs", "key " + generate.configHash() + ", built from " + generate.codeVersion());
+    p.put("Data files", "every data file's sha256, with the terms and sign-offs: " + layout.transparencyPage());
     p.put("Held-out rows", heldOut.rows() + " (row ids fingerprint " + heldOut.rowIdsFingerprint() + ")");
     p.put("Student model", layout.studentModel() + " (sha256 " + studentSha + ")");
     p.put("Code", "Distillery " + Version.current());

@@ -87,8 +87,9 @@ public final class GenerateJob implements StageJob {
     Dataset<Row> prompts = task.requests(ctx, ctx.read(DatasetKind.PROMPTS));
     Optional<Byproduct> byproduct = task.byproduct(settings);
     SparkContext sc = ctx.spark().sparkContext();
+    long rowsIn = prompts.count(); // the progress lines' total and the accounting's rows in
     AttemptRows rows = new AttemptRows(task.output(), byproduct.map(Byproduct::schema))
-        .counting(Progress.counter(sc, "prompts answered", prompts.count()));
+        .counting(Progress.counter(sc, "prompts answered", rowsIn));
     Progress.describe(sc, "generate: teacher fan-out");
     Staging.write(answer(ctx, prompts, rows), staging);
 
@@ -113,7 +114,7 @@ public final class GenerateJob implements StageJob {
     Dataset<Row> outputs = ctx.read(task.output());
     Dataset<Row> failures = ctx.read(DatasetKind.TEACHER_FAILURES);
     Dataset<Row> quarantined = quality.isPresent() ? ctx.read(DatasetKind.TEACHER_QUARANTINE) : null;
-    GenerateAccounting accounting = new GenerateAccounting(prompts.count(), outputs.count(), failures.count(),
+    GenerateAccounting accounting = new GenerateAccounting(rowsIn, outputs.count(), failures.count(),
         failures.where(col(Cols.ERROR_CLASS).equalTo(TeacherFailure.BUDGET_EXHAUSTED)).count(),
         quarantined == null ? 0 : quarantined.count());
     LOG.info("generate: rows in {} = written {} + failed {} (of which {} not sent: budget spent) + quarantined {}",
