@@ -9,6 +9,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The evaluation report a person reads in a minute: one self-contained HTML file (charts inlined as PNG). The
@@ -19,6 +21,11 @@ import java.util.TreeMap;
 public final class Report {
   /** Promoted students shown in the trend, most recent last. */
   static final int NIGHTS = 14;
+  /** The notice a purge puts under the title. */
+  private static final String PURGED_ID = "id=\"purged\"";
+  /** A table quoting held-out rows, its title kept apart; cells are escaped, so no cell holds a closing tag. */
+  private static final Pattern EXAMPLES = Pattern.compile("<section class=\"examples\">(<h2>.*?</h2>).*?</section>",
+      Pattern.DOTALL);
 
   private Report() {}
 
@@ -160,7 +167,27 @@ public final class Report {
         + "thresholds are in the gate's table.", Charts.lines("", "promoted run", runs, series)));
   }
 
+  /**
+   * {@code html} (a page {@link #html} wrote) with every table that quotes held-out rows replaced by {@code notice},
+   * and the notice under the title: what a purge leaves of the page of a run whose answers it removed. Done again, it
+   * changes nothing.
+   */
+  public static String withoutHeldOutRows(String html, String notice) {
+    if (html.contains(PURGED_ID)) {
+      return html;
+    }
+    String note = "<p class=\"verdict fail\" " + PURGED_ID + ">" + escape(notice) + "</p>";
+    String page = EXAMPLES.matcher(html).replaceAll("<section class=\"examples\">$1"
+        + Matcher.quoteReplacement("<p class=\"m\">" + escape("Removed: " + notice) + "</p></section>"));
+    int title = page.indexOf("</h1>");
+    return title < 0 ? page : page.substring(0, title + 5) + note + page.substring(title + 5);
+  }
+
   private static void table(StringBuilder h, Table t) {
+    boolean rows = t.content() == Table.Content.HELD_OUT_ROWS;
+    if (rows) {
+      h.append("<section class=\"examples\">");
+    }
     h.append("<h2>").append(escape(t.title())).append("</h2><p>").append(escape(t.caption())).append("</p><table><tr>");
     t.header().forEach(c -> h.append("<th>").append(escape(c)).append("</th>"));
     h.append("</tr>");
@@ -172,6 +199,9 @@ public final class Report {
       h.append("</tr>");
     }
     h.append("</table>");
+    if (rows) {
+      h.append("</section>");
+    }
   }
 
   private static boolean numeric(String cell) {

@@ -6,6 +6,8 @@ import io.distillery.jobs.pipeline.Pipeline;
 import io.distillery.jobs.spark.Progress;
 import io.distillery.run.Stage;
 import io.distillery.settings.Settings;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -54,9 +56,14 @@ class ProgressTest {
       }
     });
     List<String> lines = new CopyOnWriteArrayList<>();
+    StringWriter terminal = new StringWriter();
     try (Progress progress = Progress.report(spark.sparkContext(), lines::add, Duration.ofMillis(100))) {
-      long prompts = Pipeline.run(settings, spark, List.of(Stage.INGEST, Stage.GENERATE), false)
-          .get(Stage.INGEST).counts().get("written");
+      long prompts;
+      try (Progress drawn = Progress.report(spark.sparkContext(), Progress.terminal(new PrintWriter(terminal)),
+          Duration.ofMillis(100))) {
+        prompts = Pipeline.run(settings, spark, List.of(Stage.INGEST, Stage.GENERATE), false)
+            .get(Stage.INGEST).counts().get("written");
+      }
       Pattern fanOut = Pattern.compile("generate: teacher fan-out: tasks (\\d+)/(\\d+)(, \\d+ failed \\(retried\\))?; "
           + "(\\d+)/" + prompts + " prompts answered \\(\\d+%\\), [\\d.]+/s(, .+ left)?");
       List<Long> answered = lines.stream().map(fanOut::matcher).filter(Matcher::matches)
@@ -70,6 +77,11 @@ class ProgressTest {
           "generate | generate: write distillery.teacher_embeddings")) {
         assertTrue(named.contains(job), job + " among " + named);
       }
+      // On a terminal: the same lines, each drawn over the last on one line, which is cleared at the end.
+      String drawn = terminal.toString();
+      String redraw = "\r\033[2K";
+      assertTrue(drawn.contains(redraw + "generate: teacher fan-out: tasks "), drawn);
+      assertTrue(drawn.endsWith(redraw) && !drawn.contains("\n"), drawn);
       assertTrue(named.stream().noneMatch(n -> n.startsWith("null")), "every job is in its stage's group: " + named);
     } finally {
       spark.stop();

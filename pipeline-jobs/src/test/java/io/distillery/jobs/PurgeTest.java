@@ -21,6 +21,7 @@ import io.distillery.run.Stage;
 import io.distillery.run.StageManifest;
 import io.distillery.run.TableSnapshot;
 import io.distillery.settings.Settings;
+import io.distillery.util.Html;
 import java.io.File;
 import java.io.IOException;
 import java.net.URI;
@@ -32,6 +33,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -104,6 +106,14 @@ class PurgeTest {
     assertTrue(Files.isDirectory(scores), "evaluate wrote the held-out scores");
     long labelsY = TestRuns.read(spark, y, DatasetKind.TEACHER_LABELS).count();
     long labelsX = TestRuns.read(spark, x, DatasetKind.TEACHER_LABELS).count();
+    // The report's examples quote held-out rows, the purged teacher's answers among them.
+    Path report = Path.of(URI.create(layout.report()));
+    Path otherReport = Path.of(URI.create(RunLayout.of(y.run()).report()));
+    String otherBefore = Files.readString(otherReport);
+    List<String> texts = TestRuns.read(spark, x, DatasetKind.TEACHER_LABELS).select(Cols.TEXT).as(Encoders.STRING())
+        .collectAsList().stream().filter(t -> t.length() >= 40).map(t -> Html.escape(t.substring(0, 40)))
+        .toList(); // a few hundred rows; the report shortens long texts
+    assertTrue(texts.stream().anyMatch(Files.readString(report)::contains), "the report quotes the rows");
     List<String> oldFiles = new ArrayList<>();
     generate(x).tables().values().forEach(t -> t.files().forEach(f -> oldFiles.add(f.path())));
 
@@ -148,6 +158,13 @@ class PurgeTest {
     assertEquals(labelsX, generate(x).counts().get("purged_teacher-labels"), generate(x).counts().toString());
 
     assertFalse(Files.exists(scores), "the held-out scores, which hold the purged answers, are gone");
+    String purgedReport = Files.readString(report);
+    assertEquals(List.of(), texts.stream().filter(purgedReport::contains).limit(3).toList(),
+        "the report no longer quotes them");
+    assertTrue(purgedReport.contains("id=\"purged\"")
+        && purgedReport.contains("(teacher = " + PURGED + " (terms withdrawn)"), "it says why");
+    assertTrue(purgedReport.contains("<h2>Examples"), "and what was there");
+    assertEquals(otherBefore, Files.readString(otherReport), "the other night's report is untouched");
     assertTrue(Files.isDirectory(Path.of(URI.create(RunLayout.of(y.run()).heldOutScores()))), "the other night's");
     // The model that learnt from them is tainted: its card, its evaluation, the promotion records.
     JsonNode card = json(layout.modelCard());

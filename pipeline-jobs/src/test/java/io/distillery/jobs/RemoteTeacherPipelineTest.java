@@ -155,7 +155,7 @@ class RemoteTeacherPipelineTest {
   }
 
   @Test
-  void faultsAreRetriedNothingIsLostOrAskedTwiceAndARerunAsksNothing() {
+  void faultsAreRetriedNothingIsLostOrAskedTwiceAndARerunAsksNothing() throws Exception {
     Settings first = settings("remote-1", Map.of());
     Map<Stage, StageManifest> done = Pipeline.runAll(first, spark);
     StageManifest generate = done.get(Stage.GENERATE);
@@ -195,6 +195,15 @@ class RemoteTeacherPipelineTest {
     JsonNode failed = readJson(RunLayout.of(first.run()).transparency()).path("failures");
     assertEquals("http_400", failed.get(0).path("reason").asText(), failed.toString());
     assertEquals(erika, failed.get(0).path("rows").asLong());
+
+    // The teacher-answers notebook, on this run: the rows' own token counts add up to what generate was billed.
+    JsonNode notebook = Notebooks.execute(TestSettings.repoFile("notebooks/teacher-answers.ipynb"),
+        Files.createTempDirectory("notebook"), first.run().root(), first.run().id());
+    assertTrue(notebook.path("remote").asBoolean(), notebook.toString());
+    assertEquals(c.get("written"), notebook.path("answer_rows").asLong());
+    assertEquals(erika, notebook.path("failures").asLong());
+    assertEquals(c.get("prompt_tokens"), notebook.path("prompt_tokens").asLong(), notebook.toString());
+    assertEquals(c.get("completion_tokens"), notebook.path("completion_tokens").asLong());
 
     // Each row: the same distribution as the in-process teacher, and what the server said about it.
     OpenNlpLanguageTeacher local = OpenNlpLanguageTeacher.shared(TestSettings.langid(Map.of()).teacher());

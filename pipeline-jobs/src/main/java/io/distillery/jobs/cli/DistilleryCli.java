@@ -208,19 +208,7 @@ public final class DistilleryCli {
     if (!terminal) {
       return Optional.of(Progress.report(sc, Progress.log(), lines.interval()));
     }
-    return Optional.of(Progress.report(sc, new Progress.Sink() {
-      @Override
-      public void line(String line) {
-        err.print("\r\033[2K" + line); // back to the line's start, clear it, draw it again
-        err.flush();
-      }
-
-      @Override
-      public void done() {
-        err.print("\r\033[2K");
-        err.flush();
-      }
-    }, Duration.ofSeconds(1)));
+    return Optional.of(Progress.report(sc, Progress.terminal(err), Duration.ofSeconds(1)));
   }
 
   abstract static class StageCommand extends SparkCommand {

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.distillery.dataset.DatasetKind;
 import io.distillery.dataset.DatasetKind.Cols;
+import io.distillery.evaluation.Report;
 import io.distillery.jobs.evaluate.Promotions;
 import io.distillery.jobs.generate.CacheCompaction;
 import io.distillery.jobs.generate.ResponseCache;
@@ -187,6 +188,14 @@ public final class Purge {
       }
       // The held-out scores hold the rows' texts and answers beside the student's; a retrain writes them again.
       HadoopFiles.delete(spark, root.forRun(m.runId()).heldOutScores());
+      // So does the report's examples table; its metrics stay, under a notice that the student learnt from them.
+      String report = root.forRun(m.runId()).report();
+      if (HadoopFiles.exists(spark, report)) {
+        HadoopFiles.write(spark, report, Report.withoutHeldOutRows(new String(HadoopFiles.read(spark, report),
+            StandardCharsets.UTF_8), "Purge " + id + " (" + taint.what() + ", " + taint.at() + ", by " + taint.by()
+            + ") removed answers of this run, which the examples quoted and this student learnt from; the next run "
+            + "trains and evaluates a student without them.").getBytes(StandardCharsets.UTF_8));
+      }
       StageContext run = StageContext.of(settings, spark, root.forRun(m.runId()));
       Map<String, TableSnapshot> rewritten = new TreeMap<>();
       Map<String, Long> removed = new TreeMap<>();

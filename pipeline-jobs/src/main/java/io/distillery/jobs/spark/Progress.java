@@ -1,5 +1,6 @@
 package io.distillery.jobs.spark;
 
+import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -36,6 +37,8 @@ public final class Progress extends SparkListener implements AutoCloseable {
   /** Spark's local properties for a job's description and group (SparkContext's own names are private). */
   public static final String DESCRIPTION = "spark.job.description";
   public static final String JOB_GROUP = "spark.jobGroup.id";
+  /** Back to the line's start and clear it (ANSI): a terminal's progress line is drawn again in place. */
+  private static final String REDRAW = "\r\033[2K";
   /** Counters by accumulator id: what they count and how many there are to do. */
   private static final Map<Long, Counter> COUNTERS = new ConcurrentHashMap<>();
 
@@ -96,6 +99,23 @@ public final class Progress extends SparkListener implements AutoCloseable {
   /** A sink that logs each line (for logs read later: YARN, Airflow). */
   public static Sink log() {
     return line -> LOG.info("{}", line);
+  }
+
+  /** A sink for an interactive terminal: one line on {@code err}, drawn again in place, cleared when done. */
+  public static Sink terminal(PrintWriter err) {
+    return new Sink() {
+      @Override
+      public void line(String line) {
+        err.print(REDRAW + line);
+        err.flush();
+      }
+
+      @Override
+      public void done() {
+        err.print(REDRAW);
+        err.flush();
+      }
+    };
   }
 
   /**

@@ -112,7 +112,8 @@ final class ClassifyEvaluation implements TaskEvaluation {
               + "label), scored on the same held-out rows, as in Hinton et al. 2015. Mean KL is KL(teacher ‖ "
               + "student) at T = 1; ECE is the expected calibration error of the student's top-1 confidence "
               + "against agreement with the teacher.",
-          List.of("student", "loss", "top-1 agreement", "mean KL", "ECE", "gold accuracy"), ablationRows));
+          List.of("student", "loss", "top-1 agreement", "mean KL", "ECE", "gold accuracy"), ablationRows,
+          Table.Content.SUMMARY));
       return new EvaluationResult(metrics, tables, figures);
     } finally {
       scored.unpersist();
@@ -149,7 +150,8 @@ final class ClassifyEvaluation implements TaskEvaluation {
     }
     return new Table("Examples: the teacher's distribution and the student's label",
         "Held-out inputs where the student disagrees with the teacher most (highest KL), then some where it agrees.",
-        List.of("held-out input", "gold", "teacher's top labels", "student (confidence)", ""), rows);
+        List.of("held-out input", "gold", "teacher's top labels", "student (confidence)", ""), rows,
+        Table.Content.HELD_OUT_ROWS);
   }
 
   /** Agreement, KL, calibration and gold accuracy of one student's scored rows (aggregated on the executors). */

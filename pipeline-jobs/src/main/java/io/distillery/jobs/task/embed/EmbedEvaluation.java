@@ -219,7 +219,8 @@ final class EmbedEvaluation implements TaskEvaluation {
     }
     return new Table("Examples: nearest neighbours", "A few held-out sentences with their nearest held-out "
         + "neighbours under the teacher and under the student: a good student finds the same ones.",
-        List.of("held-out sentence", "rank", "teacher's neighbour", "student's neighbour"), rows);
+        List.of("held-out sentence", "rank", "teacher's neighbour", "student's neighbour"), rows,
+        Table.Content.HELD_OUT_ROWS);
   }
 
   private static String shortened(String s) {

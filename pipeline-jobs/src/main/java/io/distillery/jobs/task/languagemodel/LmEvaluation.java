@@ -61,7 +61,22 @@ final class LmEvaluation implements TaskEvaluation {
   static final String AGREE = "agree";
   static final String KL = "kl";
   static final String STUDENT_COMPLETION = "student_completion";
+  static final String DISAGREEMENTS = "disagreements";
   private static final int WARM_UP = 8;
+  /** Tokens of the teacher's completion shown before a position the student disagrees on. */
+  private static final int CONTEXT_TOKENS = 8;
+
+  /**
+   * One held-out position where the student's most probable next token is not the teacher's: the completion so far
+   * (its last tokens), both tokens, and each model's probability of the teacher's.
+   */
+  private static final StructType DISAGREEMENT = new StructType()
+      .add("position", DataTypes.IntegerType, false)
+      .add("context", DataTypes.StringType, false)
+      .add("teacher_token", DataTypes.StringType, false)
+      .add("student_token", DataTypes.StringType, false)
+      .add("teacher_probability", DataTypes.DoubleType, false)
+      .add("student_probability", DataTypes.DoubleType, false);
 
   /** Sums over one completion's scored positions, per student. */
   private static final StructType SCORED = new StructType()
@@ -71,7 +86,9 @@ final class LmEvaluation implements TaskEvaluation {
       .add(STUDENT_LOGPROB, DataTypes.DoubleType, false)
       .add(TEACHER_LOGPROB, DataTypes.DoubleType, false)
       .add(AGREE, DataTypes.LongType, false)
-      .add(KL, DataTypes.DoubleType, false);
+      .add(KL, DataTypes.DoubleType, false)
+      // the main student's only (the held-out scores' per-token view); empty for the others
+      .add(DISAGREEMENTS, DataTypes.createArrayType(DISAGREEMENT, false), false);
 
   private static final StructType SAMPLED = new StructType()
       .add(Cols.ROW_ID, DataTypes.StringType, false)
@@ -150,7 +167,7 @@ final class LmEvaluation implements TaskEvaluation {
     }
     TrainedStudent main = students.get(0);
     TaskEvaluation.writeScores(ctx, scored.where(col(STUDENT).equalTo(main.name()))
-        .select(Cols.ROW_ID, POSITIONS, AGREE, KL, STUDENT_LOGPROB, TEACHER_LOGPROB), heldOut);
+        .select(Cols.ROW_ID, POSITIONS, AGREE, KL, STUDENT_LOGPROB, TEACHER_LOGPROB, DISAGREEMENTS), heldOut);
     metrics.putAll(Throughput.measure(ctx, heldOut.withColumn(Cols.TEXT, concat(col(Cols.TEXT),
         col(Cols.COMPLETION))), new Contestants(settings.teacher(), main), WARM_UP).metrics("sequences"));
     List<Table> tables = new ArrayList<>();
@@ -161,7 +178,8 @@ final class LmEvaluation implements TaskEvaluation {
             + "teacher's own is " + String.format("%.3f", metrics.get("teacher_perplexity")) + "), its ratio to "
             + "the teacher's, agreement with the teacher's most probable next token, and KL(teacher ‖ student) at "
             + "T = 1 with the teacher's mass beyond its top k spread evenly.",
-        List.of("student", "loss", "perplexity", "ratio to teacher", "top-1 agreement", "mean KL"), comparison));
+        List.of("student", "loss", "perplexity", "ratio to teacher", "top-1 agreement", "mean KL"), comparison,
+        Table.Content.SUMMARY));
     samples(heldOut, settings, main).ifPresent(tables::add);
     List<Figure> figures = List.of(new Figure("Perplexity on the teacher's completions",
         "Held-out completions read token by token: lower is surer of the teacher's tokens; the teacher's own is the "
@@ -190,7 +208,7 @@ final class LmEvaluation implements TaskEvaluation {
         String.format("Each prompt's first sample: the teacher's completion from generate, and the student's with "
             + "the same sampling (temperature %.2f, top-p %.2f, up to %d tokens) and seed.", s.temperature(),
             s.topP(), s.maxTokens()),
-        List.of("prompt", "teacher", "student"), table));
+        List.of("prompt", "teacher", "student"), table, Table.Content.HELD_OUT_ROWS));
   }
 
   /** The tokenizer a student reads with, one per JVM per vocabulary. */
@@ -222,16 +240,37 @@ final class LmEvaluation implements TaskEvaluation {
           double teacher = 0;
           long agree = 0;
           double kl = 0;
+          List<Row> disagreements = new ArrayList<>();
           for (int p = 0; p < q.length; p++) {
             student += q[p][tokens[p]];
             teacher += teacherLogprobs[p];
-            agree += argmax(q[p]) == topIds[p][0] ? 1 : 0;
+            int top = argmax(q[p]);
+            if (top == topIds[p][0]) {
+              agree++;
+            } else if (i == 0) {
+              disagreements.add(disagreement(tokenizer, prompt, tokens, p, topIds[p][0], top,
+                  Math.exp(topLogprobs[p][0]), Math.exp(q[p][topIds[p][0]])));
+            }
             kl += kl(topIds[p], topLogprobs[p], q[p], vocab);
           }
           return SparkRows.of(SCORED, Map.of(STUDENT, students.get(i).name(), Cols.ROW_ID, rowId,
-              POSITIONS, (long) q.length, STUDENT_LOGPROB, student, TEACHER_LOGPROB, teacher, AGREE, agree, KL, kl));
+              POSITIONS, (long) q.length, STUDENT_LOGPROB, student, TEACHER_LOGPROB, teacher, AGREE, agree, KL, kl,
+              DISAGREEMENTS, disagreements.toArray(Row[]::new)));
         });
       });
+    }
+
+    /** Position {@code p} of {@code tokens} (the completion after {@code prompt}), decoded for a reader. */
+    private static Row disagreement(Llama2Tokenizer tokenizer, int[] prompt, int[] tokens, int p, int teacherToken,
+        int studentToken, double teacherProbability, double studentProbability) {
+      int from = Math.max(0, p - CONTEXT_TOKENS);
+      int before = from > 0 ? tokens[from - 1] : prompt[prompt.length - 1];
+      int previous = p > 0 ? tokens[p - 1] : prompt[prompt.length - 1];
+      return SparkRows.of(DISAGREEMENT, Map.of("position", p,
+          "context", (from > 0 ? "…" : "") + tokenizer.decode(before, Arrays.copyOfRange(tokens, from, p)),
+          "teacher_token", tokenizer.decode(previous, new int[] {teacherToken}),
+          "student_token", tokenizer.decode(previous, new int[] {studentToken}),
+          "teacher_probability", teacherProbability, "student_probability", studentProbability));
     }
 
     private static int argmax(float[] v) {

@@ -135,12 +135,17 @@ class LmPipelineTest {
   }
 
   @Test
-  void theStudentVsTeacherNotebookFindsTheCompletionsItAgreesOnLeast() throws Exception {
+  void theStudentVsTeacherNotebookFindsTheCompletionsAndTokensItAgreesOnLeast() throws Exception {
     JsonNode metrics = StageManifest.json().readTree(HadoopFiles.read(spark, layout.metrics())).get("metrics");
     JsonNode figures = Notebooks.execute(TestSettings.repoFile("notebooks/student-vs-teacher.ipynb"),
         Files.createTempDirectory("notebooks"), settings.run().root(), settings.run().id());
     assertEquals(metrics.get("held_out_rows").asLong(), figures.get("scored_rows").asLong());
     assertEquals(metrics.get("top1_agreement").asDouble(), figures.get("top1_agreement").asDouble(), 1e-9);
+    // Every held-out token the student does not rank first is listed, one by one.
+    long tokens = metrics.get("held_out_tokens").asLong();
+    assertEquals(tokens - Math.round(tokens * metrics.get("top1_agreement").asDouble()),
+        figures.get("disagreed_tokens").asLong());
+    assertTrue(figures.get("disagreed_tokens").asLong() > 0, figures::toString);
   }
 
   @Test
