@@ -33,6 +33,7 @@ public record MetricInfo(String key, String name, String meaning, Format format)
       }
     },
     MILLIS(1, "%,.1f ms"),
+    SECONDS(1, "%,.2f s"),
     NUMBER(1, "%.4f");
 
     private final double scale;
@@ -94,6 +95,9 @@ public record MetricInfo(String key, String name, String meaning, Format format)
       new MetricInfo("pairwise_rows", "Rows compared pairwise", "Held-out rows used for neighbours and ranks.",
           Format.COUNT),
       new MetricInfo("throughput_rows", "Rows timed", "Held-out rows both models were timed on.", Format.COUNT),
+      new MetricInfo("throughput_student_seconds", "Student time measured",
+          "The student's time in all, over rounds taken in turn with the teacher (evaluate.throughput-window).",
+          Format.SECONDS),
       new MetricInfo("student_speedup", "Student speed-up",
           "Student inputs per second over the teacher's, timed side by side.", Format.TIMES),
       new MetricInfo("teacher_model_bytes", "Teacher size", "The teacher's model file.", Format.BYTES),

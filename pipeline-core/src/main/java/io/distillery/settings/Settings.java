@@ -596,6 +596,7 @@ public record Settings(
       int neighbours,
       int pairwiseRows,
       int throughputRows,
+      Duration throughputWindow,
       int studentBatchSize,
       int calibrationBins,
       int samples,
@@ -603,13 +604,14 @@ public record Settings(
     public static final Key<Integer> NEIGHBOURS = Key.intAtLeast("evaluate.neighbours", 1);
     public static final Key<Integer> PAIRWISE_ROWS = Key.intAtLeast("evaluate.pairwise-rows", 2);
     public static final Key<Integer> THROUGHPUT_ROWS = Key.intAtLeast("evaluate.throughput-rows", 1);
+    public static final Key<Duration> THROUGHPUT_WINDOW = Key.duration("evaluate.throughput-window");
     public static final Key<Integer> STUDENT_BATCH_SIZE = Key.intAtLeast("evaluate.student-batch-size", 1);
     public static final Key<Integer> CALIBRATION_BINS = Key.intBetween("evaluate.calibration-bins", 2, 1000);
     public static final Key<Integer> SAMPLES = Key.intBetween("evaluate.samples", 0, 1000);
 
     static Evaluate read(ConfigReader r) {
       Evaluate e = new Evaluate(r.get(NEIGHBOURS), r.get(PAIRWISE_ROWS), r.get(THROUGHPUT_ROWS),
-          r.get(STUDENT_BATCH_SIZE), r.get(CALIBRATION_BINS), r.get(SAMPLES), Gate.read(r));
+          r.get(THROUGHPUT_WINDOW), r.get(STUDENT_BATCH_SIZE), r.get(CALIBRATION_BINS), r.get(SAMPLES), Gate.read(r));
       if (e.pairwiseRows() <= e.neighbours()) {
         r.problem(PAIRWISE_ROWS, "must be >= " + NEIGHBOURS.path() + " + 1 (" + (e.neighbours() + 1) + "), was "
             + e.pairwiseRows());

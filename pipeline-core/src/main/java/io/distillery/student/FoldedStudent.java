@@ -15,16 +15,18 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * per-batch tensor reshapes.
  */
 public final class FoldedStudent {
-  private final float[] table; // rows x (dim + hidden), row-major: the linear path's output, then the units' input
+  // One array per row, not one flat array: C2 vectorises `sum[d] += row[d]` but not `sum[d] += table[offset + d]`,
+  // which it cannot tell from a loop-carried dependence (bench/README.md).
+  private final float[][] table; // per student row: the linear path's output (dim), then the units' input (hidden)
   private final float[] bias; // dim + hidden
-  private final float[] unitsOut; // hidden x dim, row-major
+  private final float[][] unitsOut; // per hidden unit: its output weights (dim)
   private final int dim;
   private final int hidden;
 
-  private FoldedStudent(float[] table, float[] bias, float[] unitsOut, int dim, int hidden) {
-    this.table = table;
-    this.bias = bias;
-    this.unitsOut = unitsOut;
+  private FoldedStudent(INDArray table, INDArray bias, INDArray unitsOut, int dim, int hidden) {
+    this.table = table.toFloatMatrix();
+    this.bias = bias.dup('c').data().asFloat();
+    this.unitsOut = hidden == 0 ? new float[0][] : unitsOut.toFloatMatrix();
     this.dim = dim;
     this.hidden = hidden;
   }
@@ -37,8 +39,7 @@ public final class FoldedStudent {
     INDArray outBias = net.getLayer(out).getParam(DefaultParamInitializer.BIAS_KEY);
     int dim = (int) projection.size(1);
     if (!StaticEmbeddingStudent.hasHead(net)) {
-      return new FoldedStudent(embeddings.mmul(projection).dup('c').data().asFloat(),
-          outBias.dup().data().asFloat(), new float[0], dim, 0);
+      return new FoldedStudent(embeddings.mmul(projection), outBias, null, dim, 0);
     }
     int headLayer = StaticEmbeddingStudent.headLayer(net);
     INDArray head = net.getLayer(headLayer).getParam(DefaultParamInitializer.WEIGHT_KEY);
@@ -56,12 +57,25 @@ public final class FoldedStudent {
     INDArray bias = Nd4j.hstack(
         headBias.get(NDArrayIndex.all(), NDArrayIndex.interval(0, dim)).mmul(linearOut).addRowVector(outBias),
         headBias.get(NDArrayIndex.all(), NDArrayIndex.interval(dim, dim + hidden)));
-    return new FoldedStudent(folded.dup('c').data().asFloat(), bias.dup('c').data().asFloat(),
-        units.dup('c').data().asFloat(), dim, hidden);
+    return new FoldedStudent(folded, bias, units, dim, hidden);
   }
 
   public int dimension() {
     return dim;
+  }
+
+  /** Per student row, the folded vector (dim, then hidden); for the test that keeps the earlier layout. */
+  float[][] rows() {
+    return table;
+  }
+
+  float[] bias() {
+    return bias;
+  }
+
+  /** Per hidden unit, its output weights (dim). */
+  float[][] unitsOut() {
+    return unitsOut;
   }
 
   /** The L2-normalised embedding of a sentence given as student rows (at least one). */
@@ -69,9 +83,9 @@ public final class FoldedStudent {
     int width = dim + hidden;
     float[] sum = new float[width];
     for (int r : rows) {
-      int offset = r * width;
+      float[] row = table[r];
       for (int d = 0; d < width; d++) {
-        sum[d] += table[offset + d];
+        sum[d] += row[d];
       }
     }
     float inv = 1f / rows.length;
@@ -82,20 +96,25 @@ public final class FoldedStudent {
     for (int u = 0; u < hidden; u++) {
       float activation = sum[dim + u] * inv + bias[dim + u];
       if (activation > 0) {
-        int offset = u * dim;
+        float[] weights = unitsOut[u];
         for (int d = 0; d < dim; d++) {
-          out[d] += activation * unitsOut[offset + d];
+          out[d] += activation * weights[d];
         }
       }
     }
+    return normalised(out);
+  }
+
+  /** {@code v} scaled to unit L2 norm, in place. */
+  static float[] normalised(float[] v) {
     double norm = 0;
-    for (int d = 0; d < dim; d++) {
-      norm += out[d] * out[d];
+    for (float x : v) {
+      norm += x * x;
     }
     float scale = (float) (1.0 / Math.max(Math.sqrt(norm), 1e-12));
-    for (int d = 0; d < dim; d++) {
-      out[d] *= scale;
+    for (int d = 0; d < v.length; d++) {
+      v[d] *= scale;
     }
-    return out;
+    return v;
   }
 }

@@ -1,6 +1,7 @@
 package io.distillery.student;
 
 import io.distillery.tokenizer.Tokenizer;
+import java.util.Arrays;
 import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -20,6 +21,7 @@ public final class StudentInputs {
    * started from the teacher's context vectors): the student then pools what the teacher pools. Else none.
    */
   private final int[] specialRows;
+  private final ThreadLocal<WordRows> wordRows = ThreadLocal.withInitial(WordRows::new);
 
   public StudentInputs(Tokenizer tokenizer, Vocabulary vocabulary, int maxTokens) {
     this.tokenizer = tokenizer;
@@ -41,18 +43,60 @@ public final class StudentInputs {
 
   /**
    * Student rows of one text's tokens, then of the special tokens if the student has them (without them, the
-   * unknown row alone for a text with no tokens).
+   * unknown row alone for a text with no tokens). For a tokenizer that splits word by word, each word's rows come
+   * from this thread's cache ({@link WordRows}); the same rows as {@link #referenceRows} (the tests compare them).
    */
   public int[] rows(String text) {
-    long[] tokens = tokenizer.tokenIds(text, maxTokens - specialRows.length);
-    if (tokens.length == 0 && specialRows.length == 0) {
-      return new int[] {Vocabulary.UNKNOWN_ROW};
+    if (!tokenizer.tokenizesWordByWord()) {
+      return referenceRows(text);
     }
-    int[] rows = new int[tokens.length + specialRows.length];
+    WordRows cache = wordRows.get();
+    int limit = maxTokens - specialRows.length;
+    int[] rows = new int[maxTokens];
+    int n = 0;
+    int length = text.length();
+    for (int start = Tokenizer.wordStart(text, 0); start < length && n < limit; ) {
+      int end = Tokenizer.wordEnd(text, start);
+      int[] word = cache.get(text, start, end);
+      if (word == null) {
+        String w = text.substring(start, end);
+        word = cache.put(w, rowsOf(tokenizer.wordIds(w)));
+      }
+      int take = Math.min(word.length, limit - n);
+      System.arraycopy(word, 0, rows, n, take);
+      n += take;
+      start = Tokenizer.wordStart(text, end);
+    }
+    return finish(rows, n);
+  }
+
+  /**
+   * {@link #rows} as computed before the word-row cache: the tokenizer's ids for the whole text, then a vocabulary
+   * lookup per token (the reference the tests hold {@link #rows} to, and the baseline bench/run.sh times).
+   */
+  public int[] referenceRows(String text) {
+    long[] tokens = tokenizer.tokenIds(text, maxTokens - specialRows.length);
+    int[] rows = new int[maxTokens];
+    int[] mapped = rowsOf(tokens);
+    System.arraycopy(mapped, 0, rows, 0, mapped.length);
+    return finish(rows, mapped.length);
+  }
+
+  private int[] rowsOf(long[] tokens) {
+    int[] rows = new int[tokens.length];
     for (int t = 0; t < tokens.length; t++) {
       rows[t] = vocabulary.row(tokens[t]);
     }
-    System.arraycopy(specialRows, 0, rows, tokens.length, specialRows.length);
+    return rows;
+  }
+
+  /** The first {@code n} token rows, then the special tokens' (or the unknown row for a text without tokens). */
+  private int[] finish(int[] tokenRows, int n) {
+    if (n == 0 && specialRows.length == 0) {
+      return new int[] {Vocabulary.UNKNOWN_ROW};
+    }
+    int[] rows = Arrays.copyOf(tokenRows, n + specialRows.length);
+    System.arraycopy(specialRows, 0, rows, n, specialRows.length);
     return rows;
   }
 

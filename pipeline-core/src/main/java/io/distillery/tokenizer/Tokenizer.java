@@ -93,34 +93,62 @@ public final class Tokenizer implements AutoCloseable {
     long[] ids = new long[Math.min(maxTokens, 16)];
     int n = 0;
     int length = text.length();
-    for (int i = 0; i < length && n < maxTokens; ) {
-      while (i < length && Character.isWhitespace(text.charAt(i))) {
-        i++;
+    for (int start = wordStart(text, 0); start < length && n < maxTokens; ) {
+      int end = wordEnd(text, start);
+      long[] word = cachedWordIds(text.substring(start, end));
+      if (n + word.length > ids.length) {
+        ids = Arrays.copyOf(ids, Math.max(ids.length * 2, n + word.length));
       }
-      int start = i;
-      while (i < length && !Character.isWhitespace(text.charAt(i))) {
-        i++;
-      }
-      if (i > start) {
-        long[] word = wordIds(text.substring(start, i));
-        if (n + word.length > ids.length) {
-          ids = Arrays.copyOf(ids, Math.max(ids.length * 2, n + word.length));
-        }
-        System.arraycopy(word, 0, ids, n, word.length);
-        n += word.length;
-      }
+      System.arraycopy(word, 0, ids, n, word.length);
+      n += word.length;
+      start = wordStart(text, end);
     }
     return Arrays.copyOf(ids, Math.min(n, maxTokens));
   }
 
-  private long[] wordIds(String word) {
+  /**
+   * Whether a text's tokens are its whitespace-separated words' tokens in order ({@link #wordStart}, {@link #wordEnd},
+   * {@link #wordIds}), so that a caller may cache per word: true for an uncased BERT WordPiece.
+   */
+  public boolean tokenizesWordByWord() {
+    return wordPiece != null;
+  }
+
+  /** Where the word at or after {@code from} starts ({@code text.length()} if none): BERT's whitespace split. */
+  public static int wordStart(String text, int from) {
+    int i = from;
+    while (i < text.length() && Character.isWhitespace(text.charAt(i))) {
+      i++;
+    }
+    return i;
+  }
+
+  /** Where the word starting at {@code start} ends (exclusive). */
+  public static int wordEnd(String text, int start) {
+    int i = start;
+    while (i < text.length() && !Character.isWhitespace(text.charAt(i))) {
+      i++;
+    }
+    return i;
+  }
+
+  /** Token ids of one word, without whitespace ({@link #tokenizesWordByWord} only), not cached. */
+  public long[] wordIds(String word) {
+    if (wordPiece == null) {
+      throw new IllegalStateException(location + " does not tokenize word by word");
+    }
+    List<String> tokens = wordPiece.tokenize(word);
+    long[] ids = new long[tokens.size()];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = wordPieceVocabulary.getIndex(tokens.get(i));
+    }
+    return ids;
+  }
+
+  private long[] cachedWordIds(String word) {
     long[] cached = wordCache.get(word);
     if (cached == null) {
-      List<String> tokens = wordPiece.tokenize(word);
-      cached = new long[tokens.size()];
-      for (int i = 0; i < cached.length; i++) {
-        cached[i] = wordPieceVocabulary.getIndex(tokens.get(i));
-      }
+      cached = wordIds(word);
       if (wordCache.size() >= WORD_CACHE_LIMIT) {
         wordCache.clear(); // a crude bound; natural text reuses a small set of words
       }

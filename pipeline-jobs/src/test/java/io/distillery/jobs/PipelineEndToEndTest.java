@@ -219,6 +219,9 @@ class PipelineEndToEndTest {
     assertTrue(recall > 0.05 && recall <= 1.0, "recall " + recall);
     assertTrue(metrics.at("/metrics/spearman_pairwise").asDouble() > 0.2, metrics.toString());
     assertTrue(metrics.at("/metrics/student_speedup").asDouble() > 1.0, metrics.toString());
+    // The student's rate spans the window, not one pass over a few texts (a few milliseconds).
+    assertTrue(metrics.at("/metrics/throughput_student_seconds").asDouble()
+        >= settings.evaluate().throughputWindow().toNanos() / 1e9, metrics.toString());
     assertEquals(first.get(Stage.EVALUATE).counts().get("held_out_rows").doubleValue(),
         metrics.at("/metrics/held_out_rows").asDouble());
     assertTrue(metrics.at("/gate/passed").asBoolean(), metrics.toString());

@@ -32,6 +32,7 @@ public final class TestRuns {
     o.put("distillery.train.averaging-frequency", "4");
     o.put("distillery.evaluate.pairwise-rows", "200");
     o.put("distillery.evaluate.throughput-rows", "64");
+    o.put("distillery.evaluate.throughput-window", "250ms");
     o.put("distillery.evaluate.gate.min-mean-cosine", "0.5");
     o.put("distillery.evaluate.gate.min-neighbour-recall", "0.05");
     return o;

@@ -26,18 +26,21 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * Teacher and student inputs per second, measured side by side: both models in the same executor task, one after
- * the other, on the same held-out texts, each after a warm-up on the first texts (not timed). A remote teacher is not
+ * Teacher and student inputs per second, measured side by side: both models in the same executor task, taking turns
+ * in rounds on the same held-out texts after a warm-up on the first texts (not timed), the student over at least
+ * {@code evaluate.throughput-window} in all. A remote teacher is not
  * asked again to be timed (every request is billed): its rate is what generate achieved, answers per second over its
  * request phase with the requests it kept open (the generate manifest); when generate sent nothing (every answer
  * from the cache), the open requests over the mean latency the rows recorded.
  *
  * @param rows texts timed
+ * @param studentSeconds the student's time in all (it embeds the texts again until evaluate.throughput-window)
  * @param teacherModelBytes the in-process teacher's model file size (0 for a remote teacher)
  * @param teacherMeanLatencyMs a remote teacher's mean recorded latency (NaN for an in-process one)
  * @param teacherRequestsOpen the requests generate kept open at once across its tasks (0 for an in-process teacher)
  */
-public record Throughput(long rows, double teacherPerSecond, double studentPerSecond, long teacherModelBytes,
+public record Throughput(long rows, double teacherPerSecond, double studentPerSecond, double studentSeconds,
+    long teacherModelBytes,
     double teacherMeanLatencyMs, long teacherRequestsOpen) {
 
   public double studentSpeedup() {
@@ -46,12 +49,13 @@ public record Throughput(long rows, double teacherPerSecond, double studentPerSe
 
   /**
    * The metrics of the measurement, inputs counted in {@code unit} (e.g. "docs": teacher_docs_per_second): the rows
-   * timed, both rates and their ratio, and the teacher's model size or, for a remote one, its mean latency and the
+   * timed, the student's time, both rates and their ratio, and the teacher's model size or, for a remote one, its mean latency and the
    * requests generate kept open.
    */
   public Map<String, Double> metrics(String unit) {
     Map<String, Double> m = new TreeMap<>();
     m.put("throughput_rows", (double) rows);
+    m.put("throughput_student_seconds", studentSeconds);
     if (teacherRequestsOpen > 0) {
       m.put("teacher_mean_latency_ms", teacherMeanLatencyMs);
       m.put("teacher_requests_open", (double) teacherRequestsOpen);
@@ -89,18 +93,25 @@ public record Throughput(long rows, double teacherPerSecond, double studentPerSe
     }
   }
 
+  /** Rounds the teacher and the student take turns in, each on its slice of the timed texts. */
+  static final int ROUNDS = 5;
+
   /** Times {@code contestants} on the first {@code evaluate.throughput-rows} held-out texts, by row id. */
   public static Throughput measure(StageContext ctx, Dataset<Row> heldOut, Contestants.Opener contestants,
       int warmUp) {
     Settings settings = ctx.settings();
     Row t = heldOut.select(Cols.ROW_ID, Cols.TEXT).orderBy(Cols.ROW_ID).limit(settings.evaluate().throughputRows())
         .coalesce(1) // one task: both models on the same executor, nothing else running there
-        .mapPartitions(new Probe(contestants, warmUp), Encoders.row(PROBE))
-        .agg(sum("rows"), sum("teacher_nanos"), sum("student_nanos"), sum("teacher_model_bytes")).first();
+        .mapPartitions(new Probe(contestants, warmUp, settings.evaluate().throughputWindow().toNanos()),
+            Encoders.row(PROBE))
+        .agg(sum("rows"), sum("teacher_nanos"), sum("student_rows"), sum("student_nanos"), sum("teacher_model_bytes"))
+        .first();
     long rows = t.getLong(0);
-    double studentPerSecond = rows / (t.getLong(2) / 1e9);
+    double studentSeconds = t.getLong(3) / 1e9;
+    double studentPerSecond = t.getLong(2) / studentSeconds;
     if (!settings.teacher().remote()) {
-      return new Throughput(rows, rows / (t.getLong(1) / 1e9), studentPerSecond, t.getLong(3), Double.NaN, 0);
+      return new Throughput(rows, rows / (t.getLong(1) / 1e9), studentPerSecond, studentSeconds, t.getLong(4),
+          Double.NaN, 0);
     }
     Row latency = heldOut.agg(avg(Cols.LATENCY_MS)).first();
     double ms = latency.isNullAt(0) ? Double.NaN : latency.getDouble(0);
@@ -109,15 +120,22 @@ public record Throughput(long rows, double teacherPerSecond, double studentPerSe
     long answered = generate.getOrDefault("answered_by_requests", 0L);
     long phaseMs = generate.getOrDefault("request_phase_ms", 0L);
     double perSecond = answered > 0 && phaseMs > 0 ? answered / (phaseMs / 1000.0) : open * 1000 / ms;
-    return new Throughput(rows, perSecond, studentPerSecond, 0, ms, open);
+    return new Throughput(rows, perSecond, studentPerSecond, studentSeconds, 0, ms, open);
   }
 
   private static final StructType PROBE = new StructType()
       .add("rows", DataTypes.LongType).add("teacher_nanos", DataTypes.LongType)
-      .add("student_nanos", DataTypes.LongType).add("teacher_model_bytes", DataTypes.LongType);
+      .add("student_rows", DataTypes.LongType).add("student_nanos", DataTypes.LongType)
+      .add("teacher_model_bytes", DataTypes.LongType);
 
-  /** Executor side: warms both models up, then times the teacher and the student on the same texts. */
-  record Probe(Contestants.Opener contestants, int warmUpTexts) implements MapPartitionsFunction<Row, Row> {
+  /**
+   * Executor side: warms both models up, then times them in {@link #ROUNDS} rounds, each the teacher on its slice of
+   * the texts then the student on the same slice, again and again until the student has had its share of
+   * {@code windowNanos}: both see the machine as it is at that second, and the student's rate spans more than a GC
+   * pause (one pass of a fast student over a few hundred texts is a few milliseconds).
+   */
+  record Probe(Contestants.Opener contestants, int warmUpTexts, long windowNanos)
+      implements MapPartitionsFunction<Row, Row> {
 
     @Override
     public Iterator<Row> call(Iterator<Row> rows) {
@@ -132,13 +150,28 @@ public record Throughput(long rows, double teacherPerSecond, double studentPerSe
         List<String> timed = texts.subList(warmUp, texts.size());
         models.teacher().ifPresent(teacher -> teacher.accept(warm));
         models.student().accept(warm);
-        long t0 = System.nanoTime();
-        models.teacher().ifPresent(teacher -> teacher.accept(timed));
-        long t1 = System.nanoTime();
-        models.student().accept(timed);
-        long t2 = System.nanoTime();
-        return List.of(RowFactory.create((long) timed.size(), t1 - t0, t2 - t1, models.teacherModelBytes()))
-            .iterator();
+        long teacherNanos = 0;
+        long studentNanos = 0;
+        long studentRows = 0;
+        for (int round = 0; round < ROUNDS; round++) {
+          List<String> slice = timed.subList(timed.size() * round / ROUNDS, timed.size() * (round + 1) / ROUNDS);
+          if (slice.isEmpty()) {
+            continue;
+          }
+          long t0 = System.nanoTime();
+          models.teacher().ifPresent(teacher -> teacher.accept(slice));
+          long t1 = System.nanoTime();
+          teacherNanos += t1 - t0;
+          long share = windowNanos * (round + 1) / ROUNDS;
+          do {
+            long s0 = System.nanoTime();
+            models.student().accept(slice);
+            studentNanos += System.nanoTime() - s0;
+            studentRows += slice.size();
+          } while (studentNanos < share);
+        }
+        return List.of(RowFactory.create((long) timed.size(), teacherNanos, studentRows, studentNanos,
+            models.teacherModelBytes())).iterator();
       }
     }
   }

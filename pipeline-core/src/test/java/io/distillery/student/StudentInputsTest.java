@@ -1,0 +1,73 @@
+package io.distillery.student;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.distillery.TestSettings;
+import io.distillery.corpus.Europarl;
+import io.distillery.settings.Settings;
+import io.distillery.tokenizer.Tokenizer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.LongStream;
+import org.junit.jupiter.api.Test;
+
+class StudentInputsTest {
+  private final Settings.Teacher spec = TestSettings.defaults().teacher();
+  private final Tokenizer tokenizer = Tokenizer.shared(spec.tokenizer(), spec.maxTokens());
+
+  /** Documents in 21 languages, and texts at the edges: empty, whitespace only, a word longer than any limit. */
+  private static List<String> texts() {
+    List<String> texts = new ArrayList<>();
+    Europarl.read(0, 1, 300, (line, body) -> texts.add(body.length() > 800 ? body.substring(0, 800) : body));
+    texts.addAll(List.of("", " \t\n ", "word", "  leading and trailing  ", "x".repeat(300),
+        "Ünïcödé   spaced\u2003words\u00a0and\u3000ideographic　space"));
+    return texts;
+  }
+
+  @Test
+  void cachedWordRowsAreTheReferenceRowsWithAndWithoutSpecialTokensAtEveryLength() {
+    List<String> texts = texts();
+    // A vocabulary from the first documents only, so that later ones meet unknown tokens.
+    long[] seen = texts.subList(0, 40).stream().flatMapToLong(t -> Arrays.stream(tokenizer.tokenIds(t, 512)))
+        .toArray();
+    Vocabulary words = Vocabulary.of(seen);
+    Vocabulary withSpecials = Vocabulary.of(LongStream.concat(Arrays.stream(seen),
+        Arrays.stream(tokenizer.specialIds())).toArray());
+    int compared = 0;
+    for (Vocabulary vocabulary : List.of(words, withSpecials)) {
+      for (int maxTokens : List.of(3, 16, 64, 512)) {
+        StudentInputs inputs = new StudentInputs(tokenizer, vocabulary, maxTokens);
+        for (int pass = 0; pass < 2; pass++) { // the second pass reads every word from the cache
+          for (String t : texts) {
+            assertArrayEquals(inputs.referenceRows(t), inputs.rows(t), () -> maxTokens + " tokens: " + t);
+            compared++;
+          }
+        }
+      }
+    }
+    assertEquals(2 * 4 * 2 * texts.size(), compared);
+    StudentInputs inputs = new StudentInputs(tokenizer, words, 64);
+    assertTrue(Arrays.stream(inputs.rows(texts.get(200))).anyMatch(r -> r == Vocabulary.UNKNOWN_ROW),
+        "a later document meets tokens the vocabulary lacks");
+    assertArrayEquals(new int[] {Vocabulary.UNKNOWN_ROW}, inputs.rows(" "), "no tokens: the unknown row alone");
+  }
+
+  @Test
+  void theWordCacheHoldsUpAcrossGrowthAndStartingOver() {
+    WordRows cache = new WordRows();
+    int words = WordRows.LIMIT + 5_000;
+    for (int i = 0; i < words; i++) {
+      String text = " w" + i + " ";
+      if (i < WordRows.LIMIT) {
+        assertEquals(null, cache.get(text, 1, text.length() - 1));
+      }
+      cache.put("w" + i, new int[] {i});
+    }
+    // Started over at the limit: the words since are there, the first ones are not.
+    assertArrayEquals(new int[] {words - 1}, cache.get("w" + (words - 1), 0, ("w" + (words - 1)).length()));
+    assertEquals(null, cache.get("w0", 0, 2));
+  }
+}
