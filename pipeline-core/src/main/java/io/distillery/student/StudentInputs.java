@@ -54,18 +54,18 @@ public final class StudentInputs {
     int limit = maxTokens - specialRows.length;
     int[] rows = new int[maxTokens];
     int n = 0;
+    char[] chars = cache.chars(text);
     int length = text.length();
-    for (int start = Tokenizer.wordStart(text, 0); start < length && n < limit; ) {
-      int end = Tokenizer.wordEnd(text, start);
-      int[] word = cache.get(text, start, end);
+    for (int start = Tokenizer.wordStart(chars, 0, length); start < length && n < limit; ) {
+      int end = Tokenizer.wordEnd(chars, start, length);
+      int[] word = cache.get(chars, start, end);
       if (word == null) {
-        String w = text.substring(start, end);
-        word = cache.put(w, rowsOf(tokenizer.wordIds(w)));
+        word = cache.put(chars, start, end, rowsOf(tokenizer.wordIds(text.substring(start, end))));
       }
       int take = Math.min(word.length, limit - n);
       System.arraycopy(word, 0, rows, n, take);
       n += take;
-      start = Tokenizer.wordStart(text, end);
+      start = Tokenizer.wordStart(chars, end, length);
     }
     return finish(rows, n);
   }

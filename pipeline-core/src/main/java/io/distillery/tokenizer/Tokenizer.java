@@ -92,16 +92,17 @@ public final class Tokenizer implements AutoCloseable {
     // BERT splits on whitespace before anything else, so each word tokenizes on its own: cache per word.
     long[] ids = new long[Math.min(maxTokens, 16)];
     int n = 0;
-    int length = text.length();
-    for (int start = wordStart(text, 0); start < length && n < maxTokens; ) {
-      int end = wordEnd(text, start);
+    char[] chars = text.toCharArray();
+    int length = chars.length;
+    for (int start = wordStart(chars, 0, length); start < length && n < maxTokens; ) {
+      int end = wordEnd(chars, start, length);
       long[] word = cachedWordIds(text.substring(start, end));
       if (n + word.length > ids.length) {
         ids = Arrays.copyOf(ids, Math.max(ids.length * 2, n + word.length));
       }
       System.arraycopy(word, 0, ids, n, word.length);
       n += word.length;
-      start = wordStart(text, end);
+      start = wordStart(chars, end, length);
     }
     return Arrays.copyOf(ids, Math.min(n, maxTokens));
   }
@@ -114,19 +115,22 @@ public final class Tokenizer implements AutoCloseable {
     return wordPiece != null;
   }
 
-  /** Where the word at or after {@code from} starts ({@code text.length()} if none): BERT's whitespace split. */
-  public static int wordStart(String text, int from) {
+  /**
+   * Where the word at or after {@code from} starts in {@code chars[0, length)} ({@code length} if none): BERT's
+   * whitespace split.
+   */
+  public static int wordStart(char[] chars, int from, int length) {
     int i = from;
-    while (i < text.length() && Character.isWhitespace(text.charAt(i))) {
+    while (i < length && Character.isWhitespace(chars[i])) {
       i++;
     }
     return i;
   }
 
   /** Where the word starting at {@code start} ends (exclusive). */
-  public static int wordEnd(String text, int start) {
+  public static int wordEnd(char[] chars, int start, int length) {
     int i = start;
-    while (i < text.length() && !Character.isWhitespace(text.charAt(i))) {
+    while (i < length && !Character.isWhitespace(chars[i])) {
       i++;
     }
     return i;

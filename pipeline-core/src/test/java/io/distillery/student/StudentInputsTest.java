@@ -60,14 +60,16 @@ class StudentInputsTest {
     WordRows cache = new WordRows();
     int words = WordRows.LIMIT + 5_000;
     for (int i = 0; i < words; i++) {
-      String text = " w" + i + " ";
+      char[] text = (" w" + i + " ").toCharArray();
       if (i < WordRows.LIMIT) {
-        assertEquals(null, cache.get(text, 1, text.length() - 1));
+        assertEquals(null, cache.get(text, 1, text.length - 1));
       }
-      cache.put("w" + i, new int[] {i});
+      cache.put(text, 1, text.length - 1, new int[] {i});
     }
     // Started over at the limit: the words since are there, the first ones are not.
-    assertArrayEquals(new int[] {words - 1}, cache.get("w" + (words - 1), 0, ("w" + (words - 1)).length()));
-    assertEquals(null, cache.get("w0", 0, 2));
+    char[] last = ("w" + (words - 1)).toCharArray();
+    assertArrayEquals(new int[] {words - 1}, cache.get(last, 0, last.length));
+    assertEquals(null, cache.get("w0".toCharArray(), 0, 2));
+    assertEquals(null, cache.get("w1".toCharArray(), 0, 1), "a prefix of a cached word is another word");
   }
 }
