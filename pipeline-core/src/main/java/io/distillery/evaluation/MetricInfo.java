@@ -99,7 +99,9 @@ public record MetricInfo(String key, String name, String meaning, Format format)
           "The student's time in all, over rounds taken in turn with the teacher (evaluate.throughput-window).",
           Format.SECONDS),
       new MetricInfo("student_speedup", "Student speed-up",
-          "Student inputs per second over the teacher's, timed side by side.", Format.TIMES),
+          "Student inputs per second over the teacher's, timed side by side; the student over the held-out texts "
+              + "again and again for at least evaluate.throughput-window (its words cached, as in a long stream).",
+          Format.TIMES),
       new MetricInfo("teacher_model_bytes", "Teacher size", "The teacher's model file.", Format.BYTES),
       new MetricInfo("student_model_bytes", "Student size", "The student's model file.", Format.BYTES),
       new MetricInfo("teacher_mean_latency_ms", "Teacher latency",
