@@ -76,10 +76,7 @@ public final class StudentInputs {
    */
   public int[] referenceRows(String text) {
     long[] tokens = tokenizer.tokenIds(text, maxTokens - specialRows.length);
-    int[] rows = new int[maxTokens];
-    int[] mapped = rowsOf(tokens);
-    System.arraycopy(mapped, 0, rows, 0, mapped.length);
-    return finish(rows, mapped.length);
+    return finish(rowsOf(tokens), tokens.length);
   }
 
   private int[] rowsOf(long[] tokens) {
@@ -90,7 +87,10 @@ public final class StudentInputs {
     return rows;
   }
 
-  /** The first {@code n} token rows, then the special tokens' (or the unknown row for a text without tokens). */
+  /**
+   * The first {@code n} token rows (of {@code tokenRows}, which may be longer), then the special tokens' (or the
+   * unknown row for a text without tokens).
+   */
   private int[] finish(int[] tokenRows, int n) {
     if (n == 0 && specialRows.length == 0) {
       return new int[] {Vocabulary.UNKNOWN_ROW};

@@ -28,10 +28,10 @@ import org.apache.spark.sql.types.StructType;
 /**
  * Teacher and student inputs per second, measured side by side: both models in the same executor task, taking turns
  * in rounds on the same held-out texts after a warm-up on the first texts (not timed), the student over at least
- * {@code evaluate.throughput-window} in all. A remote teacher is not
- * asked again to be timed (every request is billed): its rate is what generate achieved, answers per second over its
- * request phase with the requests it kept open (the generate manifest); when generate sent nothing (every answer
- * from the cache), the open requests over the mean latency the rows recorded.
+ * {@code evaluate.throughput-window} in all. A remote teacher is not asked again to be timed (every request is
+ * billed): its rate is what generate achieved, answers per second over its request phase with the requests it kept
+ * open (the generate manifest); when generate sent nothing (every answer from the cache), the open requests over the
+ * mean latency the rows recorded.
  *
  * @param rows texts timed
  * @param studentSeconds the student's time in all (it embeds the texts again until evaluate.throughput-window)
@@ -49,8 +49,8 @@ public record Throughput(long rows, double teacherPerSecond, double studentPerSe
 
   /**
    * The metrics of the measurement, inputs counted in {@code unit} (e.g. "docs": teacher_docs_per_second): the rows
-   * timed, the student's time, both rates and their ratio, and the teacher's model size or, for a remote one, its mean latency and the
-   * requests generate kept open.
+   * timed, the student's time, both rates and their ratio, and the teacher's model size or, for a remote one, its
+   * mean latency and the requests generate kept open.
    */
   public Map<String, Double> metrics(String unit) {
     Map<String, Double> m = new TreeMap<>();
