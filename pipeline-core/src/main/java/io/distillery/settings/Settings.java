@@ -440,18 +440,19 @@ public record Settings(
   }
 
   public record Student(StudentKind kind, StudentInit init, double contextPrior, int width, int minTokenCount,
-      int maxTokens, int hidden, CharNgrams charNgrams) implements Serializable {
+      int knownWords, int maxTokens, int hidden, CharNgrams charNgrams) implements Serializable {
     public static final Key<StudentKind> KIND = Key.oneOf("student.kind", StudentKind.class);
     public static final Key<StudentInit> INIT = Key.oneOf("student.init", StudentInit.class);
     public static final Key<Double> CONTEXT_PRIOR = Key.doubleBetween("student.context-prior", 0, 1e9);
     public static final Key<Integer> WIDTH = Key.intAtLeast("student.width", 8);
     public static final Key<Integer> MIN_TOKEN_COUNT = Key.intAtLeast("student.min-token-count", 1);
+    public static final Key<Integer> KNOWN_WORDS = Key.intBetween("student.known-words", 0, 1 << 18);
     public static final Key<Integer> MAX_TOKENS = Key.intBetween("student.max-tokens", 4, 512);
     public static final Key<Integer> HIDDEN = Key.intAtLeast("student.hidden", 0);
 
     static Student read(ConfigReader r) {
       return new Student(r.get(KIND), r.get(INIT), r.get(CONTEXT_PRIOR), r.get(WIDTH), r.get(MIN_TOKEN_COUNT),
-          r.get(MAX_TOKENS), r.get(HIDDEN), CharNgrams.read(r));
+          r.get(KNOWN_WORDS), r.get(MAX_TOKENS), r.get(HIDDEN), CharNgrams.read(r));
     }
 
     public boolean initFromTeacherTokens() {

@@ -4,6 +4,8 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.zip.ZipEntry;
@@ -22,6 +24,8 @@ import org.deeplearning4j.util.ModelSerializer;
 public record StudentArtifact(MultiLayerNetwork network, Map<String, byte[]> entries) {
   public static final String PREFIX = "distillery/";
   public static final String VOCABULARY_ENTRY = PREFIX + "vocabulary.txt";
+  /** An embed student's known words (one per line, UTF-8), tokenized when it loads; students before it have none. */
+  public static final String WORDS_ENTRY = PREFIX + "words.txt";
   public static final String CLASSIFIER_ENTRY = PREFIX + "classifier.json";
   public static final String LANGUAGE_MODEL_ENTRY = PREFIX + "language-model.json";
   public static final String TOKENIZER_ENTRY = PREFIX + "tokenizer.bin";
@@ -35,9 +39,20 @@ public record StudentArtifact(MultiLayerNetwork network, Map<String, byte[]> ent
     });
   }
 
-  /** An embed student: the network and its vocabulary. */
-  public static StudentArtifact of(MultiLayerNetwork network, Vocabulary vocabulary) {
-    return new StudentArtifact(network, Map.of(VOCABULARY_ENTRY, vocabulary.toBytes()));
+  /**
+   * An embed student: the network, its vocabulary and the words (without whitespace) whose rows {@link StudentInputs}
+   * works out when it loads rather than on first sight.
+   */
+  public static StudentArtifact of(MultiLayerNetwork network, Vocabulary vocabulary, List<String> knownWords) {
+    StringBuilder words = new StringBuilder();
+    for (String w : knownWords) {
+      if (w.isEmpty() || w.chars().anyMatch(Character::isWhitespace)) {
+        throw new IllegalArgumentException("A known word is a non-empty run of non-whitespace, not '" + w + "'");
+      }
+      words.append(w).append('\n');
+    }
+    return new StudentArtifact(network, Map.of(VOCABULARY_ENTRY, vocabulary.toBytes(),
+        WORDS_ENTRY, words.toString().getBytes(StandardCharsets.UTF_8)));
   }
 
   /** A classify student: the network and its input spec and labels. */
@@ -53,6 +68,16 @@ public record StudentArtifact(MultiLayerNetwork network, Map<String, byte[]> ent
 
   public Vocabulary vocabulary() {
     return Vocabulary.fromBytes(entry(VOCABULARY_ENTRY));
+  }
+
+  /** The embed student's known words; none for a student saved before they shipped. */
+  public List<String> knownWords() {
+    byte[] bytes = entries.get(WORDS_ENTRY);
+    if (bytes == null) {
+      return List.of();
+    }
+    String text = new String(bytes, StandardCharsets.UTF_8);
+    return text.isEmpty() ? List.of() : List.of(text.split("\n"));
   }
 
   public ClassifierInputs classifierInputs() {

@@ -21,9 +21,16 @@ public final class StudentInputs {
    * started from the teacher's context vectors): the student then pools what the teacher pools. Else none.
    */
   private final int[] specialRows;
+  /** The known words' rows, worked out once here and only read after: every thread looks here first. */
+  private final WordRows known;
   private final ThreadLocal<WordRows> wordRows = ThreadLocal.withInitial(WordRows::new);
 
-  public StudentInputs(Tokenizer tokenizer, Vocabulary vocabulary, int maxTokens) {
+  /**
+   * @param knownWords words (runs of non-whitespace) to tokenize now rather than on first sight, e.g. the training
+   *     split's most frequent (a student artifact's {@link StudentArtifact#knownWords}); only the first
+   *     {@link WordRows#LIMIT} count, and only for a tokenizer that splits word by word
+   */
+  public StudentInputs(Tokenizer tokenizer, Vocabulary vocabulary, int maxTokens, List<String> knownWords) {
     this.tokenizer = tokenizer;
     this.vocabulary = vocabulary;
     this.maxTokens = maxTokens;
@@ -35,6 +42,23 @@ public final class StudentInputs {
       all = rows[i] != Vocabulary.UNKNOWN_ROW;
     }
     this.specialRows = all ? rows : new int[0];
+    this.known = new WordRows();
+    if (tokenizer.tokenizesWordByWord()) {
+      for (String word : knownWords.subList(0, Math.min(knownWords.size(), WordRows.LIMIT))) {
+        char[] chars = word.toCharArray();
+        if (chars.length == 0 || Tokenizer.wordEnd(chars, 0, chars.length) != chars.length) {
+          throw new IllegalArgumentException("A known word is a non-empty run of non-whitespace, not '" + word + "'");
+        }
+        if (known.get(chars, 0, chars.length) == null) {
+          known.put(chars, 0, chars.length, rowsOf(tokenizer.wordIds(word)));
+        }
+      }
+    }
+  }
+
+  /** Whether {@code word} is one of the known words (for tests). */
+  boolean knows(String word) {
+    return known.get(word.toCharArray(), 0, word.length()) != null;
   }
 
   public int maxTokens() {
@@ -44,7 +68,8 @@ public final class StudentInputs {
   /**
    * Student rows of one text's tokens, then of the special tokens if the student has them (without them, the
    * unknown row alone for a text with no tokens). For a tokenizer that splits word by word, each word's rows come
-   * from this thread's cache ({@link WordRows}); the same rows as {@link #referenceRows} (the tests compare them).
+   * from the known words or this thread's cache ({@link WordRows}); the same rows as {@link #referenceRows} (the
+   * tests compare them).
    */
   public int[] rows(String text) {
     if (!tokenizer.tokenizesWordByWord()) {
@@ -58,7 +83,10 @@ public final class StudentInputs {
     int length = text.length();
     for (int start = Tokenizer.wordStart(chars, 0, length); start < length && n < limit; ) {
       int end = Tokenizer.wordEnd(chars, start, length);
-      int[] word = cache.get(chars, start, end);
+      int[] word = known.get(chars, start, end);
+      if (word == null) {
+        word = cache.get(chars, start, end);
+      }
       if (word == null) {
         word = cache.put(chars, start, end, rowsOf(tokenizer.wordIds(text.substring(start, end))));
       }

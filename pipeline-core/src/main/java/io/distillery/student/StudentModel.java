@@ -20,11 +20,11 @@ public final class StudentModel implements AutoCloseable {
   private final StudentInputs inputs;
   private final Tokenizer tokenizer;
 
-  private StudentModel(MultiLayerNetwork network, Vocabulary vocabulary, Tokenizer tokenizer, int maxTokens) {
-    this.network = network;
+  private StudentModel(StudentArtifact artifact, Tokenizer tokenizer, int maxTokens) {
+    this.network = artifact.network();
     this.folded = FoldedStudent.fold(network);
     this.tokenizer = tokenizer;
-    this.inputs = new StudentInputs(tokenizer, vocabulary, maxTokens);
+    this.inputs = new StudentInputs(tokenizer, artifact.vocabulary(), maxTokens, artifact.knownWords());
   }
 
   /** Key of a model in the JVM cache: the model's content, not its path. */
@@ -40,8 +40,7 @@ public final class StudentModel implements AutoCloseable {
     if (!sha.equals(spec.modelSha256())) {
       throw new IllegalStateException("Student model bytes have sha256 " + sha + ", expected " + spec.modelSha256());
     }
-    StudentArtifact artifact = StudentArtifact.fromBytes(modelBytes);
-    return new StudentModel(artifact.network(), artifact.vocabulary(),
+    return new StudentModel(StudentArtifact.fromBytes(modelBytes),
         Tokenizer.open(spec.tokenizer(), spec.teacherMaxTokens()), spec.maxTokens());
   }
 

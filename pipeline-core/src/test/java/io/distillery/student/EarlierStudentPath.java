@@ -20,7 +20,7 @@ public final class EarlierStudentPath {
   public EarlierStudentPath(byte[] modelBytes, Tokenizer tokenizer, int maxTokens) {
     StudentArtifact artifact = StudentArtifact.fromBytes(modelBytes);
     FoldedStudent folded = FoldedStudent.fold(artifact.network());
-    this.inputs = new StudentInputs(tokenizer, artifact.vocabulary(), maxTokens);
+    this.inputs = new StudentInputs(tokenizer, artifact.vocabulary(), maxTokens, List.of());
     this.dim = folded.dimension();
     this.hidden = folded.rows()[0].length - dim;
     this.table = flat(folded.rows());

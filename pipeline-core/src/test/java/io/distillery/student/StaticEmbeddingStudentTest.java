@@ -42,7 +42,7 @@ class StaticEmbeddingStudentTest {
     try (OnnxEmbeddingTeacher teacher = OnnxEmbeddingTeacher.open(s.teacher())) {
       Vocabulary vocabulary = Vocabulary.of(texts.stream()
           .flatMapToLong(t -> Arrays.stream(teacher.tokenizer().tokenIds(t, 64))).toArray());
-      StudentInputs inputs = new StudentInputs(teacher.tokenizer(), vocabulary, s.student().maxTokens());
+      StudentInputs inputs = new StudentInputs(teacher.tokenizer(), vocabulary, s.student().maxTokens(), List.of());
       List<DataSet> examples = new ArrayList<>();
       for (String t : texts) {
         examples.add(inputs.example(t, teacher.embed(t)));
@@ -58,8 +58,14 @@ class StaticEmbeddingStudentTest {
       double after = net.score(all);
       assertTrue(after < before * 0.2, "loss " + before + " -> " + after);
 
-      byte[] model = StudentArtifact.of(net, vocabulary).toBytes();
+      List<String> known = List.of(texts.get(0).strip().split("\\s+"));
+      byte[] model = StudentArtifact.of(net, vocabulary, known).toBytes();
       assertEquals(vocabulary, StudentArtifact.fromBytes(model).vocabulary());
+      assertEquals(known, StudentArtifact.fromBytes(model).knownWords());
+      // A student saved before known words shipped has none, and loads.
+      StudentArtifact older = new StudentArtifact(net, Map.of(StudentArtifact.VOCABULARY_ENTRY,
+          vocabulary.toBytes()));
+      assertEquals(List.of(), StudentArtifact.fromBytes(older.toBytes()).knownWords());
       StudentModel student = StudentModel.load(model, new StudentModel.Spec(Hashing.sha256Hex(model),
           s.teacher().tokenizer(), s.teacher().maxTokens(), s.student().maxTokens()));
       float[][] emb = student.embed(texts);
@@ -104,7 +110,7 @@ class StaticEmbeddingStudentTest {
         rows.put(r, teacher.embedToken(vocabulary.teacherId(r)));
       }
       StaticEmbeddingStudent.initialiseFromTeacherTokens(net, rows.entrySet().iterator());
-      byte[] model = StudentArtifact.of(net, vocabulary).toBytes();
+      byte[] model = StudentArtifact.of(net, vocabulary, List.of()).toBytes();
       StudentModel student = StudentModel.load(model, new StudentModel.Spec(Hashing.sha256Hex(model),
           s.teacher().tokenizer(), s.teacher().maxTokens(), s.student().maxTokens()));
       float[][] emb = student.embed(texts);
@@ -163,7 +169,7 @@ class StaticEmbeddingStudentTest {
             Optional.ofNullable(context.get(id))));
       }
       StaticEmbeddingStudent.initialiseFromTeacherContexts(net, 0, rows::iterator); // contexts as they are
-      byte[] model = StudentArtifact.of(net, vocabulary).toBytes();
+      byte[] model = StudentArtifact.of(net, vocabulary, List.of()).toBytes();
       try (StudentModel student = StudentModel.load(model, new StudentModel.Spec(Hashing.sha256Hex(model),
           s.teacher().tokenizer(), s.teacher().maxTokens(), s.student().maxTokens()))) {
         // Each of the text's tokens (and [CLS], [SEP]) starts as its hidden state there: untrained, the student's

@@ -2,6 +2,7 @@ package io.distillery.student;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.distillery.TestSettings;
@@ -36,23 +37,48 @@ class StudentInputsTest {
     Vocabulary words = Vocabulary.of(seen);
     Vocabulary withSpecials = Vocabulary.of(LongStream.concat(Arrays.stream(seen),
         Arrays.stream(tokenizer.specialIds())).toArray());
+    // Known words: those of every other document (punctuation attached, in many languages, some repeated).
+    List<String> known = new ArrayList<>();
+    for (int i = 0; i < texts.size(); i += 2) {
+      known.addAll(Arrays.asList(texts.get(i).strip().split("\\s+")).stream().filter(w -> !w.isEmpty()).toList());
+    }
     int compared = 0;
-    for (Vocabulary vocabulary : List.of(words, withSpecials)) {
-      for (int maxTokens : List.of(3, 16, 64, 512)) {
-        StudentInputs inputs = new StudentInputs(tokenizer, vocabulary, maxTokens);
-        for (int pass = 0; pass < 2; pass++) { // the second pass reads every word from the cache
-          for (String t : texts) {
-            assertArrayEquals(inputs.referenceRows(t), inputs.rows(t), () -> maxTokens + " tokens: " + t);
-            compared++;
+    for (List<String> knownWords : List.of(List.<String>of(), known)) {
+      for (Vocabulary vocabulary : List.of(words, withSpecials)) {
+        for (int maxTokens : List.of(3, 16, 64, 512)) {
+          StudentInputs inputs = new StudentInputs(tokenizer, vocabulary, maxTokens, knownWords);
+          for (int pass = 0; pass < 2; pass++) { // the second pass reads every word from a cache
+            for (String t : texts) {
+              assertArrayEquals(inputs.referenceRows(t), inputs.rows(t), () -> maxTokens + " tokens: " + t);
+              compared++;
+            }
           }
         }
       }
     }
-    assertEquals(2 * 4 * 2 * texts.size(), compared);
-    StudentInputs inputs = new StudentInputs(tokenizer, words, 64);
+    assertEquals(2 * 2 * 4 * 2 * texts.size(), compared);
+    StudentInputs inputs = new StudentInputs(tokenizer, words, 64, List.of());
     assertTrue(Arrays.stream(inputs.rows(texts.get(200))).anyMatch(r -> r == Vocabulary.UNKNOWN_ROW),
         "a later document meets tokens the vocabulary lacks");
     assertArrayEquals(new int[] {Vocabulary.UNKNOWN_ROW}, inputs.rows(" "), "no tokens: the unknown row alone");
+  }
+
+  @Test
+  void knownWordsAreTokenizedOnceForEveryThreadAndMustBeWords() throws Exception {
+    Vocabulary vocabulary = Vocabulary.of(tokenizer.tokenIds("The Commission's proposal, as amended.", 64));
+    StudentInputs inputs = new StudentInputs(tokenizer, vocabulary, 64, List.of("proposal,", "The", "The"));
+    assertTrue(inputs.knows("proposal,") && inputs.knows("The"));
+    assertTrue(!inputs.knows("proposal") && !inputs.knows("amended."), "only the words given, as given");
+    int[][] fromOtherThread = new int[1][];
+    Thread other = new Thread(() -> fromOtherThread[0] = inputs.rows("The proposal, as amended."));
+    other.start();
+    other.join();
+    assertArrayEquals(inputs.referenceRows("The proposal, as amended."), fromOtherThread[0]);
+    for (String notAWord : List.of("", "two words", "tab\there", "trailing\n")) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> new StudentInputs(tokenizer, vocabulary, 64, List.of("fine", notAWord)));
+      assertTrue(e.getMessage().contains("run of non-whitespace"), e.getMessage());
+    }
   }
 
   @Test

@@ -33,6 +33,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -191,7 +192,17 @@ class PipelineEndToEndTest {
     assertTrue(m.counts().get("train_rows") > 300, m.counts().toString());
     byte[] model = HadoopFiles.read(spark, layout.studentModel());
     assertTrue(StudentArtifact.fromBytes(model).vocabulary().size() > 1000);
+    // The known words: every word of the training split here (fewer than student.known-words), commonest first.
+    Map<String, Long> counts = new HashMap<>();
+    TestRuns.read(spark, settings, DatasetKind.PROMPTS).where(col(Cols.SPLIT).equalTo("train")).select(Cols.TEXT)
+        .collectAsList().forEach(r -> Arrays.stream(r.getString(0).strip().split("\\s+"))
+            .forEach(w -> counts.merge(w, 1L, Long::sum)));
+    List<String> expected = counts.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()
+        .thenComparing(Map.Entry.comparingByKey())).map(Map.Entry::getKey).toList();
+    assertTrue(expected.size() > 1000 && expected.size() < settings.student().knownWords(), "" + expected.size());
+    assertEquals(expected, StudentArtifact.fromBytes(model).knownWords());
     JsonNode card = StageManifest.json().readTree(HadoopFiles.read(spark, layout.modelCard()));
+    assertEquals(expected.size(), card.at("/student_inputs/known_words").asInt());
     assertEquals(first.get(Stage.GENERATE).teacher().modelSha256(), card.at("/teacher/modelSha256").asText());
     assertEquals("Apache-2.0", card.at("/teacher/termsId").asText());
     assertEquals(first.get(Stage.GENERATE).hash(), card.at("/datasets/generate_manifest_hash").asText());

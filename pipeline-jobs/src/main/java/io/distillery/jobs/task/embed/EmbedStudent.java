@@ -6,6 +6,7 @@ import static org.apache.spark.sql.functions.lit;
 
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import io.distillery.corpus.Split;
 import io.distillery.dataset.DatasetKind;
 import io.distillery.dataset.DatasetKind.Cols;
 import io.distillery.jobs.spark.Iterators;
@@ -20,6 +21,7 @@ import io.distillery.student.StudentArtifact;
 import io.distillery.student.StudentInputs;
 import io.distillery.student.Vocabulary;
 import io.distillery.tokenizer.Tokenizer;
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -41,18 +43,29 @@ import org.nd4j.linalg.dataset.DataSet;
  * teacher's own vectors (its hidden states in context, or each token alone) or at random, trained on (text, teacher
  * embedding) examples.
  */
-final class EmbedStudent implements StudentRecipe<Vocabulary> {
+final class EmbedStudent implements StudentRecipe<EmbedStudent.Inputs> {
   private static final String ALONE = "alone";
   private static final String CONTEXT = "context";
   private static final String CONTEXT_ID = "context_id";
   private static final String CONTEXT_OCCURRENCES = "context_occurrences";
+  private static final String WORD = "word";
 
   /** The student's inputs as the model card records them. */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-  record Facts(int vocabularyRows, StudentInit init) {}
+  record Facts(int vocabularyRows, int knownWords, StudentInit init) {}
+
+  /**
+   * The vocabulary (what the examples' executors need) and the training split's most frequent words, which ship with
+   * the student tokenized ({@link StudentArtifact#knownWords}).
+   */
+  record Inputs(Vocabulary vocabulary, List<String> knownWords) implements Serializable {
+    Inputs {
+      knownWords = List.copyOf(knownWords);
+    }
+  }
 
   @Override
-  public StudentPlan<Vocabulary> plan(StageContext ctx, StageManifest generate) {
+  public StudentPlan<Inputs> plan(StageContext ctx, StageManifest generate) {
     Settings settings = ctx.settings();
     Integer dimension = generate.details(EmbedOutputs.class).dimension();
     if (dimension == null) {
@@ -96,7 +109,40 @@ final class EmbedStudent implements StudentRecipe<Vocabulary> {
       StaticEmbeddingStudent.initialiseFromTeacherContexts(net, settings.student().contextPrior(),
           tokenVectors(ctx, tokens, special, vocabulary)::iterator);
     }
-    return new StudentPlan<>(net, vocabulary, new Facts(vocabulary.size(), settings.student().init()));
+    List<String> known = knownWords(ctx, settings.student().knownWords());
+    return new StudentPlan<>(net, new Inputs(vocabulary, known),
+        new Facts(vocabulary.size(), known.size(), settings.student().init()));
+  }
+
+  /**
+   * The training split's {@code limit} most frequent words (ties by the word): model metadata, bounded by the
+   * setting like the vocabulary by the tokenizer's.
+   */
+  private static List<String> knownWords(StageContext ctx, int limit) {
+    if (limit == 0) {
+      return List.of();
+    }
+    return ctx.read(DatasetKind.PROMPTS).where(col(Cols.SPLIT).equalTo(Split.TRAIN.label())).select(Cols.TEXT)
+        .flatMap(new Words(), Encoders.STRING())
+        .groupBy(col("value").as(WORD)).agg(count(lit(1)).as(Cols.OCCURRENCES))
+        .orderBy(col(Cols.OCCURRENCES).desc(), col(WORD))
+        .limit(limit).select(WORD).as(Encoders.STRING()).collectAsList();
+  }
+
+  /** Executor side: a prompt's words, split at whitespace as the tokenizer splits them. */
+  static final class Words implements FlatMapFunction<Row, String> {
+    @Override
+    public Iterator<String> call(Row row) {
+      String text = row.getString(0);
+      char[] chars = text.toCharArray();
+      List<String> words = new ArrayList<>();
+      for (int start = Tokenizer.wordStart(chars, 0, chars.length); start < chars.length; ) {
+        int end = Tokenizer.wordEnd(chars, start, chars.length);
+        words.add(text.substring(start, end));
+        start = Tokenizer.wordStart(chars, end, chars.length);
+      }
+      return words.iterator();
+    }
   }
 
   /**
@@ -126,14 +172,14 @@ final class EmbedStudent implements StudentRecipe<Vocabulary> {
   }
 
   @Override
-  public JavaRDD<DataSet> examples(Settings settings, Dataset<Row> outputs, Vocabulary vocabulary) {
+  public JavaRDD<DataSet> examples(Settings settings, Dataset<Row> outputs, Inputs inputs) {
     return outputs.select(Cols.TEXT, Cols.EMBEDDING).javaRDD()
-        .mapPartitions(new ToExamples(settings.teacher(), settings.student(), vocabulary));
+        .mapPartitions(new ToExamples(settings.teacher(), settings.student(), inputs.vocabulary()));
   }
 
   @Override
-  public byte[] artifact(Vocabulary vocabulary, MultiLayerNetwork trained) {
-    return StudentArtifact.of(trained, vocabulary).toBytes();
+  public byte[] artifact(Inputs inputs, MultiLayerNetwork trained) {
+    return StudentArtifact.of(trained, inputs.vocabulary(), inputs.knownWords()).toBytes();
   }
 
   /** Executor side: (text, teacher embedding) rows to one-example DataSets. */
@@ -142,7 +188,7 @@ final class EmbedStudent implements StudentRecipe<Vocabulary> {
     @Override
     public Iterator<DataSet> call(Iterator<Row> rows) {
       StudentInputs inputs = new StudentInputs(Tokenizer.shared(teacher.tokenizer(), teacher.maxTokens()),
-          vocabulary, student.maxTokens());
+          vocabulary, student.maxTokens(), List.of());
       return Iterators.map(rows, r -> inputs.example(r.getString(0), Vectors.floats(r.getList(1))));
     }
   }
