@@ -29,6 +29,6 @@ fi
 # shellcheck disable=SC2046
 java -Xmx6g $(bin/jvm-flags) -Dlog4j2.configurationFile="$home/conf/log4j2.properties" \
   -cp "pipeline-jobs/target/test-classes:pipeline-jobs/target/classes:pipeline-core/target/classes:$(cat "$out/test-classpath.txt")" \
-  io.distillery.bench.Bench "$root" "$run_id" 6000 2> "$out/bench.log"
+  io.distillery.bench.Bench "$root" "$run_id" 14000 2> "$out/bench.log"
 echo "cold \`run\` wall time on the default, 2 cores: ${wall} s = $(python3 -c "print(f'{$wall/60:.2f}')") min (target <= 5 min; exit code $rc)"
 grep -E "^(ingest|generate|train|evaluate) " "$out/run.log" || true

@@ -70,9 +70,9 @@ public final class Bench {
 
     // 1. Teacher fan-out: the generate stage's executor function in Spark local[2] vs a bare ONNX Runtime
     //    loop on two threads (one session, batch size 1, as the executors run it), same texts, same cores.
-    //    bench/run.sh passes 6,000 prompts: 750 rows per task in the default 8 partitions (generate runs about 2,000
-    //    per task on the default). With 2,000 (250 per task, 8-second jobs) each job's fixed start and commit was a
-    //    sixth of what the executors lost, where the stage amortises it over its one long job.
+    //    bench/run.sh passes 14,000 prompts: 1,750 rows per task in the default 8 partitions, near the generate
+    //    stage's one job of about 2,000 per task. Each job's start and commit is fixed: at 6,000 prompts (750 per task)
+    //    it was most of what the executors lost against the bare loop (bench/README.md).
     // Both sides measured warm: a full pass each first (on 2 cores the JIT compiling Spark's writer path
     // competes with the first pass), then the timed passes, bare / Spark / bare.
     // Rounds of bare / Spark / bare: each round's ratio is Spark over the mean of the bare passes around it, and
