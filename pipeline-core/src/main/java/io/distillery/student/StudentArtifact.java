@@ -1,5 +1,6 @@
 package io.distillery.student;
 
+import io.distillery.tokenizer.Tokenizer;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -46,10 +47,7 @@ public record StudentArtifact(MultiLayerNetwork network, Map<String, byte[]> ent
   public static StudentArtifact of(MultiLayerNetwork network, Vocabulary vocabulary, List<String> knownWords) {
     StringBuilder words = new StringBuilder();
     for (String w : knownWords) {
-      if (w.isEmpty() || w.chars().anyMatch(Character::isWhitespace)) {
-        throw new IllegalArgumentException("A known word is a non-empty run of non-whitespace, not '" + w + "'");
-      }
-      words.append(w).append('\n');
+      words.append(Tokenizer.requireWord(w)).append('\n');
     }
     return new StudentArtifact(network, Map.of(VOCABULARY_ENTRY, vocabulary.toBytes(),
         WORDS_ENTRY, words.toString().getBytes(StandardCharsets.UTF_8)));

@@ -21,9 +21,10 @@ public final class StudentInputs {
    * started from the teacher's context vectors): the student then pools what the teacher pools. Else none.
    */
   private final int[] specialRows;
-  /** The known words' rows, worked out once here and only read after: every thread looks here first. */
+  /** The known words' rows, worked out once here and only read after: every thread's cache starts as a copy. */
   private final WordRows known;
-  private final ThreadLocal<WordRows> wordRows = ThreadLocal.withInitial(WordRows::new);
+  /** Each thread's cache, starting from a copy of {@link #known} (its words found in one lookup). */
+  private final ThreadLocal<WordRows> wordRows;
 
   /**
    * @param knownWords words (runs of non-whitespace) to tokenize now rather than on first sight, e.g. the training
@@ -45,20 +46,18 @@ public final class StudentInputs {
     this.known = new WordRows();
     if (tokenizer.tokenizesWordByWord()) {
       for (String word : knownWords.subList(0, Math.min(knownWords.size(), WordRows.LIMIT))) {
-        char[] chars = word.toCharArray();
-        if (chars.length == 0 || Tokenizer.wordEnd(chars, 0, chars.length) != chars.length) {
-          throw new IllegalArgumentException("A known word is a non-empty run of non-whitespace, not '" + word + "'");
-        }
-        if (known.get(chars, 0, chars.length) == null) {
+        char[] chars = Tokenizer.requireWord(word).toCharArray();
+        if (known.find(chars, 0, chars.length) < 0) {
           known.put(chars, 0, chars.length, rowsOf(tokenizer.wordIds(word)));
         }
       }
     }
+    this.wordRows = ThreadLocal.withInitial(() -> new WordRows(known));
   }
 
   /** Whether {@code word} is one of the known words (for tests). */
   boolean knows(String word) {
-    return known.get(word.toCharArray(), 0, word.length()) != null;
+    return known.find(word.toCharArray(), 0, word.length()) >= 0;
   }
 
   public int maxTokens() {
@@ -68,8 +67,8 @@ public final class StudentInputs {
   /**
    * Student rows of one text's tokens, then of the special tokens if the student has them (without them, the
    * unknown row alone for a text with no tokens). For a tokenizer that splits word by word, each word's rows come
-   * from the known words or this thread's cache ({@link WordRows}); the same rows as {@link #referenceRows} (the
-   * tests compare them).
+   * from this thread's cache, which starts with the known words ({@link WordRows}); the same rows as
+   * {@link #referenceRows} (the tests compare them).
    */
   public int[] rows(String text) {
     if (!tokenizer.tokenizesWordByWord()) {
@@ -77,22 +76,22 @@ public final class StudentInputs {
     }
     WordRows cache = wordRows.get();
     int limit = maxTokens - specialRows.length;
-    int[] rows = new int[maxTokens];
+    int[] rows = cache.found(maxTokens);
     int n = 0;
     char[] chars = cache.chars(text);
     int length = text.length();
     for (int start = Tokenizer.wordStart(chars, 0, length); start < length && n < limit; ) {
       int end = Tokenizer.wordEnd(chars, start, length);
-      int[] word = known.get(chars, start, end);
-      if (word == null) {
-        word = cache.get(chars, start, end);
+      int entry = cache.find(chars, start, end);
+      if (entry >= 0) {
+        n += cache.copyRows(entry, rows, n, limit);
+      } else {
+        int[] word = rowsOf(tokenizer.wordIds(text.substring(start, end)));
+        cache.put(chars, start, end, word);
+        int take = Math.min(word.length, limit - n);
+        System.arraycopy(word, 0, rows, n, take);
+        n += take;
       }
-      if (word == null) {
-        word = cache.put(chars, start, end, rowsOf(tokenizer.wordIds(text.substring(start, end))));
-      }
-      int take = Math.min(word.length, limit - n);
-      System.arraycopy(word, 0, rows, n, take);
-      n += take;
       start = Tokenizer.wordStart(chars, end, length);
     }
     return finish(rows, n);

@@ -127,6 +127,17 @@ public final class Tokenizer implements AutoCloseable {
     return i;
   }
 
+  /**
+   * {@code word}, checked to be one word of {@link #wordStart}/{@link #wordEnd}'s split (non-empty, no whitespace),
+   * the form a caller caching per word stores words in.
+   */
+  public static String requireWord(String word) {
+    if (word.isEmpty() || word.chars().anyMatch(Character::isWhitespace)) {
+      throw new IllegalArgumentException("A known word is a non-empty run of non-whitespace, not '" + word + "'");
+    }
+    return word;
+  }
+
   /** Where the word starting at {@code start} ends (exclusive). */
   public static int wordEnd(char[] chars, int start, int length) {
     int i = start;

@@ -98,4 +98,28 @@ class StudentInputsTest {
     assertEquals(null, cache.get("w0".toCharArray(), 0, 2));
     assertEquals(null, cache.get("w1".toCharArray(), 0, 1), "a prefix of a cached word is another word");
   }
+
+  @Test
+  void wordsWithTheSameHashAreTwoWordsAndAThreadsTableLeavesItsBaseAlone() {
+    WordRows base = new WordRows();
+    // "Aa" and "BB" (and so "AaAa" and "BBBB") have the same String hash, hence the same slot.
+    base.put("Aa".toCharArray(), 0, 2, new int[] {1});
+    assertEquals(null, base.get("BB".toCharArray(), 0, 2));
+    base.put("BB".toCharArray(), 0, 2, new int[] {2, 3});
+    base.put("AaAa".toCharArray(), 0, 4, new int[] {4});
+    assertEquals(null, base.get("BBBB".toCharArray(), 0, 4));
+    assertArrayEquals(new int[] {1}, base.get("Aa".toCharArray(), 0, 2));
+    assertArrayEquals(new int[] {2, 3}, base.get("BB".toCharArray(), 0, 2));
+    WordRows own = new WordRows(base);
+    assertArrayEquals(new int[] {4}, own.get("AaAa".toCharArray(), 0, 4), "a base word found in one lookup");
+    for (int i = 0; i < WordRows.LIMIT + 10; i++) { // its own words, past the limit: it starts over from the base
+      char[] w = ("w" + i).toCharArray();
+      own.put(w, 0, w.length, new int[] {i});
+    }
+    assertEquals(null, base.get("w0".toCharArray(), 0, 2), "the base never sees a thread's words");
+    assertArrayEquals(new int[] {2, 3}, own.get("BB".toCharArray(), 0, 2), "started over, the base words kept");
+    char[] tooLong = "y".repeat(2 * WordRows.POOL_LIMIT + 2).toCharArray();
+    own.put(tooLong, 0, tooLong.length, new int[] {7});
+    assertEquals(null, own.get(tooLong, 0, tooLong.length), "a word longer than the pool is not cached");
+  }
 }
