@@ -12,8 +12,9 @@ import java.util.List;
  * @param languages the languages kept ([] = all)
  * @param template the prompt template the corpus's rows filled, as {@code template:ID@HASH} (null: none)
  * @param templateText its text
+ * @param trainingOnly the training-only text read beside the corpus (corpus.training-only.path; null: none)
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record IngestDetails(String corpus, List<String> languages, String template, String templateText)
-    implements StageDetails {}
+public record IngestDetails(String corpus, List<String> languages, String template, String templateText,
+    String trainingOnly) implements StageDetails {}

@@ -90,7 +90,8 @@ public record Settings(
       int maxDocuments,
       double validationFraction,
       double testFraction,
-      PromptTemplate template) implements Serializable {
+      PromptTemplate template,
+      TrainingOnly trainingOnly) implements Serializable {
     public static final Key<CorpusSource> SOURCE = Key.oneOf("corpus.source", CorpusSource.class);
     public static final Key<CorpusUnit> UNIT = Key.oneOf("corpus.unit", CorpusUnit.class);
     public static final Key<String> PATH = Key.string("corpus.path");
@@ -112,7 +113,7 @@ public record Settings(
       Corpus c = new Corpus(r.get(SOURCE), r.get(UNIT), r.get(PATH), r.get(COLUMN), r.get(LABEL_COLUMN),
           r.get(LANGUAGES), r.get(DETECT_CHARS), r.get(MIN_WORDS), r.get(MAX_WORDS), r.get(MAX_CHARS),
           r.get(SPANS_PER_SENTENCE), r.get(MAX_DOCUMENTS), r.get(VALIDATION_FRACTION), r.get(TEST_FRACTION),
-          readTemplate(r));
+          readTemplate(r), TrainingOnly.read(r));
       if (c.source() != CorpusSource.EUROPARL && c.path().isBlank()) {
         r.problem(PATH, "is required when " + SOURCE.is(c.source()));
       }
@@ -128,6 +129,30 @@ public record Settings(
             + c.source());
       }
       return c;
+    }
+
+    /**
+     * Text the student trains on beside the corpus and never held out (corpus.training-only): read like the corpus
+     * (text, jsonl or parquet; no template, no gold label), split and triaged the same, every prompt in the
+     * training split, no spans. The held-out splits stay the corpus's own.
+     */
+    public record TrainingOnly(CorpusSource source, String path, String column) implements Serializable {
+      public static final Key<CorpusSource> SOURCE = Key.oneOf("corpus.training-only.source", CorpusSource.class);
+      public static final Key<String> PATH = Key.string("corpus.training-only.path");
+      public static final Key<String> COLUMN = Key.nonEmpty("corpus.training-only.column");
+
+      static TrainingOnly read(ConfigReader r) {
+        TrainingOnly t = new TrainingOnly(r.get(SOURCE), r.get(PATH), r.get(COLUMN));
+        if (t.present() && t.source() == CorpusSource.EUROPARL) {
+          r.problem(SOURCE, "must be text, jsonl or parquet (the text at " + PATH.path() + "), was " + t.source());
+        }
+        return t;
+      }
+
+      /** Whether there is any (a path is set). */
+      public boolean present() {
+        return !path.isBlank();
+      }
     }
   }
 

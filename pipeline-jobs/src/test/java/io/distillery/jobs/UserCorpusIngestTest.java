@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.distillery.corpus.PromptPreparer;
+import io.distillery.corpus.Split;
 import io.distillery.dataset.DatasetKind;
 import io.distillery.dataset.DatasetKind.Cols;
 import io.distillery.jobs.pipeline.Pipeline;
@@ -15,6 +17,8 @@ import io.distillery.settings.PromptTemplate;
 import io.distillery.settings.Settings;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -72,6 +76,49 @@ class UserCorpusIngestTest {
     assertEquals(3L, c.get("documents_read"));
     assertEquals(2L, c.get("written"));
     assertEquals(1L, c.get("quarantined_empty"));
+  }
+
+  @Test
+  void trainingOnlyTextIsTrainedOnNeverHeldOutAndNeverSpanned() throws Exception {
+    List<String> corpus = new ArrayList<>();
+    List<String> general = new ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      corpus.add("Member state " + i + " asks the Commission about the budget.");
+      general.add("A dog number " + i + " runs across the wide green field.");
+    }
+    List<String> extra = new ArrayList<>(general);
+    extra.addAll(corpus); // the corpus's sentences again: the held-out ones must stay held out
+    Path main = Files.write(root.resolve("corpus.txt"), corpus);
+    Path more = Files.write(root.resolve("general.txt"), extra);
+    StageManifest m = ingest(Map.of("distillery.corpus.source", "text", "distillery.corpus.path", main.toString(),
+        "distillery.corpus.spans-per-sentence", "1", "distillery.corpus.training-only.path", more.toString()))
+        .get(Stage.INGEST);
+    Map<String, Long> c = m.counts();
+    assertEquals(more.toString(), m.details().get("training_only"));
+    assertEquals(180L, c.get("documents_read"), c.toString());
+    assertEquals(180L, c.get("sentences"), c.toString());
+    Map<String, String> splits = new HashMap<>();
+    Map<String, String> refs = new HashMap<>();
+    for (Row r : TestRuns.read(SparkSession.active(), settings, DatasetKind.PROMPTS)
+        .select(Cols.TEXT, Cols.SPLIT, Cols.SOURCE_REF).collectAsList()) {
+      splits.put(r.getString(0), r.getString(1));
+      refs.put(r.getString(0), r.getString(2));
+    }
+    int heldOut = 0;
+    for (String t : corpus) {
+      String split = Split.of(PromptPreparer.rowId(t), settings.corpus()).label();
+      assertEquals(split, splits.get(t), t);
+      heldOut += split.equals(Split.TRAIN.label()) ? 0 : 1;
+    }
+    assertTrue(heldOut > 0, "some of the corpus is held out");
+    for (String t : general) {
+      assertEquals(Split.TRAIN.label(), splits.get(t), t);
+    }
+    assertTrue(refs.values().stream().filter(r -> r.contains("#span-of:")).noneMatch(r -> r.contains("general.txt")),
+        "spans only of the corpus's sentences");
+    long spans = refs.values().stream().filter(r -> r.contains("#span-of:")).count();
+    assertEquals(c.get("spans"), spans + c.get("duplicates") - 60, c.toString());
+    assertEquals(60 + 60 + spans, c.get("written"), c.toString());
   }
 
   @Test

