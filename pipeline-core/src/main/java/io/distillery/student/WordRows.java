@@ -119,11 +119,11 @@ final class WordRows {
   void put(char[] text, int start, int end, int[] wordRows) {
     int length = end - start;
     long need = HEADER + ((length + 1L) >> 1) + wordRows.length;
+    if (need > POOL_LIMIT - (base == null ? 0 : base.used)) { // too long to cache: keep what is cached
+      return;
+    }
     if (size - (base == null ? 0 : base.size) >= LIMIT || used + need > POOL_LIMIT) {
       startOver();
-    }
-    if (used + need > POOL_LIMIT) { // a word too long to cache (or no room beside the base)
-      return;
     }
     if (2 * (size + 1) > slots.length) {
       grow();

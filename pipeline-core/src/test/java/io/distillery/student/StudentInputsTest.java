@@ -121,5 +121,7 @@ class StudentInputsTest {
     char[] tooLong = "y".repeat(2 * WordRows.POOL_LIMIT + 2).toCharArray();
     own.put(tooLong, 0, tooLong.length, new int[] {7});
     assertEquals(null, own.get(tooLong, 0, tooLong.length), "a word longer than the pool is not cached");
+    char[] recent = ("w" + (WordRows.LIMIT + 9)).toCharArray();
+    assertArrayEquals(new int[] {WordRows.LIMIT + 9}, own.get(recent, 0, recent.length), "nor does it empty the cache");
   }
 }
