@@ -158,9 +158,14 @@ public final class IngestJob implements StageJob {
     }
     Dataset<Row> raw = table(spark, extra.source(), extra.path(), extra.column());
     requireColumn(raw, Settings.Corpus.TrainingOnly.COLUMN, extra.column(), extra.path());
-    return docs.unionByName(raw.select(concat_ws(":", input_file_name(), monotonically_increasing_id())
-            .as(Cols.SOURCE_REF), col(extra.column()).cast(DataTypes.StringType).as(Cols.TEXT),
-        lit("").as(Cols.GOLD_LABEL), lit(true).as(TRAINING_ONLY)));
+    return docs.unionByName(raw.select(fileRowRef().as(Cols.SOURCE_REF),
+        col(extra.column()).cast(DataTypes.StringType).as(Cols.TEXT), lit("").as(Cols.GOLD_LABEL),
+        lit(true).as(TRAINING_ONLY)));
+  }
+
+  /** A document's source_ref in a file-backed source: the file and the row's id. */
+  private static Column fileRowRef() {
+    return concat_ws(":", input_file_name(), monotonically_increasing_id());
   }
 
   /** A text, jsonl or parquet source as a table, a text file's lines in {@code column}. */
@@ -192,11 +197,10 @@ public final class IngestJob implements StageJob {
     if (!corpus.template().present()) {
       requireColumn(raw, Settings.Corpus.COLUMN, corpus.column(), corpus.path());
     }
-    if (!corpus.labelColumn().isEmpty() && !Arrays.asList(raw.columns()).contains(corpus.labelColumn())) {
-      throw new IllegalArgumentException(Settings.Corpus.LABEL_COLUMN.full() + " = '" + corpus.labelColumn()
-          + "' is not a column of " + corpus.path() + "; its columns are " + Arrays.toString(raw.columns()));
+    if (!corpus.labelColumn().isEmpty()) {
+      requireColumn(raw, Settings.Corpus.LABEL_COLUMN, corpus.labelColumn(), corpus.path());
     }
-    Column ref = concat_ws(":", input_file_name(), monotonically_increasing_id());
+    Column ref = fileRowRef();
     Column text = col(corpus.column()).cast(DataTypes.StringType);
     if (corpus.template().present()) {
       PromptTemplate template = corpus.template();
