@@ -15,23 +15,29 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * per-batch tensor reshapes.
  */
 public final class FoldedStudent {
-  // One array per row, not one flat array: C2 vectorises `sum[d] += row[d]` but not `sum[d] += table[offset + d]`,
-  // which it cannot tell from a loop-carried dependence (bench/README.md).
-  private final float[][] table; // per student row: the linear path's output (dim), then the units' input (hidden)
+  // Both stored as the precision asks (RowTable): the row sum reads ~24 rows per sentence, the head about half its
+  // units' output weights.
+  private final RowTable table; // per student row: the linear path's output (dim), then the units' input (hidden)
   private final float[] bias; // dim + hidden
-  private final float[][] unitsOut; // per hidden unit: its output weights (dim)
+  private final RowTable unitsOut; // per hidden unit: its output weights (dim)
   private final int dim;
   private final int hidden;
 
-  private FoldedStudent(INDArray table, INDArray bias, INDArray unitsOut, int dim, int hidden) {
-    this.table = table.toFloatMatrix();
+  private FoldedStudent(INDArray table, INDArray bias, INDArray unitsOut, int dim, int hidden,
+      RowTable.Precision precision) {
+    this.table = RowTable.of(table.toFloatMatrix(), precision);
     this.bias = bias.dup('c').data().asFloat();
-    this.unitsOut = hidden == 0 ? new float[0][] : unitsOut.toFloatMatrix();
+    this.unitsOut = RowTable.of(hidden == 0 ? new float[0][] : unitsOut.toFloatMatrix(), precision);
     this.dim = dim;
     this.hidden = hidden;
   }
 
+  /** The network folded, its rows in bfloat16 (the inference default: {@link RowTable}). */
   public static FoldedStudent fold(MultiLayerNetwork net) {
+    return fold(net, RowTable.Precision.BF16);
+  }
+
+  static FoldedStudent fold(MultiLayerNetwork net, RowTable.Precision precision) {
     INDArray embeddings = net.getLayer(StaticEmbeddingStudent.EMBEDDING_LAYER)
         .getParam(DefaultParamInitializer.WEIGHT_KEY);
     int out = StaticEmbeddingStudent.projectionLayer(net);
@@ -39,7 +45,7 @@ public final class FoldedStudent {
     INDArray outBias = net.getLayer(out).getParam(DefaultParamInitializer.BIAS_KEY);
     int dim = (int) projection.size(1);
     if (!StaticEmbeddingStudent.hasHead(net)) {
-      return new FoldedStudent(embeddings.mmul(projection), outBias, null, dim, 0);
+      return new FoldedStudent(embeddings.mmul(projection), outBias, null, dim, 0, precision);
     }
     int headLayer = StaticEmbeddingStudent.headLayer(net);
     INDArray head = net.getLayer(headLayer).getParam(DefaultParamInitializer.WEIGHT_KEY);
@@ -57,16 +63,24 @@ public final class FoldedStudent {
     INDArray bias = Nd4j.hstack(
         headBias.get(NDArrayIndex.all(), NDArrayIndex.interval(0, dim)).mmul(linearOut).addRowVector(outBias),
         headBias.get(NDArrayIndex.all(), NDArrayIndex.interval(dim, dim + hidden)));
-    return new FoldedStudent(folded, bias, units, dim, hidden);
+    return new FoldedStudent(folded, bias, units, dim, hidden, precision);
   }
 
   public int dimension() {
     return dim;
   }
 
-  /** Per student row, the folded vector (dim, then hidden); for the test that keeps the earlier layout. */
+  /** Per student row, the folded vector (dim, then hidden) as stored; for the test that keeps the earlier layout. */
   float[][] rows() {
-    return table;
+    return stored(table);
+  }
+
+  private static float[][] stored(RowTable rows) {
+    float[][] out = new float[rows.size()][];
+    for (int r = 0; r < out.length; r++) {
+      out[r] = rows.row(r);
+    }
+    return out;
   }
 
   float[] bias() {
@@ -75,65 +89,32 @@ public final class FoldedStudent {
 
   /** Per hidden unit, its output weights (dim). */
   float[][] unitsOut() {
-    return unitsOut;
+    return stored(unitsOut);
   }
 
   /**
-   * The L2-normalised embedding of a sentence given as student rows (at least one). Rows are summed four at a time and
-   * active units applied two at a time: each pass over {@code sum} or {@code out} loads and stores it once, and with
-   * one row or unit per pass those loads and stores, not the adds, bound the loop (bench/README.md).
+   * The L2-normalised embedding of a sentence given as student rows (at least one): the rows' mean through the
+   * linear path, plus the output weights of the hidden units it activates, each times its activation.
    */
   public float[] embed(int[] rows) {
-    int width = dim + hidden;
-    float[] sum = new float[width];
-    int r = 0;
-    for (; r + 4 <= rows.length; r += 4) {
-      float[] a = table[rows[r]];
-      float[] b = table[rows[r + 1]];
-      float[] c = table[rows[r + 2]];
-      float[] e = table[rows[r + 3]];
-      for (int d = 0; d < width; d++) {
-        sum[d] += (a[d] + b[d]) + (c[d] + e[d]);
-      }
-    }
-    for (; r < rows.length; r++) {
-      float[] row = table[rows[r]];
-      for (int d = 0; d < width; d++) {
-        sum[d] += row[d];
-      }
-    }
+    float[] sum = new float[dim + hidden];
+    table.addRows(rows, sum);
     float inv = 1f / rows.length;
     float[] out = new float[dim];
     for (int d = 0; d < dim; d++) {
       out[d] = sum[d] * inv + bias[d];
     }
-    float[][] weights = new float[hidden][];
+    int[] units = new int[hidden];
     float[] activations = new float[hidden];
     int active = 0;
     for (int u = 0; u < hidden; u++) {
       float activation = sum[dim + u] * inv + bias[dim + u];
       if (activation > 0) {
-        weights[active] = unitsOut[u];
+        units[active] = u;
         activations[active++] = activation;
       }
     }
-    int u = 0;
-    for (; u + 2 <= active; u += 2) {
-      float a = activations[u];
-      float b = activations[u + 1];
-      float[] wa = weights[u];
-      float[] wb = weights[u + 1];
-      for (int d = 0; d < dim; d++) {
-        out[d] += a * wa[d] + b * wb[d];
-      }
-    }
-    if (u < active) {
-      float a = activations[u];
-      float[] wa = weights[u];
-      for (int d = 0; d < dim; d++) {
-        out[d] += a * wa[d];
-      }
-    }
+    unitsOut.addScaled(units, activations, active, out);
     return normalised(out);
   }
 

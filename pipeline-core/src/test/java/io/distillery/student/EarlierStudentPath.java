@@ -19,7 +19,7 @@ public final class EarlierStudentPath {
 
   public EarlierStudentPath(byte[] modelBytes, Tokenizer tokenizer, int maxTokens) {
     StudentArtifact artifact = StudentArtifact.fromBytes(modelBytes);
-    FoldedStudent folded = FoldedStudent.fold(artifact.network());
+    FoldedStudent folded = FoldedStudent.fold(artifact.network(), RowTable.Precision.FLOAT);
     this.inputs = new StudentInputs(tokenizer, artifact.vocabulary(), maxTokens, List.of());
     this.dim = folded.dimension();
     this.hidden = folded.rows()[0].length - dim;

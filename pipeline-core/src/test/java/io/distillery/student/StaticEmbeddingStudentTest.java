@@ -78,18 +78,24 @@ class StaticEmbeddingStudentTest {
         }
         assertTrue(cos > 0.9, "training-set cosine of row " + i + " is " + cos);
       }
-      // The folded student is the network's function: same embeddings as DL4J's forward pass (with padding).
+      // The folded student is the network's function: with float rows, the same embeddings as DL4J's forward pass
+      // (with padding) to float rounding. The default rounds its rows to bfloat16 (8 significant bits, unit roundoff
+      // 2^-8), which moves no element of an embedding by more than 2^-8 of the embedding's norm (1).
       float[][] reference = student.embedWithNetwork(texts);
+      FoldedStudent floats = FoldedStudent.fold(net, RowTable.Precision.FLOAT);
+      float[][] exact = new float[texts.size()][];
       for (int i = 0; i < texts.size(); i++) {
-        assertArrayEquals(reference[i], emb[i], 1e-5f, "row " + i);
+        exact[i] = floats.embed(inputs.rows(texts.get(i)));
+        assertArrayEquals(reference[i], exact[i], 1e-5f, "row " + i);
+        assertArrayEquals(exact[i], emb[i], 0x1p-8f, "row " + i);
       }
       // Padding must not change a sentence's embedding: one text alone equals the same text in a batch.
       assertArrayEquals(reference[2], student.embedWithNetwork(List.of(texts.get(2)))[0], 1e-5f);
-      // The path before the word-row cache and the per-row table (the bench's baseline) gives the same embeddings,
-      // to float rounding: it adds rows one at a time, the folded student four at a time.
+      // The path before the word-row cache and the per-row table (the bench's baseline) gives the same embeddings as
+      // the float rows, to float rounding: it adds rows one at a time, the folded student four at a time.
       float[][] earlier = new EarlierStudentPath(model, teacher.tokenizer(), s.student().maxTokens()).embed(texts);
       for (int i = 0; i < texts.size(); i++) {
-        assertArrayEquals(earlier[i], emb[i], 1e-6f, "row " + i);
+        assertArrayEquals(earlier[i], exact[i], 1e-6f, "row " + i);
       }
       student.close();
     }
@@ -176,8 +182,12 @@ class StaticEmbeddingStudentTest {
         // Each of the text's tokens (and [CLS], [SEP]) starts as its hidden state there: untrained, the student's
         // mean pooling is the teacher's own, up to float rounding.
         assertEquals(1.0, cosine(answer, student.embed(List.of(seen))[0]), 1e-5);
-        // The DL4J network computes the same function as the folded student, special tokens included.
-        assertArrayEquals(student.embedWithNetwork(List.of(seen, other))[1], student.embed(List.of(other))[0], 1e-5f);
+        // The DL4J network computes the same function as the folded student, special tokens included: to float
+        // rounding with float rows, to bfloat16's (2^-8, above) with the default's.
+        float[] exact = FoldedStudent.fold(net, RowTable.Precision.FLOAT).embed(
+            new StudentInputs(teacher.tokenizer(), vocabulary, s.student().maxTokens(), List.of()).rows(other));
+        assertArrayEquals(student.embedWithNetwork(List.of(seen, other))[1], exact, 1e-5f);
+        assertArrayEquals(exact, student.embed(List.of(other))[0], 0x1p-8f);
         // A text none of whose tokens has a context is not reproduced: its tokens all start from the mean context
         // (too few tokens here to fit the map from their vectors alone).
         double otherCosine = cosine(teacher.embed(other), student.embed(List.of(other))[0]);
@@ -212,7 +222,7 @@ class StaticEmbeddingStudentTest {
     for (int d = 0; d < dim; d++) {
       expected[d] /= (float) Math.sqrt(norm);
     }
-    assertArrayEquals(expected, FoldedStudent.fold(net).embed(ids), 1e-5f);
+    assertArrayEquals(expected, FoldedStudent.fold(net, RowTable.Precision.FLOAT).embed(ids), 1e-5f);
   }
 
   @Test
