@@ -24,7 +24,9 @@ class StudentInputsTest {
     List<String> texts = new ArrayList<>();
     Europarl.read(0, 1, 300, (line, body) -> texts.add(body.length() > 800 ? body.substring(0, 800) : body));
     texts.addAll(List.of("", " \t\n ", "word", "  leading and trailing  ", "x".repeat(300),
-        "Ünïcödé   spaced\u2003words\u00a0and\u3000ideographic　space"));
+        "Ünïcödé   spaced\u2003words\u00a0and\u3000ideographic　space",
+        // Words the tokenizer drops whole (control characters) give no rows: the rows after them still come.
+        "\u0001 \u0002 \u0001\u0002 \u0001 kept after dropped words \u0001 and"));
     return texts;
   }
 
