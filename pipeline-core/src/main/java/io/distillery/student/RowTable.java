@@ -24,8 +24,8 @@ abstract class RowTable {
 
   private static boolean vectorAvailable() {
     if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
-      LOG.info("jdk.incubator.vector is not in this JVM (conf/jvm.properties adds it): the student sums bfloat16 "
-          + "rows widened to floats without it, at about half the speed");
+      LOG.info("jdk.incubator.vector is not in this JVM (conf/jvm.properties adds it): the student sums its bfloat16 "
+          + "rows as floats, the same embeddings at the speed of a float table (bench/README.md)");
       return false;
     }
     return Bf16Rows.supported();
