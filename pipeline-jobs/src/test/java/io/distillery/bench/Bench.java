@@ -16,6 +16,7 @@ import io.distillery.run.StageManifest;
 import io.distillery.run.TableSnapshot;
 import io.distillery.settings.Settings;
 import io.distillery.student.EarlierStudentPath;
+import io.distillery.student.StudentParts;
 import io.distillery.student.StudentModel;
 import io.distillery.teacher.OnnxEmbeddingTeacher;
 import io.distillery.teacher.TokenContexts;
@@ -179,6 +180,9 @@ public final class Bench {
       seenNanos += r1 - r0;
       seenReferenceNanos += r2 - r1;
     }
+    // Where a cached sentence's time goes: the parts side by side, each in turn for half a second, 7 rounds.
+    Map<String, Double> parts = StudentParts.measure(model, Tokenizer.open(settings.teacher().tokenizer(),
+        settings.teacher().maxTokens()), settings.student().maxTokens(), fresh, 7, 500_000_000L);
     double teacherRate = teacherSample.size() / (teacherNanos / 1e9);
     double studentRate = fresh.size() / (studentNanos / 1e9);
     double referenceRate = referenceFresh.size() / (referenceNanos / 1e9);
@@ -227,6 +231,13 @@ public final class Bench {
         referenceRate, STUDENT_ROUNDS, seenRate, seenReferenceRate);
     System.out.printf("RATIO student / its path before, unseen texts    = %.2fx; the same texts again %.2fx (target >="
         + " 3x)%n", studentRate / referenceRate, seenRate / seenReferenceRate);
+    System.out.printf("student parts, one thread, %d texts, words cached, each part in turn for 0.5 s, 5 rounds after"
+        + " 2 warming up, microseconds a sentence: %s%n", fresh.size(), parts.entrySet().stream()
+        .map(e -> String.format("%s %.3f", e.getKey(), e.getValue())).toList());
+    System.out.printf("RATIO earlier path / whole path, parts in turn     = %.2fx bf16 rows, %.2fx float rows (row sum"
+        + " float / bf16 %.2fx, head %.2fx)%n", parts.get("earlier path") / parts.get("whole path, bf16 rows"),
+        parts.get("earlier path") / parts.get("whole path, float rows"),
+        parts.get("row sum, float") / parts.get("row sum, bf16"), parts.get("head, float") / parts.get("head, bf16"));
     List<TeacherAtItsBest.Variant> variants = TeacherAtItsBest.variants(cores);
     System.out.printf("teacher on %d cores, best of 2 rounds, %d texts: %s%n", cores, teacherSample.size(),
         IntStream.range(0, variants.size()).mapToObj(v -> String.format("%s %.1f emb/s", variants.get(v).label(),
