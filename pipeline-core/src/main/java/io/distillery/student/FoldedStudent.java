@@ -15,7 +15,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * per-batch tensor reshapes.
  */
 public final class FoldedStudent {
-  // Both stored as the precision asks (RowTable): the row sum reads ~24 rows per sentence, the head about half its
+  // Both stored as the precision asks (RowTable): the row sum reads about 25 rows a sentence, the head about half its
   // units' output weights.
   private final RowTable table; // per student row: the linear path's output (dim), then the units' input (hidden)
   private final float[] bias; // dim + hidden

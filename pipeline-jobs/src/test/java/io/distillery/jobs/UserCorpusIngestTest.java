@@ -11,6 +11,8 @@ import io.distillery.corpus.Split;
 import io.distillery.dataset.DatasetKind;
 import io.distillery.dataset.DatasetKind.Cols;
 import io.distillery.jobs.pipeline.Pipeline;
+import io.distillery.jobs.stage.StageContext;
+import io.distillery.jobs.transparency.Transparency;
 import io.distillery.run.Stage;
 import io.distillery.run.StageManifest;
 import io.distillery.settings.PromptTemplate;
@@ -119,6 +121,13 @@ class UserCorpusIngestTest {
     long spans = refs.values().stream().filter(r -> r.contains("#span-of:")).count();
     assertEquals(c.get("spans"), spans + c.get("duplicates") - 60, c.toString());
     assertEquals(60 + 60 + spans, c.get("written"), c.toString());
+    // The transparency report names the training-only text among the run's sources.
+    SparkSession spark = SparkSession.active();
+    Pipeline.run(settings, spark, List.of(Stage.GENERATE), true);
+    List<String> other = Transparency.write(StageContext.of(settings, spark)).euPublicSummary().dataSources()
+        .otherSources();
+    assertTrue(other.stream().anyMatch(line -> line.startsWith("Training-only text at " + more + " ")), other
+        .toString());
   }
 
   @Test
